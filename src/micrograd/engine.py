@@ -1,0 +1,598 @@
+"""The autograd engine: `Value`, a node in a computation graph, and reverse-mode backpropagation.
+
+Every primitive operation is defined once, in the table below: a forward function beside its
+backward rule, which applies the chain rule by adding `out.grad` times the local derivative into
+each input's `grad`. Everything else (`-`, `/`, `sqrt`, ...) is composed from primitives and has
+no derivative code of its own.
+
+A node stores its inputs and the name of its rule, never a closure that points back at itself, so
+graphs hold no reference cycles and are freed as soon as the last reference goes.
+
+`data` is a float. In batched mode it may also be a numpy array over samples; the same rules
+apply, and a gradient flowing from an array into a scalar is summed. numpy is imported only when
+an array is actually seen, so this module needs nothing beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from numbers import Real
+from operator import attrgetter, mul
+from typing import Any
+
+__all__ = ["Value", "affine", "linear"]
+
+# A gradient or data value: a float, or a numpy array in batched mode.
+Array = Any
+_Rule = Callable[["Value"], None]
+
+_data_of = attrgetter("_data")
+
+
+def _numpy() -> Any:
+    import numpy
+
+    return numpy
+
+
+def _is_array(x: object) -> bool:
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(x, np.ndarray)
+
+
+def _coerce(data: object) -> float | Array:
+    """Return `data` as a float (or float64 array), or raise TypeError naming what it got."""
+    if data.__class__ is float:
+        return data
+    if isinstance(data, bool) or not isinstance(data, (Real, *_array_types())):
+        raise TypeError(
+            f"Value data must be a real number (int, float or numpy scalar), "
+            f"got {type(data).__name__}: {data!r}"
+        )
+    if isinstance(data, Real):
+        return float(data)
+    np = _numpy()
+    if data.dtype.kind not in "fiu":  # type: ignore[attr-defined]
+        raise TypeError(f"Value data array must hold real numbers, got dtype {data.dtype}")  # type: ignore[attr-defined]
+    if data.ndim == 0:  # type: ignore[attr-defined]
+        return float(data)  # type: ignore[arg-type]
+    return np.asarray(data, dtype=np.float64)
+
+
+def _array_types() -> tuple[type, ...]:
+    np = sys.modules.get("numpy")
+    return (np.ndarray,) if np is not None else ()
+
+
+def _sum_to(g: Array, like: Array) -> Array:
+    """Reduce gradient `g` to the shape of `like`, summing over axes that were broadcast."""
+    if g.__class__ is float:
+        return g
+    if not _is_array(like):
+        return float(g.sum())
+    if g.shape == like.shape:
+        return g
+    while g.ndim > like.ndim:
+        g = g.sum(axis=0)
+    for axis, size in enumerate(like.shape):
+        if size == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g
+
+
+def _fmt(x: Array) -> str:
+    return repr(x) if not _is_array(x) else f"array of shape {x.shape}"
+
+
+def _first_bad(x: Array, bad: Array) -> float:
+    """The first offending element of array `x` where mask `bad` holds, for error messages."""
+    return float(x[bad].flat[0])
+
+
+# --------------------------------------------------------------------------------------------
+# The primitives. Each forward takes plain data (floats or arrays) and returns plain data. Beside
+# it, its backward rule takes the output node and adds out.grad times the local derivative into
+# each child's grad (the chain rule), exactly as micrograd's `_backward` closures do.
+# --------------------------------------------------------------------------------------------
+
+
+def _add(a: Array, b: Array) -> Array:
+    return a + b
+
+
+def _add_backward(out: Value) -> None:
+    a, b = out._ctx
+    a.grad += out.grad
+    b.grad += out.grad
+
+
+def _mul(a: Array, b: Array) -> Array:
+    return a * b
+
+
+def _mul_backward(out: Value) -> None:
+    a, b = out._ctx
+    a.grad += out.grad * b._data
+    b.grad += out.grad * a._data
+
+
+def _pow_const(a: Array, n: float) -> Array:
+    """`a ** n` for a constant exponent `n`."""
+    if _is_array(a):
+        if n != int(n) and (a < 0).any():
+            raise ValueError(
+                f"**: a negative base to the fractional power {n} is not a real number "
+                f"(base {_first_bad(a, a < 0)})"
+            )
+        if n < 0 and (a == 0).any():
+            raise ZeroDivisionError(f"**: zero cannot be raised to the negative power {n}")
+        return a**n
+    if a < 0 and n != int(n):
+        raise ValueError(
+            f"**: a negative base to the fractional power {n} is not a real number (base {a})"
+        )
+    if a == 0 and n < 0:
+        raise ZeroDivisionError(f"**: zero cannot be raised to the negative power {n}")
+    return float(a**n)
+
+
+def _pow_const_backward(out: Value) -> None:
+    (a,) = out._ctx
+    n = out._arg
+    if n != 0:
+        a.grad += out.grad * n * _pow_const(a._data, n - 1)
+
+
+def _pow(a: Array, b: Array) -> Array:
+    """`a ** b` with a Value exponent: defined for a positive base only."""
+    if (a <= 0).any() if _is_array(a) else a <= 0:
+        bad = _first_bad(a, a <= 0) if _is_array(a) else a
+        raise ValueError(
+            f"**: the base must be positive when the exponent is a Value (got base {bad})"
+        )
+    return a**b
+
+
+def _pow_backward(out: Value) -> None:
+    a, b = out._ctx
+    log = math.log if a._data.__class__ is float else _numpy().log
+    a.grad += out.grad * b._data * a._data ** (b._data - 1)
+    b.grad += out.grad * out._data * log(a._data)
+
+
+def _floordiv(a: Array, b: Array) -> Array:
+    if (b == 0).any() if _is_array(b) else b == 0:
+        raise ZeroDivisionError(f"//: division by zero ({_fmt(a)} // {_fmt(b)})")
+    return a // b
+
+
+def _floordiv_backward(out: Value) -> None:
+    pass  # piecewise constant: the derivative is zero almost everywhere
+
+
+def _exp(a: Array) -> Array:
+    if a.__class__ is float:
+        try:
+            return math.exp(a)
+        except OverflowError:
+            raise OverflowError(f"exp: overflow for operand {a}") from None
+    np = _numpy()
+    with np.errstate(over="ignore"):
+        out = np.exp(a)
+    if np.isinf(out).any():
+        raise OverflowError(f"exp: overflow for operand {_first_bad(a, np.isinf(out))}")
+    return out
+
+
+def _exp_backward(out: Value) -> None:
+    out._ctx[0].grad += out.grad * out._data
+
+
+def _log(a: Array) -> Array:
+    if a.__class__ is float:
+        if a <= 0:
+            raise ValueError(f"log: the operand must be positive, got {a}")
+        return math.log(a)
+    if (a <= 0).any():
+        raise ValueError(f"log: the operand must be positive, got {_first_bad(a, a <= 0)}")
+    return _numpy().log(a)
+
+
+def _log_backward(out: Value) -> None:
+    (a,) = out._ctx
+    a.grad += out.grad / a._data
+
+
+def _tanh(a: Array) -> Array:
+    return math.tanh(a) if a.__class__ is float else _numpy().tanh(a)
+
+
+def _tanh_backward(out: Value) -> None:
+    t = out._data
+    out._ctx[0].grad += out.grad * (1.0 - t * t)
+
+
+def _sigmoid(a: Array) -> Array:
+    # Never exponentiate a positive number, so no finite input overflows.
+    if a.__class__ is float:
+        if a >= 0:
+            return 1.0 / (1.0 + math.exp(-a))
+        e = math.exp(a)
+        return e / (1.0 + e)
+    np = _numpy()
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _sigmoid_backward(out: Value) -> None:
+    s = out._data
+    out._ctx[0].grad += out.grad * s * (1.0 - s)
+
+
+def _relu(a: Array) -> Array:
+    if a.__class__ is float:
+        return a if a > 0.0 else 0.0
+    return _numpy().maximum(a, 0.0)
+
+
+def _relu_backward(out: Value) -> None:
+    out._ctx[0].grad += out.grad * (out._data > 0.0)
+
+
+def _abs(a: Array) -> Array:
+    return abs(a)
+
+
+def _abs_backward(out: Value) -> None:
+    (a,) = out._ctx
+    sign = (a._data > 0.0) * 1.0 - (a._data < 0.0)  # 0 at 0, as in PyTorch
+    a.grad += out.grad * sign
+
+
+def _sum(a: Array, axis: int | None) -> Array:
+    if a.__class__ is float:
+        return a
+    s = a.sum(axis=axis)
+    return float(s) if axis is None or s.ndim == 0 else s
+
+
+def _sum_backward(out: Value) -> None:
+    (a,) = out._ctx
+    if a._data.__class__ is float:
+        a.grad += out.grad
+        return
+    np = _numpy()
+    g = out.grad if out._arg is None else np.expand_dims(out.grad, out._arg)
+    a.grad += np.broadcast_to(g, a._data.shape)
+
+
+def _affine(w: Iterable[float], x: Iterable[Array], b: Array) -> Array:
+    """The fused neuron pre-activation b + w[0]*x[0] + w[1]*x[1] + ..., summed in that order."""
+    return sum(map(mul, w, x), b)
+
+
+def _affine_backward(out: Value) -> None:
+    # _ctx is (w..., x..., b): each weight gets g*x and each input g*w.
+    ctx = out._ctx
+    g = out.grad
+    for w, x in zip(ctx, ctx[out._arg : -1]):
+        w.grad += g * x._data
+        x.grad += g * w._data
+    ctx[-1].grad += g
+
+
+def _linear(x: Array, w: Sequence[float], b: Sequence[float], shape: tuple[int, int]) -> Array:
+    """A whole layer on a batch: x (samples x nin) @ W.T + b, with W given row by row."""
+    np = _numpy()
+    nout, nin = shape
+    x2 = x.reshape(-1, 1) if x.ndim == 1 else x
+    z = x2 @ np.array(w).reshape(nout, nin).T + np.array(b)
+    return z[:, 0] if nout == 1 else z
+
+
+def _linear_backward(out: Value) -> None:
+    np = _numpy()
+    nout, nin = out._arg
+    x, *params = out._ctx
+    x2 = x._data.reshape(-1, 1) if x._data.ndim == 1 else x._data
+    g = out.grad.reshape(-1, 1) if nout == 1 else out.grad
+    w = np.array([v._data for v in params[: nout * nin]]).reshape(nout, nin)
+    x.grad += (g @ w).reshape(x._data.shape)
+    grads = [*(g.T @ x2).ravel().tolist(), *g.sum(axis=0).tolist()]
+    for p, gp in zip(params, grads):
+        p.grad += gp
+
+
+def _leaf_backward(out: Value) -> None:
+    pass
+
+
+def _custom_backward(out: Value) -> None:
+    out._arg()  # a `_backward` assigned by hand, workshop style: it updates the children itself
+
+
+def _run_broadcasting(node: Value) -> None:
+    """Run node's rule where arrays may meet scalars: each child gets its gradient summed back
+    to its own shape, so a scalar parameter used across a batch receives the batch's total."""
+    children = dict.fromkeys(node._ctx)
+    saved = [c.grad for c in children]
+    for c in children:
+        c.grad = 0.0
+    node._rule(node)
+    for c, before in zip(children, saved):
+        c.grad = before + _sum_to(c.grad, c._data)
+
+
+_new = object.__new__
+
+
+def _node(data: Array, ctx: tuple[Value, ...], op: str, rule: _Rule, arg: Any = None) -> Value:
+    """Make a result node without re-validating data that a primitive just computed."""
+    v: Value = _new(Value)
+    v._data = data
+    v.grad = 0.0
+    v._ctx = ctx
+    v._op = op
+    v._rule = rule
+    v._arg = arg
+    v.label = ""
+    return v
+
+
+def _lift(x: object) -> Value | None:
+    """Wrap a number (or array) as a constant leaf; None for anything an operator should refuse."""
+    if isinstance(x, Value):
+        return x
+    if x.__class__ is float or x.__class__ is int:
+        return _node(float(x), (), "", _leaf_backward)
+    if isinstance(x, Real) and not isinstance(x, bool) or _is_array(x):
+        return Value(x)
+    return None
+
+
+class Value:
+    """A node of a computation graph: a float `data`, its gradient `grad`, and how it was made."""
+
+    __slots__ = ("_data", "grad", "_ctx", "_op", "_rule", "_arg", "label")
+    # numpy defers to our reflected operators instead of broadcasting over a Value.
+    __array_ufunc__ = None
+
+    _data: Array
+    grad: Array
+    _ctx: tuple[Value, ...]
+    _op: str
+    _rule: _Rule
+    _arg: Any
+    label: str
+
+    def __init__(
+        self, data: float | Array, _children: Iterable[Value] = (), _op: str = "", label: str = ""
+    ) -> None:
+        self._data = _coerce(data)
+        self.grad = 0.0
+        self._ctx = tuple(_children)
+        self._op = _op
+        self._rule = _leaf_backward
+        self._arg = None
+        self.label = label
+
+    # -- the contract's attributes ---------------------------------------------------------
+
+    @property
+    def data(self) -> Array:
+        return self._data
+
+    @data.setter
+    def data(self, value: float | Array) -> None:
+        self._data = _coerce(value)
+
+    @property
+    def _prev(self) -> set[Value]:
+        return set(self._ctx)
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """Propagate this node's grad to its children (a bound method: no reference cycle)."""
+        return self._propagate
+
+    @_backward.setter
+    def _backward(self, fn: Callable[[], None]) -> None:
+        self._rule = _custom_backward
+        self._arg = fn
+
+    def _propagate(self) -> None:
+        _run_broadcasting(self)
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self._data!r}, grad={self.grad!r}{label})"
+
+    # -- operators ---------------------------------------------------------------------------
+
+    def __add__(self, other: object) -> Value:
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return _node(self._data + o._data, (self, o), "+", _add_backward)
+
+    def __mul__(self, other: object) -> Value:
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return _node(self._data * o._data, (self, o), "*", _mul_backward)
+
+    def __pow__(self, other: object) -> Value:
+        if isinstance(other, Value):
+            return _node(_pow(self._data, other._data), (self, other), "**", _pow_backward)
+        if isinstance(other, bool) or not isinstance(other, Real):
+            return NotImplemented
+        n = other if isinstance(other, (int, float)) else float(other)
+        return _node(_pow_const(self._data, n), (self,), f"**{n}", _pow_const_backward, n)
+
+    def __rpow__(self, other: object) -> Value:
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return o**self
+
+    def __floordiv__(self, other: object) -> Value:
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return _node(_floordiv(self._data, o._data), (self, o), "//", _floordiv_backward)
+
+    def __rfloordiv__(self, other: object) -> Value:
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return o // self
+
+    def __neg__(self) -> Value:
+        return self * -1.0
+
+    def __radd__(self, other: object) -> Value:
+        return self + other
+
+    def __sub__(self, other: object) -> Value:
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return self + (-o)
+
+    def __rsub__(self, other: object) -> Value:
+        return (-self) + other
+
+    def __rmul__(self, other: object) -> Value:
+        return self * other
+
+    def __truediv__(self, other: object) -> Value:
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        if (o._data == 0).any() if _is_array(o._data) else o._data == 0:
+            raise ZeroDivisionError(f"/: division by zero ({_fmt(self._data)} / {_fmt(o._data)})")
+        return self * o**-1
+
+    def __rtruediv__(self, other: object) -> Value:
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return o / self
+
+    def __abs__(self) -> Value:
+        return _node(_abs(self._data), (self,), "abs", _abs_backward)
+
+    # -- functions of one Value --------------------------------------------------------------
+
+    def tanh(self) -> Value:
+        return _node(_tanh(self._data), (self,), "tanh", _tanh_backward)
+
+    def relu(self) -> Value:
+        return _node(_relu(self._data), (self,), "ReLU", _relu_backward)
+
+    def sigmoid(self) -> Value:
+        return _node(_sigmoid(self._data), (self,), "sigmoid", _sigmoid_backward)
+
+    def exp(self) -> Value:
+        return _node(_exp(self._data), (self,), "exp", _exp_backward)
+
+    def log(self) -> Value:
+        return _node(_log(self._data), (self,), "log", _log_backward)
+
+    def sqrt(self) -> Value:
+        return self**0.5
+
+    def sum(self, axis: int | None = None) -> Value:
+        """Sum over samples (batched mode) to a scalar, or along one axis; a float stays as is."""
+        return _node(_sum(self._data, axis), (self,), "sum", _sum_backward, axis)
+
+    def mean(self, axis: int | None = None) -> Value:
+        d = self._data
+        n = 1 if d.__class__ is float else (d.size if axis is None else d.shape[axis])
+        return self.sum(axis) * (1.0 / n)
+
+    def item(self) -> float:
+        """The data as a Python float (a scalar Value only)."""
+        if self._data.__class__ is not float:
+            raise TypeError(f"item() needs a scalar Value, this one holds {_fmt(self._data)}")
+        return self._data
+
+    # -- graph traversal and backpropagation -------------------------------------------------
+
+    def topo_sort(self) -> list[Value]:
+        """Every node reachable from self, once each, children before parents, self last."""
+        return _topo(self, leaves=True)
+
+    def backward(self) -> None:
+        """Fill in `grad` of every node this one depends on, by reverse-mode differentiation.
+
+        Leaf gradients accumulate across calls, as in PyTorch; gradients of intermediate nodes
+        are recomputed from zero each time, so they are never counted twice.
+        """
+        if self._data.__class__ is not float:
+            raise ValueError(
+                f"backward() needs a scalar output, this Value holds {_fmt(self._data)}: "
+                "reduce it with .sum() or .mean() first"
+            )
+        topo = _topo(self, leaves=False)
+        for node in topo:
+            node.grad = 0.0
+        self.grad = 1.0
+        if set(map(type, map(_data_of, topo))) <= {float}:
+            for node in reversed(topo):
+                node._rule(node)
+        else:
+            for node in reversed(topo):
+                _run_broadcasting(node)
+
+
+def _topo(root: Value, leaves: bool) -> list[Value]:
+    """Iterative post-order depth-first search: no recursion, so any depth works."""
+    order: list[Value] = []
+    visited: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for child in node._ctx:
+            if (child._ctx or leaves) and child not in visited:
+                stack.append((child, False))
+    return order
+
+
+def affine(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
+    """One fused node for `b + w[0]*x[0] + ... + w[n-1]*x[n-1]` (a neuron before activation)."""
+    if len(w) != len(x):
+        raise ValueError(f"affine: {len(w)} weights but {len(x)} inputs")
+    return _affine_node(w, x, b)
+
+
+def _affine_node(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
+    data = _affine(map(_data_of, w), map(_data_of, x), b._data)
+    return _node(data, (*w, *x, b), "affine", _affine_backward, len(w))
+
+
+def linear(x: Value, w: Sequence[Value], b: Sequence[Value]) -> Value:
+    """One fused node for a whole layer on a batch: `x @ W.T + b`.
+
+    `x` holds a (samples x nin) array; `w` the nout*nin weights row by row (neuron by neuron);
+    `b` the nout biases. The result holds (samples x nout), or (samples,) when nout is 1.
+    """
+    nout = len(b)
+    nin = len(w) // nout if nout else 0
+    if nout == 0 or nin * nout != len(w):
+        raise ValueError(f"linear: {len(w)} weights do not fill {nout} rows")
+    xd = x._data
+    width = 1 if xd.ndim == 1 else xd.shape[1]
+    if width != nin:
+        raise ValueError(f"linear: expected {nin} input features, got {width}")
+    data = _linear(xd, list(map(_data_of, w)), list(map(_data_of, b)), (nout, nin))
+    return _node(data, (x, *w, *b), "linear", _linear_backward, (nout, nin))
