@@ -15,11 +15,12 @@ an array is actually seen, so this module needs nothing beyond the standard libr
 
 from __future__ import annotations
 
+import gc
 import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
-from operator import attrgetter, mul
+from operator import attrgetter
 from typing import Any
 
 __all__ = ["Value", "affine", "linear"]
@@ -209,9 +210,13 @@ def _tanh(a: Array) -> Array:
     return math.tanh(a) if a.__class__ is float else _numpy().tanh(a)
 
 
+def _tanh_slope(t: Array) -> Array:
+    """d tanh(x)/dx, from the output t = tanh(x)."""
+    return 1.0 - t * t
+
+
 def _tanh_backward(out: Value) -> None:
-    t = out._data
-    out._ctx[0].grad += out.grad * (1.0 - t * t)
+    out._ctx[0].grad += out.grad * _tanh_slope(out._data)
 
 
 def _sigmoid(a: Array) -> Array:
@@ -226,9 +231,13 @@ def _sigmoid(a: Array) -> Array:
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _sigmoid_slope(s: Array) -> Array:
+    """d sigmoid(x)/dx, from the output s = sigmoid(x)."""
+    return s * (1.0 - s)
+
+
 def _sigmoid_backward(out: Value) -> None:
-    s = out._data
-    out._ctx[0].grad += out.grad * s * (1.0 - s)
+    out._ctx[0].grad += out.grad * _sigmoid_slope(out._data)
 
 
 def _relu(a: Array) -> Array:
@@ -237,8 +246,13 @@ def _relu(a: Array) -> Array:
     return _numpy().maximum(a, 0.0)
 
 
+def _relu_slope(r: Array) -> Array:
+    """d relu(x)/dx, from the output r = relu(x): 1 where it passed, 0 where it was cut."""
+    return r > 0.0
+
+
 def _relu_backward(out: Value) -> None:
-    out._ctx[0].grad += out.grad * (out._data > 0.0)
+    out._ctx[0].grad += out.grad * _relu_slope(out._data)
 
 
 def _abs(a: Array) -> Array:
@@ -268,19 +282,30 @@ def _sum_backward(out: Value) -> None:
     a.grad += np.broadcast_to(g, a._data.shape)
 
 
-def _affine(w: Iterable[float], x: Iterable[Array], b: Array) -> Array:
-    """The fused neuron pre-activation b + w[0]*x[0] + w[1]*x[1] + ..., summed in that order."""
-    return sum(map(mul, w, x), b)
+def _affine(w: Sequence[Value], x: Sequence[Value], b: Value) -> Array:
+    """The fused neuron pre-activation b + w[0]*x[0] + w[1]*x[1] + ..., summed in that order
+    (the order micrograd's chain of `+` nodes uses). It reads the nodes' data directly: building
+    lists of floats first costs more than the sum itself."""
+    s = b._data
+    for wi, xi in zip(w, x):
+        s = s + wi._data * xi._data
+    return s
 
 
-def _affine_backward(out: Value) -> None:
+def _affine_backward(out: Value, g: Array = None) -> None:
     # _ctx is (w..., x..., b): each weight gets g*x and each input g*w.
     ctx = out._ctx
-    g = out.grad
-    for w, x in zip(ctx, ctx[out._arg : -1]):
+    if g is None:
+        g = out.grad
+    for w, x in zip(ctx, ctx[out._arg[0] : -1]):
         w.grad += g * x._data
         x.grad += g * w._data
     ctx[-1].grad += g
+
+
+def _affine_act_backward(out: Value) -> None:
+    """A neuron fused into one node: activation(affine); chain the activation's slope first."""
+    _affine_backward(out, out.grad * out._arg[2](out._data))
 
 
 def _linear(x: Array, w: Sequence[float], b: Sequence[float], shape: tuple[int, int]) -> Array:
@@ -325,6 +350,13 @@ def _run_broadcasting(node: Value) -> None:
         c.grad = before + _sum_to(c.grad, c._data)
 
 
+# The activations a neuron node can fuse in: forward, slope from the output, and op name.
+_ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array], str]] = {
+    "relu": (_relu, _relu_slope, "ReLU(affine)"),
+    "tanh": (_tanh, _tanh_slope, "tanh(affine)"),
+    "sigmoid": (_sigmoid, _sigmoid_slope, "sigmoid(affine)"),
+}
+
 _new = object.__new__
 
 
@@ -347,7 +379,7 @@ def _lift(x: object) -> Value | None:
         return x
     if x.__class__ is float or x.__class__ is int:
         return _node(float(x), (), "", _leaf_backward)
-    if isinstance(x, Real) and not isinstance(x, bool) or _is_array(x):
+    if (isinstance(x, Real) and not isinstance(x, bool)) or _is_array(x):
         return Value(x)
     return None
 
@@ -355,7 +387,7 @@ def _lift(x: object) -> Value | None:
 class Value:
     """A node of a computation graph: a float `data`, its gradient `grad`, and how it was made."""
 
-    __slots__ = ("_data", "grad", "_ctx", "_op", "_rule", "_arg", "label")
+    __slots__ = ("_arg", "_ctx", "_data", "_op", "_rule", "grad", "label")
     # numpy defers to our reflected operators instead of broadcasting over a Value.
     __array_ufunc__ = None
 
@@ -536,35 +568,46 @@ class Value:
                 f"backward() needs a scalar output, this Value holds {_fmt(self._data)}: "
                 "reduce it with .sum() or .mean() first"
             )
-        topo = _topo(self, leaves=False)
-        for node in topo:
-            node.grad = 0.0
-        self.grad = 1.0
-        if set(map(type, map(_data_of, topo))) <= {float}:
-            for node in reversed(topo):
-                node._rule(node)
-        else:
-            for node in reversed(topo):
-                _run_broadcasting(node)
+        # The graph holds no reference cycles, so the cycle collector has nothing to find here;
+        # pausing it saves it from walking the whole graph again and again as lists grow.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            topo = _topo(self, leaves=False)
+            for node in topo:
+                node.grad = 0.0
+            self.grad = 1.0
+            if set(map(type, map(_data_of, topo))) <= {float}:
+                for node in reversed(topo):
+                    node._rule(node)
+            else:
+                for node in reversed(topo):
+                    _run_broadcasting(node)
+        finally:
+            if collecting:
+                gc.enable()
 
 
 def _topo(root: Value, leaves: bool) -> list[Value]:
     """Iterative post-order depth-first search: no recursion, so any depth works."""
+    # A node is pushed once on the way down and met again on the way up, after all the nodes
+    # pushed above it (its descendants) are done: that second meeting is its place in the order.
     order: list[Value] = []
-    visited: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    entered: set[Value] = set()
+    done: set[Value] = set()
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        node = stack.pop()
+        if node in entered:
+            if node not in done:
+                done.add(node)
+                order.append(node)
             continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
+        entered.add(node)
+        stack.append(node)
         for child in node._ctx:
-            if (child._ctx or leaves) and child not in visited:
-                stack.append((child, False))
+            if (child._ctx or leaves) and child not in entered:
+                stack.append(child)
     return order
 
 
@@ -575,9 +618,12 @@ def affine(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
     return _affine_node(w, x, b)
 
 
-def _affine_node(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
-    data = _affine(map(_data_of, w), map(_data_of, x), b._data)
-    return _node(data, (*w, *x, b), "affine", _affine_backward, len(w))
+def _affine_node(w: Sequence[Value], x: Sequence[Value], b: Value, act: str = "linear") -> Value:
+    data = _affine(w, x, b)
+    if act == "linear":
+        return _node(data, (*w, *x, b), "affine", _affine_backward, (len(w),))
+    forward, slope, op = _ACTIVATIONS[act]
+    return _node(forward(data), (*w, *x, b), op, _affine_act_backward, (len(w), forward, slope))
 
 
 def linear(x: Value, w: Sequence[Value], b: Sequence[Value]) -> Value:

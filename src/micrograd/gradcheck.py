@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .engine import Value
 
-__all__ = ["gradcheck", "GradcheckReport", "GradcheckRow"]
+__all__ = ["GradcheckReport", "GradcheckRow", "gradcheck"]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .engine import Value, _affine_node, _is_array, linear
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 
@@ -108,7 +108,7 @@ class Neuron(Module):
         return self._forward(_as_values(x))
 
     def _forward(self, xs: Sequence[Value]) -> Value:
-        return _ACTIVATE[self.activation](_affine_node(self.w, xs, self.b))
+        return _affine_node(self.w, xs, self.b, self.activation)
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -199,9 +199,10 @@ class MLP(Module):
         return [layer.nout for layer in self.layers]
 
     def __call__(self, x: Any) -> Value | list[Value]:
+        out: Value | list[Value] = x
         for layer in self.layers:
-            x = layer(x)
-        return x
+            out = layer(out)
+        return out
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
