@@ -136,7 +136,10 @@ def _pow_const(a: Array, n: float) -> Array:
         )
     if a == 0 and n < 0:
         raise ZeroDivisionError(f"**: zero cannot be raised to the negative power {n}")
-    return float(a**n)
+    try:
+        return float(a**n)
+    except OverflowError:
+        raise OverflowError(f"**: {a} ** {n} overflows a float") from None
 
 
 def _pow_const_backward(out: Value) -> None:
@@ -349,6 +352,23 @@ def _run_broadcasting(node: Value) -> None:
     for c, before in zip(children, saved):
         c.grad = before + _sum_to(c.grad, c._data)
 
+
+# Rules whose every input gets a gradient of its own shape, so they never need summing back.
+_SHAPE_KEEPING = frozenset(
+    {
+        _pow_const_backward,
+        _exp_backward,
+        _log_backward,
+        _tanh_backward,
+        _sigmoid_backward,
+        _relu_backward,
+        _abs_backward,
+        _sum_backward,
+        _linear_backward,
+        _floordiv_backward,
+        _leaf_backward,
+    }
+)
 
 # The activations a neuron node can fuse in: forward, slope from the output, and op name.
 _ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array], str]] = {
@@ -582,7 +602,10 @@ class Value:
                     node._rule(node)
             else:
                 for node in reversed(topo):
-                    _run_broadcasting(node)
+                    if node._data.__class__ is float or node._rule in _SHAPE_KEEPING:
+                        node._rule(node)
+                    else:
+                        _run_broadcasting(node)
         finally:
             if collecting:
                 gc.enable()

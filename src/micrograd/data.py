@@ -1,0 +1,619 @@
+"""Datasets: a `Dataset` container, seeded toy-problem generators, splitting and CSV files.
+
+Every generator builds its points here from `np.random.default_rng(seed)`, so nothing is
+downloaded and the same arguments always give the same arrays. Each takes `n_samples`, `noise`
+(the standard deviation of gaussian noise added to every coordinate, or to the target for
+regression) and `seed`, and returns its points shuffled. `DATASETS` names them and
+`load_dataset(name, ...)` builds one by name.
+
+Class labels are always int64 indices 0..C-1. `load_csv` reads a comma-separated file whose
+last column is the target; anything wrong in it raises `DataError` naming the file, line and
+column. No row is ever dropped and no value is ever silently changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "DATASETS",
+    "TASKS",
+    "DataError",
+    "Dataset",
+    "load_csv",
+    "load_dataset",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_regression_1d",
+    "make_spirals",
+    "make_toy",
+    "make_xor",
+    "make_yinyang",
+    "save_csv",
+    "train_val_test_split",
+]
+
+TASKS = ("binary", "multiclass", "regression")
+
+FloatArray = NDArray[np.float64]
+
+
+class DataError(ValueError):
+    """A problem with data or with the arguments describing it."""
+
+
+@dataclass(eq=False)
+class Dataset:
+    """Samples `X` (n x d float64) and targets `y`, with what kind of problem they pose.
+
+    - `y`: int64 class indices 0..n_classes-1 for 'binary' and 'multiclass' tasks, float64
+      values for 'regression'.
+    - `n_classes`: the number of classes (2 for 'binary'), 0 for regression.
+    - `classes`: when a file's labels were mapped to indices (-1/1 -> 0/1), the original label
+      of each index (`classes[i]` is the label of class `i`); None when `y` holds the labels
+      as they were.
+    - `columns`: the column names (features, then the target) of the CSV header it was read
+      from, if it had one.
+    """
+
+    X: FloatArray
+    y: NDArray[Any]
+    name: str
+    task: str
+    n_classes: int
+    classes: list[float] | None = None
+    columns: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        where = f"Dataset {self.name!r}"
+        if not isinstance(self.X, np.ndarray) or self.X.ndim != 2 or self.X.dtype != np.float64:
+            raise DataError(f"{where}: X must be a 2-D float64 array, got {_describe(self.X)}")
+        if not isinstance(self.y, np.ndarray) or self.y.ndim != 1:
+            raise DataError(f"{where}: y must be a 1-D array, got {_describe(self.y)}")
+        if len(self.y) != len(self.X):
+            raise DataError(f"{where}: X has {len(self.X)} rows but y has {len(self.y)} values")
+        if not np.all(np.isfinite(self.X)):
+            raise DataError(f"{where}: X holds non-finite values")
+        if self.task not in TASKS:
+            raise DataError(f"{where}: task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if self.task == "regression":
+            self._check_regression(where)
+        else:
+            self._check_classification(where)
+        if self.columns is not None and len(self.columns) != self.X.shape[1] + 1:
+            raise DataError(
+                f"{where}: columns names {len(self.columns)} columns, "
+                f"expected {self.X.shape[1] + 1} (the features and the target)"
+            )
+
+    def _check_regression(self, where: str) -> None:
+        if self.y.dtype != np.float64:
+            raise DataError(f"{where}: regression targets must be float64, got {self.y.dtype}")
+        if not np.all(np.isfinite(self.y)):
+            raise DataError(f"{where}: y holds non-finite values")
+        if self.n_classes != 0 or self.classes is not None:
+            raise DataError(f"{where}: a regression dataset has n_classes 0 and classes None")
+
+    def _check_classification(self, where: str) -> None:
+        if self.y.dtype != np.int64:
+            raise DataError(f"{where}: class labels must be int64, got {self.y.dtype}")
+        if self.task == "binary" and self.n_classes != 2:
+            raise DataError(f"{where}: a binary dataset has n_classes 2, got {self.n_classes}")
+        if self.n_classes < 2:
+            raise DataError(f"{where}: n_classes must be >= 2, got {self.n_classes}")
+        if len(self.y) and (self.y.min() < 0 or self.y.max() >= self.n_classes):
+            raise DataError(
+                f"{where}: labels must be 0..{self.n_classes - 1}, "
+                f"found {self.y.min()}..{self.y.max()}"
+            )
+        if self.classes is not None and len(self.classes) != self.n_classes:
+            raise DataError(
+                f"{where}: classes lists {len(self.classes)} labels for {self.n_classes} classes"
+            )
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset(name={self.name!r}, task={self.task!r}, n_samples={len(self)}, "
+            f"n_features={self.n_features}, n_classes={self.n_classes})"
+        )
+
+
+def _describe(x: object) -> str:
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {x.shape} and dtype {x.dtype}"
+    return type(x).__name__
+
+
+# -- argument checks ----------------------------------------------------------------------
+
+
+def _check_int(name: str, value: object, minimum: int, who: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{who}: {name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise DataError(f"{who}: {name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_float(name: str, value: object, who: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{who}: {name} must be a number, got {type(value).__name__}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise DataError(f"{who}: {name} must be finite, got {x}")
+    return x
+
+
+def _setup(
+    who: str, n_samples: int, noise: float, seed: int, minimum: int
+) -> tuple[int, float, np.random.Generator]:
+    n = _check_int("n_samples", n_samples, minimum, who)
+    sigma = _check_float("noise", noise, who)
+    if sigma < 0:
+        raise DataError(f"{who}: noise must be >= 0, got {sigma}")
+    return n, sigma, np.random.default_rng(_check_int("seed", seed, 0, who))
+
+
+def _split_evenly(n: int, k: int) -> list[int]:
+    """`n` split into `k` counts that differ by at most one, the larger ones first."""
+    return [n // k + (i < n % k) for i in range(k)]
+
+
+def _finish(
+    X: FloatArray,
+    y: NDArray[np.int64],
+    noise: float,
+    rng: np.random.Generator,
+    name: str,
+    n_classes: int,
+) -> Dataset:
+    """Add coordinate noise, shuffle, and wrap a classification set."""
+    X = X + rng.normal(0.0, noise, size=X.shape)
+    order = rng.permutation(len(y))
+    task = "binary" if n_classes == 2 else "multiclass"
+    return Dataset(X[order], y[order], name, task, n_classes)
+
+
+# -- generators ---------------------------------------------------------------------------
+
+
+def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Two interleaving half circles, as scikit-learn's: class 0 on top, class 1 below.
+
+    Classes differ in size by at most one. Needs n_samples >= 2.
+    """
+    n, noise, rng = _setup("make_moons", n_samples, noise, seed, 2)
+    n_top, n_bottom = _split_evenly(n, 2)
+    top = np.linspace(0.0, np.pi, n_top)
+    bottom = np.linspace(0.0, np.pi, n_bottom)
+    X = np.concatenate(
+        [
+            np.column_stack([np.cos(top), np.sin(top)]),
+            np.column_stack([1.0 - np.cos(bottom), 0.5 - np.sin(bottom)]),
+        ]
+    )
+    y = np.repeat(np.arange(2, dtype=np.int64), [n_top, n_bottom])
+    return _finish(X, y, noise, rng, "moons", 2)
+
+
+def make_circles(
+    n_samples: int = 100, noise: float = 0.05, seed: int = 0, factor: float = 0.5
+) -> Dataset:
+    """A circle of radius 1 (class 0) around one of radius `factor` (class 1), as scikit-learn's.
+
+    Classes differ in size by at most one. Needs n_samples >= 2 and 0 < factor < 1.
+    """
+    n, noise, rng = _setup("make_circles", n_samples, noise, seed, 2)
+    factor = _check_float("factor", factor, "make_circles")
+    if not 0.0 < factor < 1.0:
+        raise DataError(f"make_circles: factor must be in (0, 1), got {factor}")
+    n_out, n_in = _split_evenly(n, 2)
+    outer = np.linspace(0.0, 2 * np.pi, n_out, endpoint=False)
+    inner = np.linspace(0.0, 2 * np.pi, n_in, endpoint=False)
+    X = np.concatenate(
+        [
+            np.column_stack([np.cos(outer), np.sin(outer)]),
+            factor * np.column_stack([np.cos(inner), np.sin(inner)]),
+        ]
+    )
+    y = np.repeat(np.arange(2, dtype=np.int64), [n_out, n_in])
+    return _finish(X, y, noise, rng, "circles", 2)
+
+
+def make_xor(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Points uniform in the square [-1, 1]^2, class 1 where x and y differ in sign (x*y < 0).
+
+    Each quadrant gets a quarter of the points (so the classes differ in size by at most one);
+    labels come from the clean point, before the noise is added. Needs n_samples >= 4.
+    """
+    n, noise, rng = _setup("make_xor", n_samples, noise, seed, 4)
+    # Quadrants in the order ++, +-, --, -+ alternate the classes, so uneven counts stay balanced.
+    signs = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, -1.0], [-1.0, 1.0]])
+    counts = _split_evenly(n, 4)
+    X = rng.uniform(0.0, 1.0, size=(n, 2)) * np.repeat(signs, counts, axis=0)
+    y = np.repeat(np.array([0, 1, 0, 1], dtype=np.int64), counts)
+    return _finish(X, y, noise, rng, "xor", 2)
+
+
+def make_blobs(
+    n_samples: int = 150, noise: float = 0.4, seed: int = 0, centers: int = 3
+) -> Dataset:
+    """`centers` gaussian clusters of standard deviation `noise`, one class each.
+
+    The centres sit evenly spaced on a circle of radius 2, turned by a random angle. Classes
+    differ in size by at most one. Needs centers >= 2 and n_samples >= centers.
+    """
+    k = _check_int("centers", centers, 2, "make_blobs")
+    n, noise, rng = _setup("make_blobs", n_samples, noise, seed, k)
+    angles = rng.uniform(0.0, 2 * np.pi) + 2 * np.pi * np.arange(k) / k
+    means = 2.0 * np.column_stack([np.cos(angles), np.sin(angles)])
+    counts = _split_evenly(n, k)
+    X = np.repeat(means, counts, axis=0)
+    y = np.repeat(np.arange(k, dtype=np.int64), counts)
+    return _finish(X, y, noise, rng, "blobs", k)
+
+
+def make_spirals(
+    n_samples: int = 200, noise: float = 0.05, seed: int = 0, arms: int = 2, turns: float = 1.0
+) -> Dataset:
+    """`arms` interleaved spiral arms, one class each, winding `turns` times out to radius 1.
+
+    Arm j holds the points at radius r in [0.1, 1] and angle 2*pi*(j / arms + turns * r).
+    Classes differ in size by at most one. Needs arms >= 2, turns > 0, n_samples >= arms.
+    """
+    k = _check_int("arms", arms, 2, "make_spirals")
+    n, noise, rng = _setup("make_spirals", n_samples, noise, seed, k)
+    turns = _check_float("turns", turns, "make_spirals")
+    if turns <= 0:
+        raise DataError(f"make_spirals: turns must be > 0, got {turns}")
+    counts = _split_evenly(n, k)
+    r = np.concatenate([np.linspace(0.1, 1.0, c) for c in counts])
+    y = np.repeat(np.arange(k, dtype=np.int64), counts)
+    angle = 2 * np.pi * (y / k + turns * r)
+    X = np.column_stack([r * np.cos(angle), r * np.sin(angle)])
+    return _finish(X, y, noise, rng, "spirals", k)
+
+
+def _yinyang_class(x: FloatArray, y: FloatArray, r_small: float, r_big: float) -> NDArray[np.int64]:
+    """Classes of points (x, y) in a disc of radius r_big centred on the origin.
+
+    The S-curve is made of two half discs of radius r_big / 2 centred at (-r_big / 2, 0) and
+    (r_big / 2, 0): yin (0) is the left one plus the upper half outside the right one, yang (1)
+    the rest. A dot of radius r_small at the centre of each half disc is class 2.
+    """
+    half = r_big / 2
+    d_left = np.hypot(x + half, y)
+    d_right = np.hypot(x - half, y)
+    yin = (d_left <= half) | ((y > 0) & (d_right > half))
+    labels = np.where(yin, 0, 1)
+    return np.where((d_left < r_small) | (d_right < r_small), 2, labels).astype(np.int64)
+
+
+def make_yinyang(
+    n_samples: int = 1000,
+    noise: float = 0.0,
+    seed: int = 0,
+    r_small: float = 0.1,
+    r_big: float = 0.5,
+) -> Dataset:
+    """The 3-class yin-yang set of the EurekaLabs micrograd exercise: yin (0), yang (1), dots (2).
+
+    Points are drawn uniformly in a disc of radius `r_big` until each class has a third of
+    them (they differ by at most one), then scaled so the disc has radius 2, as in the exercise.
+    Needs 0 < r_small < r_big / 2 and n_samples >= 3.
+    """
+    n, noise, rng = _setup("make_yinyang", n_samples, noise, seed, 3)
+    r_small = _check_float("r_small", r_small, "make_yinyang")
+    r_big = _check_float("r_big", r_big, "make_yinyang")
+    if not 0 < r_small < r_big / 2:
+        raise DataError(
+            f"make_yinyang: need 0 < r_small < r_big / 2, got r_small={r_small}, r_big={r_big}"
+        )
+    counts = _split_evenly(n, 3)
+    chunks: list[list[FloatArray]] = [[], [], []]
+    have = [0, 0, 0]
+    while any(h < c for h, c in zip(have, counts, strict=True)):
+        pts = rng.uniform(-r_big, r_big, size=(max(256, 8 * n), 2))
+        pts = pts[np.hypot(pts[:, 0], pts[:, 1]) <= r_big]
+        labels = _yinyang_class(pts[:, 0], pts[:, 1], r_small, r_big)
+        for c in range(3):
+            take = pts[labels == c][: counts[c] - have[c]]
+            chunks[c].append(take)
+            have[c] += len(take)
+    X = np.concatenate([p for chunk in chunks for p in chunk]) * (2.0 / r_big)
+    y = np.repeat(np.arange(3, dtype=np.int64), counts)
+    return _finish(X, y, noise, rng, "yinyang", 3)
+
+
+TOY_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+TOY_YS = [1.0, -1.0, -1.0, 1.0]
+
+
+def make_toy(n_samples: int | None = None, noise: float | None = None, seed: int = 0) -> Dataset:
+    """The seed workshop's four fixed samples with targets +-1, as a regression set.
+
+    The set is fixed: it always has these 4 samples and no noise, so asking for another number
+    of samples or for noise is an error rather than silently ignored. `seed` has no effect.
+    """
+    if n_samples not in (None, len(TOY_XS)):
+        raise DataError(f"make_toy: the toy set has exactly {len(TOY_XS)} samples, got "
+                        f"n_samples={n_samples}")
+    if noise not in (None, 0, 0.0):
+        raise DataError(f"make_toy: the toy set is fixed and takes no noise, got noise={noise}")
+    return Dataset(np.array(TOY_XS), np.array(TOY_YS), "toy", "regression", 0)
+
+
+def make_regression_1d(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """A 1-D curve: x uniform in [-pi, pi], y = sin(x) plus gaussian noise. Needs n_samples >= 1."""
+    n, noise, rng = _setup("make_regression_1d", n_samples, noise, seed, 1)
+    x = rng.uniform(-np.pi, np.pi, size=n)
+    y = np.sin(x) + rng.normal(0.0, noise, size=n)
+    return Dataset(x[:, None], y, "regression_1d", "regression", 0)
+
+
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "moons": make_moons,
+    "circles": make_circles,
+    "xor": make_xor,
+    "blobs": make_blobs,
+    "spirals": make_spirals,
+    "yinyang": make_yinyang,
+    "toy": make_toy,
+    "regression_1d": make_regression_1d,
+}
+
+
+def load_dataset(
+    name: str, n_samples: int | None = None, noise: float | None = None, seed: int = 0
+) -> Dataset:
+    """The dataset `DATASETS[name]`; `n_samples` or `noise` left as None take its default."""
+    make = DATASETS.get(name)
+    if make is None:
+        raise DataError(f"unknown dataset {name!r}: expected one of {', '.join(DATASETS)}")
+    kwargs: dict[str, Any] = {"seed": seed}
+    if n_samples is not None:
+        kwargs["n_samples"] = n_samples
+    if noise is not None:
+        kwargs["noise"] = noise
+    return make(**kwargs)
+
+
+# -- splitting ----------------------------------------------------------------------------
+
+
+def _subset(ds: Dataset, index: NDArray[np.intp]) -> Dataset:
+    return Dataset(
+        ds.X[index], ds.y[index], ds.name, ds.task, ds.n_classes, ds.classes, ds.columns
+    )
+
+
+def train_val_test_split(
+    ds: Dataset, val: float = 0.2, test: float = 0.0, seed: int = 0
+) -> tuple[Dataset, Dataset, Dataset]:
+    """Shuffle `ds` with `seed` and cut it into (train, validation, test) datasets.
+
+    The validation and test sets get ceil(fraction * len(ds)) samples each, so a non-zero
+    fraction never gives an empty split; the training set gets the rest and must not be empty.
+    The three are disjoint and together hold every sample exactly once.
+    """
+    who = "train_val_test_split"
+    fractions = {"val": _check_float("val", val, who), "test": _check_float("test", test, who)}
+    for key, f in fractions.items():
+        if not 0.0 <= f < 1.0:
+            raise DataError(f"{who}: {key} must be in [0, 1), got {f}")
+    if fractions["val"] + fractions["test"] >= 1.0:
+        raise DataError(
+            f"{who}: val + test must be < 1 to leave training data, got {val} + {test}"
+        )
+    n = len(ds)
+    # round() first so that 0.1 * 30 = 3.0000000000000004 counts as 3, not 4.
+    n_val, n_test = (math.ceil(round(f * n, 9)) for f in fractions.values())
+    if n - n_val - n_test < 1:
+        raise DataError(
+            f"{who}: {n} samples leave no training data after {n_val} for validation "
+            f"and {n_test} for test"
+        )
+    order = np.random.default_rng(_check_int("seed", seed, 0, who)).permutation(n)
+    test_idx, val_idx, train_idx = np.split(order, [n_test, n_test + n_val])
+    return _subset(ds, train_idx), _subset(ds, val_idx), _subset(ds, test_idx)
+
+
+# -- CSV files ----------------------------------------------------------------------------
+
+_CLASSIFICATION = ("binary", "multiclass", "classification")
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """The non-blank rows with their line numbers. Blank lines may only end the file."""
+    rows: list[tuple[int, list[str]]] = []
+    blank: int | None = None
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            try:
+                for row in reader:
+                    if not row:
+                        blank = blank or reader.line_num
+                        continue
+                    if blank is not None:
+                        raise DataError(
+                            f"{path}: line {blank} is blank, but data follows it on line "
+                            f"{reader.line_num}; remove the blank line"
+                        )
+                    rows.append((reader.line_num, row))
+            except csv.Error as e:
+                raise DataError(f"{path}: line {reader.line_num}: malformed CSV: {e}") from None
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    return rows
+
+
+def load_csv(path: str | os.PathLike[str], task: str | None = None) -> Dataset:
+    """A comma-separated file as a Dataset: every column a feature but the last, the target.
+
+    The first line is a header if any of its cells is not a number. Every other cell must be a
+    finite number; a bad cell, an empty cell, a row with the wrong number of columns, an empty
+    file or fewer than 2 columns raise `DataError` naming the file, the line and the column
+    (1-based, with its header name when there is a header).
+
+    `task` is 'regression', 'binary', 'multiclass', 'classification' (binary or multiclass by
+    the number of classes) or None to infer it: targets that are all integers with exactly 2
+    distinct values, or at most 20 distinct values and fewer than half as many as rows, are
+    class labels; anything else is regression. Class labels must be integers 0..C-1 (inferred
+    ones must use every value 0..C-1; a given task allows classes missing from the file), except
+    that labels -1 and 1 (the +-1 convention of margin losses) are mapped to classes 0 and 1,
+    recorded in `Dataset.classes` as [-1.0, 1.0]. Other labels raise `DataError`: relabel them
+    as 0..C-1, or pass task='regression' to treat them as numbers.
+    """
+    path = Path(path)
+    if task is not None and task not in (*TASKS, "classification"):
+        raise DataError(
+            f"task must be None, 'classification' or one of {', '.join(TASKS)}, got {task!r}"
+        )
+    rows = _read_rows(path)
+    if not rows:
+        raise DataError(f"{path}: the file is empty")
+    first_line, first = rows[0]
+    # Empty cells do not make a header: on a data row they are reported as empty cells.
+    is_header = any(c.strip() and not _is_number(c) for c in first)
+    header = [c.strip() for c in first] if is_header else None
+    ncols = len(first)
+    if ncols < 2:
+        raise DataError(
+            f"{path}: line {first_line} has {ncols} column; need at least 2 "
+            "(the features, then the target in the last column)"
+        )
+    if header is not None:
+        for j, name in enumerate(header):
+            if not name:
+                raise DataError(f"{path}: line {first_line}, column {j + 1}: empty header name")
+        rows = rows[1:]
+        if not rows:
+            raise DataError(f"{path}: line {first_line} is a header, but no data rows follow")
+
+    def column(j: int) -> str:
+        return f"column {j + 1}" + (f" ({header[j]!r})" if header else "")
+
+    values = np.empty((len(rows), ncols), dtype=np.float64)
+    for i, (line, row) in enumerate(rows):
+        if len(row) != ncols:
+            source = "the header" if header else f"line {first_line}"
+            raise DataError(
+                f"{path}: line {line} has {len(row)} columns, expected {ncols} as on {source}"
+            )
+        for j, cell in enumerate(row):
+            if not cell.strip():
+                raise DataError(f"{path}: line {line}, {column(j)}: empty cell")
+            try:
+                x = float(cell)
+            except ValueError:
+                raise DataError(
+                    f"{path}: line {line}, {column(j)}: {cell!r} is not a number"
+                ) from None
+            if not math.isfinite(x):
+                raise DataError(f"{path}: line {line}, {column(j)}: {cell!r} is not finite")
+            values[i, j] = x
+
+    X = np.ascontiguousarray(values[:, :-1])
+    targets = values[:, -1]
+    lines = [line for line, _ in rows]
+    where = f"{path}: {column(ncols - 1)}"
+    kind, y, n_classes, classes = _resolve_targets(targets, task, lines, where)
+    return Dataset(X, y, path.stem, kind, n_classes, classes, header)
+
+
+def _looks_like_labels(targets: FloatArray) -> bool:
+    if not np.all(targets == np.round(targets)):
+        return False
+    distinct = len(np.unique(targets))
+    return distinct == 2 or (distinct <= 20 and distinct < len(targets) / 2)
+
+
+def _resolve_targets(
+    targets: FloatArray, task: str | None, lines: list[int], where: str
+) -> tuple[str, NDArray[Any], int, list[float] | None]:
+    """(task, y, n_classes, classes) for the target column of a file."""
+    if task == "regression" or (task is None and not _looks_like_labels(targets)):
+        return "regression", targets, 0, None
+    asked = "they look like class labels" if task is None else f"task={task!r} needs class labels"
+    distinct = set(np.unique(targets).tolist())
+    if distinct <= {-1.0, 1.0} and -1.0 in distinct and task != "multiclass":
+        return "binary", (targets == 1.0).astype(np.int64), 2, [-1.0, 1.0]
+    bad = np.flatnonzero((targets != np.round(targets)) | (targets < 0))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"{where}: {asked}, which must be integers 0..C-1 (or -1 and 1), but line "
+            f"{lines[i]} has {float(targets[i])!r}; relabel the classes as 0..C-1, or pass "
+            "task='regression' to treat the targets as numbers"
+        )
+    if task is None and distinct != set(range(len(distinct))):
+        # Given a task, a class may be missing from a file; guessing one, gaps mean "not labels".
+        shown = ", ".join(_format_number(v) for v in sorted(distinct))
+        raise DataError(
+            f"{where}: {asked}, but {{{shown}}} is not 0..C-1; relabel the classes as 0..C-1, "
+            "or pass task='regression' to treat the targets as numbers"
+        )
+    n_classes = max(2, int(targets.max()) + 1)
+    if task == "binary" and n_classes != 2:
+        i = int(np.argmax(targets))
+        raise DataError(
+            f"{where}: task='binary' needs labels 0 and 1 (or -1 and 1), "
+            f"but line {lines[i]} has {float(targets[i])!r}"
+        )
+    if task in ("binary", "multiclass"):
+        kind = task
+    else:
+        kind = "binary" if n_classes == 2 else "multiclass"
+    return kind, targets.astype(np.int64), n_classes, None
+
+
+def _format_number(x: float) -> str:
+    """The shortest text that reads back as exactly `x`; integers without a '.0'."""
+    return str(int(x)) if x == int(x) and abs(x) < 2**53 else repr(float(x))
+
+
+def save_csv(ds: Dataset, path: str | os.PathLike[str], header: bool = True) -> None:
+    """Write `ds` as a CSV file that `load_csv` reads back to the same arrays.
+
+    Features are written exactly (as the shortest text that reads back to the same float); the
+    target column holds the original labels (`ds.classes`) when they were mapped. The header is
+    `ds.columns`, or x1..xd,y when the dataset has none; `header=False` leaves it out.
+    """
+    names = ds.columns or [*(f"x{j + 1}" for j in range(ds.n_features)), "y"]
+    if ds.task == "regression":
+        targets = [repr(float(t)) for t in ds.y]
+    else:
+        labels = ds.classes or list(range(ds.n_classes))
+        targets = [_format_number(float(labels[int(c)])) for c in ds.y]
+    with Path(path).open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        if header:
+            writer.writerow(names)
+        for row, target in zip(ds.X, targets, strict=True):
+            writer.writerow([*(repr(float(x)) for x in row), target])

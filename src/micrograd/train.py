@@ -1,0 +1,601 @@
+"""Training: one `fit` loop, a `TrainConfig` that describes a whole run, and repeated runs.
+
+`fit(model, X, y, ...)` trains for a number of epochs over (mini-)batches, per sample or batched,
+and stops at the first of: the maximum number of epochs, the loss falling to `tolerance` (the
+code tour's stopping rule), or `patience` epochs without a better validation loss. It never
+prints or plots: it reports each epoch to callbacks and returns a `History`.
+
+`train(config)` builds the data, the model and the optimizer from a `TrainConfig` and runs `fit`;
+`evaluate(config, seeds)` repeats that over seeds (in parallel processes, same results as a
+serial run) and summarises the distribution, like the code tour's evaluation loops.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from . import losses as L
+from .data import Dataset, load_csv, load_dataset, train_val_test_split
+from .engine import Value
+from .metrics import accuracy, r2_score, rmse
+from .nn import MLP
+from .optim import OPTIMIZERS, SCHEDULES, SGD, LRScheduler, Optimizer, make_scheduler
+
+__all__ = [
+    "Callback",
+    "History",
+    "RunsSummary",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingDiverged",
+    "evaluate",
+    "fit",
+    "gc_paused",
+    "predict",
+    "train",
+]
+
+MODES = ("batched", "per-sample")
+# The loss each task trains with unless told otherwise, and which losses suit which task.
+DEFAULT_LOSS = {"binary": "hinge", "multiclass": "cross_entropy", "regression": "mse"}
+TASK_LOSSES = {
+    "binary": ("hinge", "bce", "mse"),
+    "multiclass": ("cross_entropy",),
+    "regression": ("mse",),
+}
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss became NaN or infinite; the model keeps its last good parameters."""
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: micrograd graphs hold no reference cycles, so reference
+    counting frees them and the collector would only walk the live graph over and over.
+
+    On the way out the objects made meanwhile are handed to the oldest generation (freeze, then
+    unfreeze: two list splices), or the first allocation after re-enabling would walk them all.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
+class Callback:
+    """Listens to `fit`. Override what you need; a plain function is treated as `on_epoch_end`."""
+
+    def on_train_begin(self, info: dict[str, Any]) -> None:
+        """`info` holds `epochs` (the maximum), `batches` per epoch, `samples` and `mode`."""
+
+    def on_epoch_end(self, log: dict[str, float]) -> None:
+        """`log` holds `epoch` (from 1), `loss`, the task's metrics, `lr`, `seconds`, and
+        `val_loss` and friends when there is a validation set."""
+
+    def on_train_end(self, history: History) -> None:
+        """Called once, also when training stops early or diverges."""
+
+
+@dataclass
+class History:
+    """What `fit` measured, one row per epoch, and why it stopped."""
+
+    rows: list[dict[str, float]] = field(default_factory=list)
+    stop_reason: str = "max_epochs"
+    tolerance: float | None = None
+    best_epoch: int | None = None
+
+    def __getitem__(self, key: str) -> list[float]:
+        """One column, e.g. `history["loss"]`."""
+        if not self.rows or key not in self.rows[0]:
+            known = ", ".join(self.rows[0]) if self.rows else "none yet"
+            raise KeyError(f"no column {key!r} in the history (columns: {known})")
+        return [row[key] for row in self.rows]
+
+    @property
+    def final(self) -> dict[str, float]:
+        return self.rows[-1] if self.rows else {}
+
+    @property
+    def epochs(self) -> int:
+        return len(self.rows)
+
+    @property
+    def converged(self) -> bool:
+        """True when the loss reached the tolerance."""
+        return self.epochs_to_tolerance is not None
+
+    @property
+    def epochs_to_tolerance(self) -> int | None:
+        if self.tolerance is None:
+            return None
+        for row in self.rows:
+            if row["loss"] <= self.tolerance:
+                return int(row["epoch"])
+        return None
+
+
+def _targets_for(loss: str, task: str, y: np.ndarray) -> np.ndarray:
+    """Targets in the form each loss expects: hinge and mse on a binary task use -1/+1."""
+    if task == "binary" and loss in ("hinge", "mse"):
+        return y.astype(np.float64) * 2.0 - 1.0
+    if task == "regression":
+        return y.astype(np.float64)
+    return y
+
+
+def _check_task_loss(task: str, loss: str) -> None:
+    if task not in TASK_LOSSES:
+        raise ValueError(f"unknown task {task!r}: expected one of {', '.join(TASK_LOSSES)}")
+    if loss not in TASK_LOSSES[task]:
+        raise ValueError(
+            f"loss {loss!r} does not fit a {task} task: use one of {', '.join(TASK_LOSSES[task])}"
+        )
+
+
+def _forward(model: MLP, X: np.ndarray, mode: str) -> Any:
+    if mode == "batched":
+        return model(X)
+    return [model(row) for row in X.tolist()]
+
+
+def _outputs(pred: Any) -> np.ndarray:
+    """Model outputs as an array: (N,) for one output, (N, C) for several."""
+    if isinstance(pred, Value):
+        return np.asarray(pred.data)
+    if pred and isinstance(pred[0], list):
+        return np.array([[v.data for v in row] for row in pred])
+    return np.array([v.data for v in pred])
+
+
+def _decide(out: np.ndarray, task: str) -> np.ndarray:
+    if task == "binary":
+        return (out > 0).astype(np.int64)
+    if task == "multiclass":
+        return np.asarray(out.argmax(axis=1))
+    return out
+
+
+def _metrics(task: str, y: np.ndarray, out: np.ndarray, prefix: str = "") -> dict[str, float]:
+    if task == "regression":
+        return {f"{prefix}rmse": rmse(y, out), f"{prefix}r2": r2_score(y, out)}
+    return {f"{prefix}accuracy": accuracy(y, _decide(out, task))}
+
+
+def predict(model: MLP, X: Any, task: str) -> np.ndarray:
+    """Class indices (binary: output > 0; multiclass: argmax) or values (regression)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"predict expects a 2-D array of samples x features, got shape {X.shape}")
+    with gc_paused():
+        return _decide(_outputs(model(X)), task)
+
+
+def _objective(
+    model: MLP, pred: Any, target: np.ndarray, loss: str, l1: float, l2: float
+) -> tuple[Value, Value]:
+    """(data loss, loss + penalties): the first is reported, the second is minimised."""
+    data_loss = L.LOSSES[loss](pred, target)
+    total = data_loss
+    if l1:
+        total = total + l1 * L.l1_penalty(model.parameters())
+    if l2:
+        total = total + l2 * L.l2_penalty(model.parameters())
+    return data_loss, total
+
+
+def _evaluate_split(
+    model: MLP, X: np.ndarray, y: np.ndarray, task: str, loss: str, mode: str
+) -> dict[str, float]:
+    pred = _forward(model, X, mode)
+    value = L.LOSSES[loss](pred, _targets_for(loss, task, y)).data
+    return {"val_loss": float(value), **_metrics(task, y, _outputs(pred), "val_")}
+
+
+def fit(
+    model: MLP,
+    X: Any,
+    y: Any,
+    *,
+    task: str = "binary",
+    loss: str | None = None,
+    optimizer: Optimizer | None = None,
+    scheduler: LRScheduler | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    mode: str = "batched",
+    l1: float = 0.0,
+    l2: float = 0.0,
+    validation: tuple[Any, Any] | None = None,
+    tolerance: float | None = None,
+    patience: int | None = None,
+    seed: int = 0,
+    callbacks: Sequence[Callback | Callable[[dict[str, float]], None]] = (),
+) -> History:
+    """Train `model` on samples `X` (N x features) and targets `y`; return the `History`.
+
+    `task` is 'binary' (y in {0, 1}), 'multiclass' (y class indices) or 'regression'. `loss`
+    defaults to hinge, cross-entropy or mse by task. `optimizer` defaults to SGD with lr 0.1;
+    `scheduler` (if given) steps once per epoch. `batch_size=None` trains on the full batch each
+    step; otherwise samples are shuffled each epoch with `seed`. `l1`/`l2` add weighted
+    penalties on the parameters. A `tolerance` stops training once the epoch's loss is at or
+    below it; `patience` stops once the validation loss has not improved for that many epochs,
+    and restores the best parameters. A NaN or infinite loss raises `TrainingDiverged` and
+    leaves the parameters as they were before the step that broke them.
+    """
+    loss = loss or DEFAULT_LOSS.get(task, "")
+    _check_task_loss(task, loss)
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2 or len(X) == 0:
+        raise ValueError(f"X must be a non-empty 2-D array (samples x features), got {X.shape}")
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)} targets")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if patience is not None and (validation is None or patience < 1):
+        raise ValueError("patience needs a validation set and a positive number of epochs")
+    params = model.parameters()
+    optimizer = optimizer or SGD(params, lr=0.1)
+    target = _targets_for(loss, task, y)
+    n = len(X)
+    size = n if batch_size is None else min(batch_size, n)
+    rng = random.Random(seed)
+    history = History(tolerance=tolerance)
+    listeners = [cb if isinstance(cb, Callback) else _FunctionCallback(cb) for cb in callbacks]
+    info = {"epochs": epochs, "batches": math.ceil(n / size), "samples": n, "mode": mode}
+    for cb in listeners:
+        cb.on_train_begin(info)
+    best_val, best_params, waited = math.inf, [p.data for p in params], 0
+    order = list(range(n))
+    try:
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            lr = optimizer.lr
+            if batch_size is not None:
+                rng.shuffle(order)
+            total_loss, outs, seen = 0.0, [], []
+            for lo in range(0, n, size):
+                idx = order[lo : lo + size]
+                good = [p.data for p in params]
+                with gc_paused():
+                    try:
+                        pred = _forward(model, X[idx], mode)
+                        data_loss, objective = _objective(model, pred, target[idx], loss, l1, l2)
+                        value = objective.data
+                    except (OverflowError, ZeroDivisionError) as err:
+                        raise _diverged(epoch, optimizer.lr, str(err)) from err
+                    if not math.isfinite(value):
+                        raise _diverged(epoch, optimizer.lr, f"the loss became {value}")
+                    optimizer.zero_grad()
+                    objective.backward()
+                    if not all(math.isfinite(p.grad) for p in params):
+                        raise _diverged(epoch, optimizer.lr, "a gradient became infinite")
+                    optimizer.step()
+                    del objective
+                if not all(math.isfinite(p.data) for p in params):
+                    for p, d in zip(params, good):
+                        p.data = d
+                    raise _diverged(epoch, optimizer.lr, "a parameter became infinite")
+                total_loss += float(data_loss.data) * len(idx)
+                outs.append(_outputs(pred))
+                seen.extend(idx)
+            out = np.concatenate(outs) if len(outs) > 1 else outs[0]
+            row: dict[str, float] = {"epoch": epoch, "loss": total_loss / n}
+            row.update(_metrics(task, y[seen], out))
+            if validation is not None:
+                with gc_paused():
+                    row.update(_evaluate_split(model, *_as_xy(validation), task, loss, mode))
+            row["lr"] = lr
+            row["seconds"] = time.perf_counter() - start
+            history.rows.append(row)
+            if scheduler is not None:
+                scheduler.step()
+            for cb in listeners:
+                cb.on_epoch_end(row)
+            if tolerance is not None and row["loss"] <= tolerance:
+                history.stop_reason = "tolerance"
+                break
+            if validation is not None:
+                if row["val_loss"] < best_val:
+                    best_val, best_params, waited = row["val_loss"], [p.data for p in params], 0
+                    history.best_epoch = epoch
+                else:
+                    waited += 1
+                    if patience is not None and waited >= patience:
+                        for p, d in zip(params, best_params):
+                            p.data = d
+                        history.stop_reason = "patience"
+                        break
+    except TrainingDiverged:
+        history.stop_reason = "diverged"
+        for cb in listeners:
+            cb.on_train_end(history)
+        raise
+    for cb in listeners:
+        cb.on_train_end(history)
+    return history
+
+
+def _diverged(epoch: int, lr: float, what: str) -> TrainingDiverged:
+    return TrainingDiverged(
+        f"training diverged at epoch {epoch}: {what}; try a smaller learning rate "
+        f"(it was {lr:g}). The model keeps its parameters from before that step."
+    )
+
+
+def _as_xy(pair: tuple[Any, Any]) -> tuple[np.ndarray, np.ndarray]:
+    X, y = pair
+    return np.asarray(X, dtype=np.float64), np.asarray(y)
+
+
+class _FunctionCallback(Callback):
+    def __init__(self, fn: Callable[[dict[str, float]], None]) -> None:
+        self.fn = fn
+
+    def on_epoch_end(self, log: dict[str, float]) -> None:
+        self.fn(log)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run; `train(config)` is reproducible from it alone.
+
+    `layers` lists every layer's width including the output (None: two hidden layers of 16 and
+    as many outputs as the task needs). `seed` drives the model's initial weights and the batch
+    shuffling; `data_seed` the generated data set and the validation/test split.
+    """
+
+    dataset: str = "moons"
+    data_path: str | None = None
+    samples: int | None = None
+    noise: float | None = None
+    data_seed: int = 0
+    val: float = 0.0
+    test: float = 0.0
+    layers: tuple[int, ...] | None = None
+    activation: str = "relu"
+    loss: str | None = None
+    optimizer: str = "sgd"
+    lr: float = 1.0
+    momentum: float = 0.0
+    schedule: str = "linear"
+    epochs: int = 100
+    batch_size: int | None = None
+    l1: float = 0.0
+    l2: float = 1e-4
+    tolerance: float | None = None
+    patience: int | None = None
+    mode: str = "batched"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"the learning rate must be a positive number, got {self.lr}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"unknown optimizer {self.optimizer!r}: expected one of {', '.join(OPTIMIZERS)}"
+            )
+        if self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"unknown schedule {self.schedule!r}: expected one of {', '.join(SCHEDULES)}"
+            )
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}: expected one of {', '.join(MODES)}")
+        if self.layers is not None and (
+            not self.layers or any(not isinstance(w, int) or w < 1 for w in self.layers)
+        ):
+            raise ValueError(f"layers must be positive widths like (16, 16, 1), got {self.layers}")
+        for name in ("l1", "l2", "momentum"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """A trained model with its history, data splits and the config that made them."""
+
+    model: MLP
+    history: History
+    config: TrainConfig
+    train: Dataset
+    val: Dataset | None
+    test: Dataset | None
+    loss: str
+
+    @property
+    def task(self) -> str:
+        return self.train.task
+
+    def scores(self) -> dict[str, float]:
+        """Final metrics: the history's last row, plus test metrics when there is a test set."""
+        out = {k: v for k, v in self.history.final.items() if k not in ("epoch", "seconds")}
+        if self.test is not None and len(self.test):
+            split = _evaluate_split(
+                self.model, self.test.X, self.test.y, self.task, self.loss, self.config.mode
+            )
+            out.update({k.replace("val_", "test_"): v for k, v in split.items()})
+        return out
+
+
+def load_data(config: TrainConfig) -> Dataset:
+    if config.data_path is not None:
+        return load_csv(config.data_path)
+    return load_dataset(config.dataset, config.samples, config.noise, config.data_seed)
+
+
+def output_width(ds: Dataset) -> int:
+    return ds.n_classes if ds.task == "multiclass" else 1
+
+
+def build_model(config: TrainConfig, ds: Dataset) -> MLP:
+    """The config's network for this data set: checks that the output layer fits the task."""
+    need = output_width(ds)
+    layers = list(config.layers) if config.layers is not None else [16, 16, need]
+    if layers[-1] != need:
+        what = f"{ds.n_classes} classes" if ds.task == "multiclass" else f"a {ds.task} task"
+        raise ValueError(
+            f"the last layer has {layers[-1]} outputs but {ds.name} is {what}: "
+            f"end the layers with {need}, e.g. {','.join(map(str, [*layers[:-1], need]))}"
+        )
+    return MLP(ds.X.shape[1], layers, activation=config.activation, rng=random.Random(config.seed))
+
+
+def train(
+    config: TrainConfig,
+    callbacks: Sequence[Callback | Callable[[dict[str, float]], None]] = (),
+    data: Dataset | None = None,
+) -> TrainResult:
+    """Build data, model, optimizer and schedule from `config` and train; see `fit`."""
+    ds = data if data is not None else load_data(config)
+    tr, va, te = train_val_test_split(ds, val=config.val, test=config.test, seed=config.data_seed)
+    loss = config.loss or DEFAULT_LOSS[ds.task]
+    _check_task_loss(ds.task, loss)
+    model = build_model(config, ds)
+    kwargs: dict[str, Any] = {"lr": config.lr}
+    if config.optimizer == "sgd":
+        kwargs["momentum"] = config.momentum
+    optimizer = OPTIMIZERS[config.optimizer](model.parameters(), **kwargs)
+    scheduler = make_scheduler(config.schedule, optimizer, config.epochs)
+    history = fit(
+        model,
+        tr.X,
+        tr.y,
+        task=ds.task,
+        loss=loss,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        mode=config.mode,
+        l1=config.l1,
+        l2=config.l2,
+        validation=(va.X, va.y) if len(va) else None,
+        tolerance=config.tolerance,
+        patience=config.patience,
+        seed=config.seed,
+        callbacks=callbacks,
+    )
+    return TrainResult(model, history, config, tr, va if len(va) else None,
+                       te if len(te) else None, loss)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One run of `evaluate`: its seed and final figures."""
+
+    seed: int
+    loss: float
+    metric: float
+    epochs: int
+    epochs_to_tolerance: int | None
+    diverged: bool
+
+
+def _run_once(config: TrainConfig, seed: int, data: Dataset) -> RunOutcome:
+    cfg = replace(config, seed=seed)
+    try:
+        result = train(cfg, data=data)
+    except TrainingDiverged:
+        return RunOutcome(seed, math.nan, math.nan, 0, None, True)
+    h = result.history
+    metric = "rmse" if result.task == "regression" else "accuracy"
+    return RunOutcome(seed, h.final["loss"], h.final[metric], h.epochs, h.epochs_to_tolerance,
+                      False)
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"mean": math.nan, "std": math.nan, "min": math.nan, "max": math.nan}
+    return {
+        "mean": statistics.fmean(values),
+        "std": statistics.pstdev(values) if len(values) > 1 else 0.0,
+        "min": min(values),
+        "max": max(values),
+    }
+
+
+@dataclass
+class RunsSummary:
+    """The distribution over repeated runs: loss, metric, epochs to tolerance, convergence."""
+
+    config: TrainConfig
+    metric: str
+    runs: list[RunOutcome]
+
+    @property
+    def finished(self) -> list[RunOutcome]:
+        return [r for r in self.runs if not r.diverged]
+
+    @property
+    def loss(self) -> dict[str, float]:
+        return _stats([r.loss for r in self.finished])
+
+    @property
+    def score(self) -> dict[str, float]:
+        return _stats([r.metric for r in self.finished])
+
+    @property
+    def epochs_to_tolerance(self) -> dict[str, float]:
+        return _stats([float(r.epochs_to_tolerance) for r in self.runs
+                       if r.epochs_to_tolerance is not None])
+
+    @property
+    def converged(self) -> int:
+        """Runs whose loss reached the tolerance (all finished runs when there is none)."""
+        if self.config.tolerance is None:
+            return len(self.finished)
+        return sum(r.epochs_to_tolerance is not None for r in self.runs)
+
+    @property
+    def diverged(self) -> int:
+        return sum(r.diverged for r in self.runs)
+
+
+def evaluate(
+    config: TrainConfig,
+    seeds: Sequence[int] = range(10),
+    workers: int | None = None,
+    executor: Executor | None = None,
+) -> RunsSummary:
+    """Train once per seed and summarise. Runs go to `executor` (any `concurrent.futures`
+    Executor, so a cluster's can be passed in) or to a process pool of `workers` processes
+    (default: one per core; 1 runs serially). Every run depends only on its seed, so the
+    results are the same however they are spread."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("evaluate needs at least one seed")
+    data = load_data(config)
+    metric = "rmse" if data.task == "regression" else "accuracy"
+    if executor is not None:
+        runs = list(executor.map(_run_once, [config] * len(seeds), seeds, [data] * len(seeds)))
+    elif workers == 1 or len(seeds) == 1:
+        runs = [_run_once(config, s, data) for s in seeds]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            runs = list(pool.map(_run_once, [config] * len(seeds), seeds, [data] * len(seeds)))
+    return RunsSummary(config, metric, runs)

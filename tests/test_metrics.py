@@ -1,0 +1,94 @@
+"""Metrics against values worked out by hand."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from micrograd import Value
+from micrograd.metrics import accuracy, confusion_matrix, r2_score, rmse
+
+
+def test_accuracy() -> None:
+    assert accuracy([0, 1, 1, 0], [0, 1, 0, 0]) == 0.75
+    assert accuracy(np.array([2, 2, 1]), np.array([2, 2, 1])) == 1.0
+    assert accuracy([1, 0], [0, 1]) == 0.0
+    assert isinstance(accuracy([1], [1]), float)
+
+
+def test_accuracy_accepts_floats_bools_and_values() -> None:
+    assert accuracy([1.0, 0.0, 1.0], [1, 0, 0]) == pytest.approx(2 / 3)
+    assert accuracy([True, False], [True, True]) == 0.5
+    assert accuracy([1, 0], [Value(1.0), Value(1.0)]) == 0.5
+    assert accuracy([1, 0, 1], Value(np.array([1.0, 0.0, 0.0]))) == pytest.approx(2 / 3)
+
+
+def test_confusion_matrix_rows_true_columns_predicted() -> None:
+    y_true = [0, 0, 1, 2, 2, 2]
+    y_pred = [0, 1, 1, 2, 0, 2]
+    expected = np.array([[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+    got = confusion_matrix(y_true, y_pred)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, expected)
+    assert got.sum() == len(y_true)
+
+
+def test_confusion_matrix_n_classes() -> None:
+    got = confusion_matrix([0, 1], [1, 1], n_classes=4)
+    np.testing.assert_array_equal(got, [[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    with pytest.raises(ValueError, match="y_pred holds label 3, but n_classes = 3"):
+        confusion_matrix([0, 1], [3, 1], n_classes=3)
+    with pytest.raises(ValueError, match="n_classes must be a positive integer"):
+        confusion_matrix([0, 1], [0, 1], n_classes=0)
+
+
+@pytest.mark.parametrize("bad", [[0, -1], [0, 1.5], [0, math.nan]])
+def test_confusion_matrix_needs_integer_labels(bad: list[float]) -> None:
+    with pytest.raises(ValueError, match=r"y_pred\[1\] is .*class labels must be integers"):
+        confusion_matrix([0, 1], bad)
+
+
+def test_rmse() -> None:
+    assert rmse([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) == 0.0
+    # errors 1, -1, 3: mean square (1 + 1 + 9) / 3
+    assert rmse([1.0, 2.0, 3.0], [0.0, 3.0, 0.0]) == pytest.approx(math.sqrt(11 / 3))
+    assert rmse(np.array([0.0, 0.0]), np.array([3.0, 4.0])) == pytest.approx(math.sqrt(12.5))
+
+
+def test_r2_score() -> None:
+    y = [1.0, 2.0, 3.0, 4.0]  # mean 2.5, total sum of squares 5
+    assert r2_score(y, y) == 1.0
+    assert r2_score(y, [2.5] * 4) == 0.0
+    # residuals 0.5, -0.5, 0, 1: 1.5 / 5
+    assert r2_score(y, [0.5, 2.5, 3.0, 3.0]) == pytest.approx(1 - 1.5 / 5)
+    assert r2_score(y, [4.0, 3.0, 2.0, 1.0]) == pytest.approx(1 - 20 / 5)
+
+
+def test_r2_score_constant_target() -> None:
+    assert r2_score([2.0, 2.0], [2.0, 2.0]) == 1.0
+    assert r2_score([2.0, 2.0], [1.0, 2.0]) == 0.0
+
+
+@pytest.mark.parametrize("metric", [accuracy, confusion_matrix, rmse, r2_score])
+def test_length_mismatch_names_both_lengths(metric: Callable[..., Any]) -> None:
+    with pytest.raises(ValueError, match=r"len\(y_true\) = 3, len\(y_pred\) = 2"):
+        metric([0, 1, 1], [0, 1])
+
+
+@pytest.mark.parametrize("metric", [accuracy, confusion_matrix, rmse, r2_score])
+def test_empty_inputs(metric: Callable[..., Any]) -> None:
+    with pytest.raises(ValueError, match=r"are empty: len\(y_true\) = 0, len\(y_pred\) = 0"):
+        metric([], [])
+
+
+def test_shape_and_type_errors() -> None:
+    with pytest.raises(ValueError, match=r"y_true must be 1-D, got shape \(2, 2\)"):
+        accuracy([[0, 1], [1, 0]], [0, 1])
+    with pytest.raises(ValueError, match="y_pred must hold numbers"):
+        accuracy([0, 1], ["a", "b"])
+    with pytest.raises(ValueError, match=r"y_pred\[1\] is .*must be finite"):
+        rmse([0.0, 1.0], [0.0, math.inf])

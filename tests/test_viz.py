@@ -1,0 +1,385 @@
+"""Tests for graph pictures: DOT text, the builtin SVG layout, saving, and tracing a model."""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+
+from micrograd.engine import Value
+from micrograd.nn import MLP, Layer, Neuron
+from micrograd.viz import (
+    MAX_NODES,
+    Graph,
+    GraphTooLargeError,
+    GraphvizError,
+    draw_dot,
+    trace_model,
+)
+
+SVG = "{http://www.w3.org/2000/svg}"
+HAS_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's 'dot' program is not on PATH")
+
+
+def small() -> Value:
+    """micrograd's notebook example: L = (a*b + c) * f, with every node labelled."""
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    f = Value(-2.0, label="f")
+    out = d * f
+    out.label = "L"
+    out.backward()
+    return out
+
+
+def svg_root(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def texts(root: ET.Element) -> list[str]:
+    return [t.text or "" for t in root.iter(f"{SVG}text")]
+
+
+# -- DOT ------------------------------------------------------------------------------------
+
+
+def test_dot_has_every_value_with_label_data_and_grad() -> None:
+    root = small()
+    source = draw_dot(root).source
+    assert source.startswith("digraph") and "rankdir=LR" in source
+    for v in root.topo_sort():
+        record = f"{v.label} | data {v.data:.4f} | grad {v.grad:.4f}"
+        assert record in source, record
+
+
+def test_dot_counts_nodes_and_edges() -> None:
+    # 7 Values, 3 of them made by an op: edges child -> op (6) and op -> value (3).
+    source = draw_dot(small()).source
+    assert len(re.findall(r"shape=record", source)) == 7
+    assert len(re.findall(r"^  n\d+_op \[", source, flags=re.M)) == 3
+    assert source.count("->") == 9
+
+
+def test_unlabelled_values_show_data_and_grad_only() -> None:
+    x = Value(3.0)
+    y = x * x
+    y.backward()
+    source = draw_dot(y).source
+    assert '"{ data 3.0000 | grad 6.0000 }"' in source
+    assert '"{ data 9.0000 | grad 1.0000 }"' in source
+    assert source.count("->") == 2  # x feeds * once, as in micrograd's set of children
+
+
+def test_children_without_an_op_connect_directly() -> None:
+    a, b = Value(1.0), Value(2.0)
+    hand_made = Value(3.0, (a, b))  # as in the notebook, before ops get names
+    source = draw_dot(hand_made).source
+    assert "_op" not in source
+    assert source.count("->") == 2
+
+
+def test_labels_are_escaped_for_dot() -> None:
+    v = Value(1.0, label='we{ird}|<la"bel>\\')
+    source = draw_dot(v).source
+    assert r"we\{ird\}\|\<la\"bel\>\\" in source
+
+
+def test_numbers_are_formatted_readably() -> None:
+    source = draw_dot(Value(1.5e-7) + Value(-2e9) + Value(float("nan"))).source
+    assert "data 1.5000e-07" in source
+    assert "data -2.0000e+09" in source
+    assert "data nan" in source
+
+
+def test_batched_values_show_shape_and_mean() -> None:
+    np = pytest.importorskip("numpy", reason="batched Values need numpy")
+    x = Value(np.array([[1.0, 2.0], [3.0, 4.0]]), label="X")
+    loss = (x * 2.0).mean()
+    loss.backward()
+    source = draw_dot(loss).source
+    assert "X | data shape (2, 2) mean 2.5000 | grad shape (2, 2) mean 0.5000" in source
+    assert "data shape (2, 2) mean 5.0000" in source
+    ET.fromstring(draw_dot(loss).to_svg())
+
+
+def test_graph_is_a_snapshot() -> None:
+    root = small()
+    graph = draw_dot(root)
+    before = graph.source
+    root.data = 123.0
+    assert graph.source == before
+
+
+def test_output_is_deterministic() -> None:
+    graph = draw_dot(small())
+    assert graph.source == draw_dot(small()).source
+    assert graph.to_svg() == draw_dot(small()).to_svg()
+
+
+def test_graph_repr_and_len() -> None:
+    graph = draw_dot(small())
+    assert len(graph) == 7
+    assert repr(graph) == "Graph(7 values, 3 ops, rankdir='LR')"
+    assert str(graph) == graph.source
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(TypeError, match="draw_dot needs a Value, got float"):
+        draw_dot(1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="rankdir must be one of LR, TB"):
+        draw_dot(small(), rankdir="XY")
+
+
+def test_too_big_a_graph_is_refused() -> None:
+    x = Value(0.5)
+    for _ in range(MAX_NODES):
+        x = x.tanh()
+    with pytest.raises(GraphTooLargeError, match=f"more than {MAX_NODES} values.*smaller"):
+        draw_dot(x)
+    with pytest.raises(GraphTooLargeError, match="more than 10 values"):
+        draw_dot(small() * small(), max_nodes=10)
+    assert len(draw_dot(x, max_nodes=MAX_NODES + 1)) == MAX_NODES + 1
+
+
+# -- builtin SVG ----------------------------------------------------------------------------
+
+
+def boxes_of(svg: ET.Element) -> list[tuple[float, float, float, float]]:
+    """Bounding boxes (left, top, right, bottom) of every record and op node."""
+    found = []
+    for rect in svg.iter(f"{SVG}rect"):
+        if rect.get("x") is None:
+            continue  # the background
+        x, y = float(rect.get("x", 0)), float(rect.get("y", 0))
+        w, h = float(rect.get("width", 0)), float(rect.get("height", 0))
+        found.append((x, y, x + w, y + h))
+    for e in svg.iter(f"{SVG}ellipse"):
+        cx, cy = float(e.get("cx", 0)), float(e.get("cy", 0))
+        rx, ry = float(e.get("rx", 0)), float(e.get("ry", 0))
+        found.append((cx - rx, cy - ry, cx + rx, cy + ry))
+    return found
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_builtin_svg_is_valid_and_shows_every_node(rankdir: str) -> None:
+    root = small()
+    svg = draw_dot(root, rankdir=rankdir).to_svg()
+    tree = svg_root(svg)
+    assert tree.tag == f"{SVG}svg"
+    shown = texts(tree)
+    for v in root.topo_sort():
+        assert v.label in shown
+        assert f"data {v.data:.4f}" in shown
+        assert f"grad {v.grad:.4f}" in shown
+    assert sorted(t for t in shown if t in {"*", "+"}) == ["*", "*", "+"]
+    assert len(list(tree.iter(f"{SVG}path"))) == 1 + 9  # the arrowhead and one per edge
+    width, height = float(tree.get("width", 0)), float(tree.get("height", 0))
+    placed = boxes_of(tree)
+    assert len(placed) == 7 + 3
+    for left, top, right, bottom in placed:
+        assert 0 <= left < right <= width and 0 <= top < bottom <= height
+    for a, b in combinations(placed, 2):
+        overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+        assert not overlap, (a, b)
+
+
+def test_builtin_svg_places_inputs_before_outputs() -> None:
+    tree = svg_root(draw_dot(small()).to_svg())
+    x_of: dict[str | None, float] = {}
+    for text in tree.iter(f"{SVG}text"):
+        x_of.setdefault(text.text, float(text.get("x", 0)))
+    assert x_of["a"] < x_of["e"] < x_of["d"] < x_of["L"]
+
+
+def test_builtin_svg_has_no_external_references() -> None:
+    svg = draw_dot(small()).to_svg()
+    without_namespace = svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "http" not in without_namespace
+    assert "href" not in svg
+    assert "<image" not in svg and "@import" not in svg and "<script" not in svg
+    assert all(ref.startswith("#") for ref in re.findall(r"url\(([^)]*)\)", svg))
+
+
+def test_builtin_svg_escapes_text() -> None:
+    v = Value(1.0, label="<b>&\"x\"\x01")
+    tree = svg_root(draw_dot(v).to_svg())  # would not parse if unescaped
+    assert '<b>&"x"\\x01' in texts(tree)
+
+
+def test_repr_svg_is_the_builtin_svg() -> None:
+    graph = draw_dot(small())
+    assert graph._repr_svg_() == graph.to_svg() == graph.to_svg("builtin")
+
+
+def test_builtin_layout_handles_a_model_and_long_edges() -> None:
+    random.seed(0)
+    model = MLP(3, [4, 4, 1])
+    root = trace_model(model, [1.0, -2.0, 0.5])
+    x = Value(0.3, label="x")
+    reused = x * (x.tanh() + x).exp() * x  # x feeds ops several layers apart
+    reused.backward()
+    for r in (root, reused):
+        tree = svg_root(draw_dot(r).to_svg())
+        placed = boxes_of(tree)
+        for a, b in combinations(placed, 2):
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+
+
+def test_html_wraps_the_svg(tmp_path: Path) -> None:
+    graph = draw_dot(small())
+    html = graph.to_html(title="a <test>")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<title>a &lt;test&gt;</title>" in html
+    assert graph.to_svg() in html
+    saved = graph.save(tmp_path / "g.html", engine="builtin", title="L")
+    text = saved.read_text(encoding="utf-8")
+    assert "<h1>L</h1>" in text and "<svg" in text
+    svg = text[text.index("<svg") : text.index("</svg>") + len("</svg>")]
+    ET.fromstring(svg)
+
+
+# -- saving ---------------------------------------------------------------------------------
+
+
+def test_save_dot(tmp_path: Path) -> None:
+    graph = draw_dot(small())
+    path = graph.save(tmp_path / "g.dot")
+    assert path == tmp_path / "g.dot"
+    assert path.read_text(encoding="utf-8") == graph.source
+    assert graph.save(str(tmp_path / "g.gv")).read_text(encoding="utf-8") == graph.source
+
+
+def test_save_svg_builtin(tmp_path: Path) -> None:
+    graph = draw_dot(small())
+    path = graph.save(tmp_path / "g.svg", engine="builtin")
+    assert path.read_text(encoding="utf-8") == graph.to_svg()
+
+
+def test_save_refuses_unknown_formats_and_engines(tmp_path: Path) -> None:
+    graph = draw_dot(small())
+    with pytest.raises(ValueError, match=r"cannot save a graph as '\.jpg': use \.dot, \.svg"):
+        graph.save(tmp_path / "g.jpg")
+    with pytest.raises(ValueError, match="without an extension"):
+        graph.save(tmp_path / "g")
+    with pytest.raises(ValueError, match="engine must be one of auto, graphviz, builtin"):
+        graph.save(tmp_path / "g.svg", engine="neato")
+    with pytest.raises(ValueError, match=r"builtin layout writes only \.svg and \.html"):
+        graph.save(tmp_path / "g.png", engine="builtin")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_graphviz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no `dot` to be found
+    graph = draw_dot(small())
+    svg = graph.save(tmp_path / "g.svg").read_text(encoding="utf-8")
+    assert svg == graph.to_svg()  # auto falls back to the builtin layout
+    assert "<svg" in graph.save(tmp_path / "g.html").read_text(encoding="utf-8")
+    for path, engine in [("g.png", "auto"), ("g.pdf", "auto"), ("g.svg", "graphviz")]:
+        with pytest.raises(GraphvizError, match=r"install Graphviz \(apt-get install graphviz\)"):
+            graph.save(tmp_path / path, engine=engine)
+    assert not (tmp_path / "g.png").exists()
+
+
+@needs_dot
+def test_graphviz_svg_png_and_html(tmp_path: Path) -> None:
+    graph = draw_dot(small())
+    svg = graph.save(tmp_path / "g.svg", engine="graphviz").read_text(encoding="utf-8")
+    tree = svg_root(svg)
+    shown = " ".join(texts(tree))
+    assert "data -8.0000" in shown and "grad -2.0000" in shown
+    assert graph.save(tmp_path / "auto.svg").read_text(encoding="utf-8") == svg
+    png = graph.save(tmp_path / "g.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    html = graph.save(tmp_path / "g.html", engine="graphviz").read_text(encoding="utf-8")
+    assert html.count("<svg") == 1 and "<?xml" not in html and "DOCTYPE svg" not in html
+
+
+@needs_dot
+def test_graphviz_accepts_odd_labels(tmp_path: Path) -> None:
+    v = Value(1.0, label='we{ird}|<la"bel>\\ \x01')
+    graph = draw_dot(v * 2)
+    graph.save(tmp_path / "odd.svg", engine="graphviz")
+
+
+# -- trace_model ----------------------------------------------------------------------------
+
+
+def test_trace_model_labels_everything() -> None:
+    random.seed(1)
+    model = MLP(3, [4, 4, 1])
+    root = trace_model(model, [2.0, 3.0, -1.0])
+    labels = {v.label for v in root.topo_sort()}
+    assert {"x0", "x1", "x2"} <= labels
+    assert {"L0.N0.w0", "L0.N3.w2", "L0.N3.b", "L1.N3.w3", "L2.N0.w3", "L2.N0.b"} <= labels
+    assert {"L0.N0", "L1.N3", "out"} <= labels
+    assert root.label == "out"
+    params = [v for v in root.topo_sort() if v.label.startswith("L") and "." in v.label[3:]]
+    assert len(params) == len(model.parameters()) == 41
+    assert root.grad == 1.0
+
+
+def test_trace_model_matches_the_model_and_leaves_it_untouched() -> None:
+    random.seed(2)
+    model = MLP(2, [3, 2], activation="tanh")
+    for i, p in enumerate(model.parameters()):
+        p.grad = float(i)  # stale gradients must not leak into the picture
+    before = [(p.data, p.grad, p.label) for p in model.parameters()]
+    root = trace_model(model, [0.5, -1.5])
+    assert [(p.data, p.grad, p.label) for p in model.parameters()] == before
+
+    model.zero_grad()
+    outs = model([0.5, -1.5])
+    assert isinstance(outs, list)
+    total = outs[0] + outs[1]
+    total.backward()
+    assert root.label == "sum"
+    assert root.data == pytest.approx(total.data)
+    traced = {v.label: v for v in root.topo_sort()}
+    assert traced["out0"].data == pytest.approx(outs[0].data)
+    names = [
+        f"L{li}.N{ni}.{w}"
+        for li, layer in enumerate(model.layers)
+        for ni, neuron in enumerate(layer.neurons)
+        for w in [*(f"w{k}" for k in range(neuron.nin)), "b"]
+    ]
+    for name, p in zip(names, model.parameters(), strict=True):
+        assert traced[name].grad == pytest.approx(p.grad), name
+
+
+def test_trace_model_takes_a_layer_or_a_neuron() -> None:
+    rng = random.Random(0)
+    root = trace_model(Layer(2, 1, rng=rng), [1.0, 2.0])
+    assert {"L0.N0.w1", "L0.N0.b", "out"} <= {v.label for v in root.topo_sort()}
+    root = trace_model(Neuron(2, rng=rng), (1, 2))
+    assert root.label == "out"
+
+
+def test_trace_model_refuses_bad_input() -> None:
+    model = MLP(3, [2, 1], rng=random.Random(0))
+    with pytest.raises(ValueError, match="expects an input of length 3, got length 2"):
+        trace_model(model, [1.0, 2.0])
+    with pytest.raises(TypeError, match="one sample"):
+        trace_model(model, "abc")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="holds list"):
+        trace_model(model, [[1.0, 2.0, 3.0]])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="needs an MLP, Layer or Neuron"):
+        trace_model(object(), [1.0])  # type: ignore[arg-type]
+
+
+def test_traced_model_draws() -> None:
+    model = MLP(3, [4, 4, 1], rng=random.Random(3))
+    graph = draw_dot(trace_model(model, [2.0, 3.0, -1.0]))
+    assert isinstance(graph, Graph)
+    assert "L1.N2.w3 | data" in graph.source
+    assert "L1.N2.w3" in texts(svg_root(graph.to_svg()))
