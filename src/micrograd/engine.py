@@ -438,7 +438,7 @@ class Value:
 
     @data.setter
     def data(self, value: float | Array) -> None:
-        self._data = _coerce(value)
+        self._data = value if value.__class__ is float else _coerce(value)
 
     @property
     def _prev(self) -> set[Value]:

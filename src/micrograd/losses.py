@@ -407,13 +407,14 @@ def l1_penalty(params: Iterable[Value]) -> Value:
 def l2_penalty(params: Iterable[Value]) -> Value:
     """The squared L2 norm of the parameters, sum(p * p), as in the original micrograd demo.
 
-    For scalar parameters it is one fused node, the dot product of the parameters with
-    themselves (`affine(ps, ps, 0)`): the same sum in the same order, with one node instead of
-    two per parameter.
+    It is one fused node, the dot product of the parameters with themselves
+    (`affine(ps, ps, 0)`): the same sum in the same order as the demo's, with one node instead of
+    two per parameter (when any parameter holds an array, each is summed on its own instead).
     """
     ps = _parameters("l2_penalty", params)
-    if all(isinstance(p.data, float) for p in ps):
-        return affine(ps, ps, Value(0.0))
+    fused = affine(ps, ps, Value(0.0))
+    if fused.data.__class__ is float:  # all scalars: the usual case
+        return fused
     return _sum(_total(p * p) for p in ps)
 
 

@@ -131,6 +131,9 @@ class Optimizer:
     def _grads(self) -> list[float]:
         # Read and check every gradient before touching any parameter, so a bad one leaves the
         # model as it was instead of half updated.
+        grads = [p.grad for p in self.params]
+        if all(g.__class__ is float for g in grads) and math.isfinite(sum(grads)):
+            return grads  # the common case, checked in bulk: all floats, all finite
         grads = []
         for i, p in enumerate(self.params):
             g = p.grad
@@ -184,6 +187,10 @@ class SGD(Optimizer):
     def _update(self, grads: list[float]) -> None:
         lr, momentum, wd = self.lr, self.momentum, self.weight_decay
         bufs = self.momentum_buffers
+        if wd == 0.0 and momentum == 0.0:
+            for p, g in zip(self.params, grads, strict=True):
+                p.data = p.data - lr * g
+            return
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if wd != 0.0:
                 g = g + wd * p.data
