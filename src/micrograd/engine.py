@@ -129,7 +129,13 @@ def _pow_const(a: Array, n: float) -> Array:
             )
         if n < 0 and (a == 0).any():
             raise ZeroDivisionError(f"**: zero cannot be raised to the negative power {n}")
-        return a**n
+        np = _numpy()
+        with np.errstate(over="ignore"):
+            out = a**n
+        if np.isinf(out).any():
+            bad = _first_bad(a, np.isinf(out))
+            raise OverflowError(f"**: {bad} ** {n} overflows a float")
+        return out
     if a < 0 and n != int(n):
         raise ValueError(
             f"**: a negative base to the fractional power {n} is not a real number (base {a})"
