@@ -160,7 +160,7 @@ def test_toy_is_the_seed_workshop_set() -> None:
     assert same(load_dataset("toy", n_samples=4, noise=0.0, seed=2), ds)
     with pytest.raises(DataError, match="exactly 4 samples, got n_samples=100"):
         load_dataset("toy", n_samples=100)
-    with pytest.raises(DataError, match="takes no noise, got noise=0.3"):
+    with pytest.raises(DataError, match=r"takes no noise, got noise=0\.3"):
         load_dataset("toy", noise=0.3)
 
 

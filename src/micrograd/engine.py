@@ -162,7 +162,17 @@ def _pow(a: Array, b: Array) -> Array:
         raise ValueError(
             f"**: the base must be positive when the exponent is a Value (got base {bad})"
         )
-    return a**b
+    if _is_array(a) or _is_array(b):
+        np = _numpy()
+        with np.errstate(over="ignore"):
+            out = np.power(a, b)
+        if np.isinf(out).any():
+            raise OverflowError(f"**: {_fmt(a)} ** {_fmt(b)} overflows a float")
+        return out
+    try:
+        return float(a**b)
+    except OverflowError:
+        raise OverflowError(f"**: {a} ** {b} overflows a float") from None
 
 
 def _pow_backward(out: Value) -> None:
@@ -511,7 +521,10 @@ class Value:
         return self * -1.0
 
     def __radd__(self, other: object) -> Value:
-        return self + other
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return self + o
 
     def __sub__(self, other: object) -> Value:
         o = _lift(other)
@@ -520,10 +533,16 @@ class Value:
         return self + (-o)
 
     def __rsub__(self, other: object) -> Value:
-        return (-self) + other
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return o + (-self)
 
     def __rmul__(self, other: object) -> Value:
-        return self * other
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return self * o
 
     def __truediv__(self, other: object) -> Value:
         o = _lift(other)
@@ -581,7 +600,7 @@ class Value:
 
     def topo_sort(self) -> list[Value]:
         """Every node reachable from self, once each, children before parents, self last."""
-        return _topo(self, leaves=True)
+        return _topo(self)
 
     def backward(self) -> None:
         """Fill in `grad` of every node this one depends on, by reverse-mode differentiation.
@@ -599,7 +618,13 @@ class Value:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            topo = _topo(self, leaves=False)
+            topo, carrying = _backward_order(self)
+            # As in PyTorch, each call adds its own total to a leaf's gradient: set aside what
+            # leaves hold from earlier calls and add it back at the end, so that calling twice
+            # gives exactly twice, not a different rounding of a longer running sum.
+            held = [(leaf, leaf.grad) for leaf in carrying]
+            for leaf in carrying:
+                leaf.grad = 0.0
             for node in topo:
                 node.grad = 0.0
             self.grad = 1.0
@@ -612,12 +637,14 @@ class Value:
                         node._rule(node)
                     else:
                         _run_broadcasting(node)
+            for leaf, before in held:
+                leaf.grad = before + leaf.grad
         finally:
             if collecting:
                 gc.enable()
 
 
-def _topo(root: Value, leaves: bool) -> list[Value]:
+def _topo(root: Value) -> list[Value]:
     """Iterative post-order depth-first search: no recursion, so any depth works."""
     # A node is pushed once on the way down and met again on the way up, after all the nodes
     # pushed above it (its descendants) are done: that second meeting is its place in the order.
@@ -635,9 +662,38 @@ def _topo(root: Value, leaves: bool) -> list[Value]:
         entered.add(node)
         stack.append(node)
         for child in node._ctx:
-            if (child._ctx or leaves) and child not in entered:
+            if child not in entered:
                 stack.append(child)
     return order
+
+
+def _backward_order(root: Value) -> tuple[list[Value], set[Value]]:
+    """`_topo` without the leaves (backward has nothing to do at a leaf), plus the leaves that
+    already hold a gradient, which backward must set aside. Most children are leaves (weights),
+    so skipping them before the set lookup is most of this function's speed."""
+    order: list[Value] = []
+    entered: set[Value] = set()
+    done: set[Value] = set()
+    carrying: set[Value] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in entered:
+            if node not in done:
+                done.add(node)
+                order.append(node)
+            continue
+        entered.add(node)
+        stack.append(node)
+        for child in node._ctx:
+            if child._ctx:
+                if child not in entered:
+                    stack.append(child)
+            else:
+                g = child.grad
+                if g.__class__ is not float or g:
+                    carrying.add(child)
+    return order, carrying
 
 
 def affine(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:

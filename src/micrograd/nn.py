@@ -104,6 +104,8 @@ class Neuron(Module):
         batch = _batch(x)
         if batch is not None:
             return _activate(linear(batch, self.w, [self.b]), self.activation)
+        if isinstance(x, Value):
+            x = [x]
         _check_length(x, len(self.w), "Neuron")
         return self._forward(_as_values(x))
 
@@ -148,6 +150,8 @@ class Layer(Module):
             weights = [w for n in self.neurons for w in n.w]
             z = linear(batch, weights, [n.b for n in self.neurons])
             return _activate(z, self.activation)
+        if isinstance(x, Value):  # the single output of a width-1 layer before this one
+            x = [x]
         _check_length(x, self.nin, "Layer")
         xs = _as_values(x)
         outs = [n._forward(xs) for n in self.neurons]

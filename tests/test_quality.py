@@ -1,0 +1,34 @@
+"""The code stays clean: ruff and mypy, as configured in pyproject.toml, report nothing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "command", [["ruff", "check", "."], [sys.executable, "-m", "mypy"]], ids=["ruff", "mypy"]
+)
+def test_linters_are_clean(command: list[str]) -> None:
+    tool = "mypy" if command[0] == sys.executable else command[0]
+    if command[0] != sys.executable and shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed (it comes with the test extra)")
+    pytest.importorskip(tool, reason=f"{tool} is not installed (it comes with the test extra)")
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_engine_and_nn_import_only_the_standard_library() -> None:
+    code = (
+        "import sys; import micrograd.engine, micrograd.nn, micrograd.gradcheck; "
+        "heavy = {'numpy', 'torch', 'matplotlib', 'rich'} & set(sys.modules); "
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
