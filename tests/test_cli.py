@@ -295,7 +295,7 @@ def test_keyboard_interrupt_exits_130(
          ["--layers 16,16,1", "3 classes", "--layers 16,16,3"]),
         (["train", "--loss", "cross_entropy"], ["--loss cross_entropy", "hinge, bce, mse"]),
         (["train", "--patience", "5"], ["--patience", "--val"]),
-        (["train", "--optimizer", "adam", "--momentum", "0.9"], ["--momentum", "sgd"]),
+        (["train", "--optimizer", "adam", "--momentum", "0.9"], ["momentum", "sgd optimizer only"]),
         (["train", "--samples", "1"], ["n_samples must be >= 2"]),
         (["train", "--val", "0.6", "--test", "0.5"], ["val + test must be < 1"]),
         (["compare"], ["two or more values", "--activation tanh relu"]),

@@ -14,6 +14,7 @@ from micrograd.nn import MLP
 from micrograd.optim import SGD
 from micrograd.train import (
     Callback,
+    ConfigError,
     History,
     TrainConfig,
     TrainingDiverged,
@@ -79,6 +80,7 @@ def test_patience_stops_on_a_stalled_validation_loss_and_restores_the_best() -> 
     best = h.best_epoch
     assert best is not None and h.epochs == best + 3
     assert h["val_loss"][best - 1] == min(h["val_loss"])
+    assert h.final == h.rows[best - 1]  # the row that describes the restored model
     # The restored parameters give the best epoch's validation loss again... after the update
     # of that epoch, which is what the validation pass measured.
     from micrograd.losses import hinge_loss
@@ -208,3 +210,25 @@ def test_repeated_runs_summarise_and_parallel_equals_serial() -> None:
         assert 1 <= serial.epochs_to_tolerance["mean"] <= 20
     with pytest.raises(ValueError, match="at least one seed"):
         evaluate(cfg, seeds=[])
+
+
+def test_config_errors_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="momentum applies to the sgd optimizer only"):
+        TrainConfig(optimizer="adam", momentum=0.9)
+    with pytest.raises(ConfigError, match="layers must be positive widths"):
+        TrainConfig(layers=(16, 0, 1))
+    with pytest.raises(ConfigError, match="does not fit a regression task"):
+        train(TrainConfig(dataset="regression_1d", loss="hinge", epochs=1))
+
+
+def test_batched_overflow_diverges_cleanly_without_numpy_warnings() -> None:
+    import warnings
+
+    ds = load_dataset("regression_1d", n_samples=50)
+    model = MLP(1, [8, 1], rng=random.Random(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any numpy RuntimeWarning would fail the test
+        with pytest.raises(TrainingDiverged, match="smaller learning rate"):
+            fit(model, ds.X, ds.y, task="regression", optimizer=SGD(model.parameters(), lr=1e6),
+                epochs=50)
+    assert all(math.isfinite(p.data) for p in model.parameters())

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import functools
 import json
 import math
 import os
@@ -373,11 +372,6 @@ def _check(config: TrainConfig, ds: Dataset) -> None:
         raise UsageError(
             "--patience watches the validation loss: add a validation set, e.g. --val 0.2"
         )
-    if config.momentum and config.optimizer != "sgd":
-        raise UsageError(
-            f"--momentum applies to --optimizer sgd only, not {config.optimizer} (Adam keeps "
-            "its own moving averages): leave --momentum out or use --optimizer sgd"
-        )
 
 
 def _prepare(config: TrainConfig) -> Dataset:
@@ -657,7 +651,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with _maybe_progress(not args.quiet) as progress:
         callbacks = [ProgressCallback(progress)] if progress is not None else []
-        result = _quietly(train, config, callbacks, ds)
+        result = train(config, callbacks, ds)
     seconds = time.perf_counter() - start
     files = _write_run(result, ds, out, seconds, name, draw=not args.no_plots)
     if not args.quiet:
@@ -668,13 +662,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 # -- micrograd compare ------------------------------------------------------------------------
-
-
-def _quietly(fn: Callable[..., _T], *args: Any) -> _T:
-    """Run `fn` without numpy's overflow warnings: a run that overflows is reported as
-    diverged by `train`, so the warning would only clutter the terminal."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return fn(*args)
 
 
 class _CountingExecutor(Executor):
@@ -691,9 +678,8 @@ class _CountingExecutor(Executor):
         timeout: float | None = None,
         chunksize: int = 1,
     ) -> Iterator[_T]:
-        quiet = functools.partial(_quietly, fn)
-        results = (self.pool.map(quiet, *iterables, timeout=timeout) if self.pool is not None
-                   else map(quiet, *iterables))
+        results = (self.pool.map(fn, *iterables, timeout=timeout) if self.pool is not None
+                   else map(fn, *iterables))
         for result in results:
             self.done()
             yield result

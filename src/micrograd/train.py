@@ -34,6 +34,7 @@ from .optim import OPTIMIZERS, SCHEDULES, SGD, LRScheduler, Optimizer, make_sche
 
 __all__ = [
     "Callback",
+    "ConfigError",
     "History",
     "RunsSummary",
     "TrainConfig",
@@ -58,6 +59,11 @@ TASK_LOSSES = {
 
 class TrainingDiverged(ArithmeticError):
     """The loss became NaN or infinite; the model keeps its last good parameters."""
+
+
+class ConfigError(ValueError):
+    """A training setting is invalid, or does not fit the data (a bad layer list, a loss for
+    another task, ...): the user's input is wrong, not the library."""
 
 
 @contextmanager
@@ -111,6 +117,10 @@ class History:
 
     @property
     def final(self) -> dict[str, float]:
+        """The row that describes the model as `fit` left it: the last epoch's, or the best
+        epoch's when patience stopped training and restored that epoch's parameters."""
+        if self.stop_reason == "patience" and self.best_epoch is not None:
+            return self.rows[self.best_epoch - 1]
         return self.rows[-1] if self.rows else {}
 
     @property
@@ -143,9 +153,9 @@ def _targets_for(loss: str, task: str, y: np.ndarray) -> np.ndarray:
 
 def _check_task_loss(task: str, loss: str) -> None:
     if task not in TASK_LOSSES:
-        raise ValueError(f"unknown task {task!r}: expected one of {', '.join(TASK_LOSSES)}")
+        raise ConfigError(f"unknown task {task!r}: expected one of {', '.join(TASK_LOSSES)}")
     if loss not in TASK_LOSSES[task]:
-        raise ValueError(
+        raise ConfigError(
             f"loss {loss!r} does not fit a {task} task: use one of {', '.join(TASK_LOSSES[task])}"
         )
 
@@ -243,7 +253,7 @@ def fit(
     loss = loss or DEFAULT_LOSS.get(task, "")
     _check_task_loss(task, loss)
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
+        raise ConfigError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2 or len(X) == 0:
@@ -251,11 +261,11 @@ def fit(
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} samples but y has {len(y)} targets")
     if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        raise ConfigError(f"epochs must be a positive integer, got {epochs!r}")
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        raise ConfigError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     if patience is not None and (validation is None or patience < 1):
-        raise ValueError("patience needs a validation set and a positive number of epochs")
+        raise ConfigError("patience needs a validation set and a positive number of epochs")
     params = model.parameters()
     optimizer = optimizer or SGD(params, lr=0.1)
     target = _targets_for(loss, task, y)
@@ -279,7 +289,9 @@ def fit(
             for lo in range(0, n, size):
                 idx = order[lo : lo + size]
                 good = [p.data for p in params]
-                with gc_paused():
+                # Overflow shows up below as a non-finite loss, gradient or parameter, and is
+                # reported then; numpy's own warnings would only repeat it, less clearly.
+                with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
                     try:
                         pred = _forward(model, X[idx], mode)
                         data_loss, objective = _objective(model, pred, target[idx], loss, l1, l2)
@@ -305,7 +317,7 @@ def fit(
             row: dict[str, float] = {"epoch": epoch, "loss": total_loss / n}
             row.update(_metrics(task, y[seen], out))
             if validation is not None:
-                with gc_paused():
+                with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
                     row.update(_evaluate_split(model, *_as_xy(validation), task, loss, mode))
             row["lr"] = lr
             row["seconds"] = time.perf_counter() - start
@@ -392,24 +404,29 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"the learning rate must be a positive number, got {self.lr}")
+            raise ConfigError(f"the learning rate must be a positive number, got {self.lr}")
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown optimizer {self.optimizer!r}: expected one of {', '.join(OPTIMIZERS)}"
             )
         if self.schedule not in SCHEDULES:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown schedule {self.schedule!r}: expected one of {', '.join(SCHEDULES)}"
             )
         if self.mode not in MODES:
-            raise ValueError(f"unknown mode {self.mode!r}: expected one of {', '.join(MODES)}")
+            raise ConfigError(f"unknown mode {self.mode!r}: expected one of {', '.join(MODES)}")
         if self.layers is not None and (
             not self.layers or any(not isinstance(w, int) or w < 1 for w in self.layers)
         ):
-            raise ValueError(f"layers must be positive widths like (16, 16, 1), got {self.layers}")
+            raise ConfigError(f"layers must be positive widths like (16, 16, 1), got {self.layers}")
         for name in ("l1", "l2", "momentum"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.momentum and self.optimizer != "sgd":
+            raise ConfigError(
+                f"momentum applies to the sgd optimizer only, not {self.optimizer} "
+                "(Adam keeps its own moment estimates: set betas instead)"
+            )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -458,7 +475,7 @@ def build_model(config: TrainConfig, ds: Dataset) -> MLP:
     layers = list(config.layers) if config.layers is not None else [16, 16, need]
     if layers[-1] != need:
         what = f"{ds.n_classes} classes" if ds.task == "multiclass" else f"a {ds.task} task"
-        raise ValueError(
+        raise ConfigError(
             f"the last layer has {layers[-1]} outputs but {ds.name} is {what}: "
             f"end the layers with {need}, e.g. {','.join(map(str, [*layers[:-1], need]))}"
         )
