@@ -6,11 +6,15 @@
 Contenders: the original micrograd 0.1.0 (installed from the package index into its own virtual
 environment, `bench/.venv-original`, since its import name is the same as ours), this micrograd
 per sample and batched, PyTorch (CPU, float64, one thread) and a hand-vectorised numpy MLP. Each
-runs in its own process; all take step k before any takes step k+1, in an order that rotates
-every step, so drift in the machine's speed hits all alike. Prints the table (median/min/max ms
-per step, ratios to the original and to PyTorch, final loss and accuracy), the largest loss
-difference from the original, peak memory of one step, and how time scales with batch size and
-hidden width; writes everything as JSON.
+runs in its own process. They take turns, in an order that rotates every round, so drift in the
+machine's speed hits all alike; in a turn a contender runs `--block` consecutive steps (default
+5), as training does. A step that follows a long idle wait pays for cold caches and TLBs (on
+these machines about 3-5 ms): a 1-second step hardly notices, a 10-millisecond one is slowed by
+a third, so turns of one step each would measure the waiting, not the training.
+
+Prints the table (median/min/max ms per step, ratios to the original and to PyTorch, final
+loss and accuracy), the largest loss difference from the original, peak memory of one step, and
+how time scales with batch size and hidden width; writes everything as JSON.
 """
 
 from __future__ import annotations
@@ -89,18 +93,20 @@ class Worker:
 
 
 def race(names: list[str], steps: int, setup: dict[str, Any], venv: Path,
-         memory: bool) -> dict[str, Any]:
+         memory: bool, block: int) -> dict[str, Any]:
     workers = [
         Worker(n, original_python(venv) if n == ORIGINAL else sys.executable, setup)
         for n in names
     ]
     try:
-        for k in range(steps):
-            shift = k % len(workers)
+        for turn, first in enumerate(range(0, steps, block)):
+            shift = turn % len(workers)
             for w in workers[shift:] + workers[:shift]:
-                w.steps.append(w.ask(f"step {k}"))
-            if ORIGINAL in names and (k + 1) % 10 == 0:
-                print(f"  step {k + 1}/{steps}", flush=True)
+                for k in range(first, min(first + block, steps)):
+                    w.steps.append(w.ask(f"step {k}"))
+            done = min(first + block, steps)
+            if ORIGINAL in names and done % 10 < block:
+                print(f"  step {done}/{steps}", flush=True)
         peaks = {}
         if memory:
             for w in workers:
@@ -216,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=100, help="training steps (default 100)")
     ap.add_argument("--seed", type=int, default=0, help="data and weights seed (default 0)")
+    ap.add_argument("--block", type=int, default=5,
+                    help="consecutive steps a contender runs in its turn (default 5)")
     ap.add_argument("--skip", action="append", default=[], choices=CONTENDERS,
                     help="leave a contender out (repeatable)")
     ap.add_argument("--no-scaling", action="store_true", help="skip the scaling table")
@@ -230,9 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     setup = {"X": X, "y": y, "weights": initial_weights([2, 16, 16, 1], args.seed),
              "alpha": ALPHA}
     names = [n for n in CONTENDERS if n not in args.skip]
-    print(f"moons, 100 samples, MLP(2, [16, 16, 1]), {args.steps} steps; contenders: "
-          f"{', '.join(names)}", flush=True)
-    result = race(names, args.steps, setup, args.venv, memory=not args.no_memory)
+    print(f"moons, 100 samples, MLP(2, [16, 16, 1]), {args.steps} steps in turns of "
+          f"{args.block}; contenders: {', '.join(names)}", flush=True)
+    if args.block < 1:
+        ap.error(f"--block must be at least 1, got {args.block}")
+    result = race(names, args.steps, setup, args.venv, memory=not args.no_memory,
+                  block=args.block)
     rows = summarise(result)
     print()
     print_table(rows)
@@ -251,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps({
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count()},
-        "steps": args.steps, "seed": args.seed, "table": rows, "scaling": scale,
+        "steps": args.steps, "block": args.block, "seed": args.seed, "table": rows,
+        "scaling": scale,
         "per_step": result["steps"], "peak_bytes": result["peak_bytes"],
     }, indent=1))
     print(f"\nwrote {args.json}")

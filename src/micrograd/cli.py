@@ -19,7 +19,6 @@ import csv
 import json
 import math
 import os
-import secrets
 import shutil
 import sys
 import textwrap
@@ -47,14 +46,14 @@ from rich.progress import (
 from rich.table import Table
 
 from . import __version__, plots
-from .data import DATASETS, TASKS, DataError, Dataset
+from .data import DATASETS, TASKS, DataError, Dataset, read_csv_table
 from .engine import Value
 from .expression import ExpressionError, parse_assignments, parse_expression
 from .losses import LOSSES
 from .metrics import accuracy, r2_score, rmse
 from .nn import ACTIVATIONS, MLP
 from .optim import OPTIMIZERS, SCHEDULES
-from .serialization import ModelFileError, load, load_metadata, save
+from .serialization import ModelFileError, load, load_metadata, save, write_atomic
 from .train import (
     DEFAULT_LOSS,
     MODES,
@@ -459,15 +458,7 @@ def _fail(message: str) -> int:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    write_atomic(path, text.encode("utf-8"))
 
 
 def _jsonable(x: Any) -> Any:
@@ -517,19 +508,8 @@ def _stop_text(history: History, config: TrainConfig) -> str:
     return "ran every epoch"
 
 
-def _final_row(history: History) -> dict[str, float]:
-    """The metrics of the weights the model ends with: the best epoch's if they were restored."""
-    if history.stop_reason == "patience" and history.best_epoch is not None:
-        return history.rows[history.best_epoch - 1]
-    return history.final
-
-
 def _final_metrics(result: TrainResult) -> dict[str, float]:
-    row = _final_row(result.history)
-    metrics = {k: v for k, v in row.items() if k not in ("epoch", "seconds", "lr")}
-    scores = result.scores()
-    metrics.update({k: v for k, v in scores.items() if k.startswith("test_")})
-    return metrics
+    return {k: v for k, v in result.scores().items() if k != "lr"}
 
 
 def _metadata(result: TrainResult, ds: Dataset) -> dict[str, Any]:
@@ -906,50 +886,13 @@ def _read_inputs(path: Path, nin: int) -> tuple[NDArray[np.float64], NDArray[np.
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise UsageError(f"--csv {path} {what}: expected a CSV file of input rows")
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            lines = [(reader.line_num, row) for row in reader if row]
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except csv.Error as e:
-        raise UsageError(f"{path}: malformed CSV: {e}") from None
-    if not lines:
-        raise UsageError(f"{path}: the file is empty: expected rows of {nin} inputs")
-
-    def is_number(cell: str) -> bool:
-        try:
-            float(cell)
-        except ValueError:
-            return False
-        return True
-
-    header = None
-    if any(c.strip() and not is_number(c) for c in lines[0][1]):
-        header = [c.strip() for c in lines[0][1]]
-        lines = lines[1:]
-        if not lines:
-            raise UsageError(f"{path}: only a header, no rows follow")
-    ncols = len(header) if header else len(lines[0][1])
+    values, header, _ = read_csv_table(path)
+    ncols = values.shape[1]
     if ncols not in (nin, nin + 1):
         raise UsageError(
             f"{path} has {ncols} columns, but the model takes {nin} inputs: expected {nin} "
             f"columns (the inputs) or {nin + 1} (the inputs, then the target)"
         )
-    values = np.empty((len(lines), ncols))
-    for i, (line, row) in enumerate(lines):
-        if len(row) != ncols:
-            raise UsageError(f"{path}: line {line} has {len(row)} columns, expected {ncols}")
-        for j, cell in enumerate(row):
-            try:
-                x = float(cell)
-            except ValueError:
-                raise UsageError(
-                    f"{path}: line {line}, column {j + 1}: {cell!r} is not a number"
-                ) from None
-            if not math.isfinite(x):
-                raise UsageError(f"{path}: line {line}, column {j + 1}: {cell!r} is not finite")
-            values[i, j] = x
     if ncols == nin:
         return values, None, header
     return np.ascontiguousarray(values[:, :-1]), values[:, -1], header

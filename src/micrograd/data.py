@@ -39,6 +39,7 @@ __all__ = [
     "make_toy",
     "make_xor",
     "make_yinyang",
+    "read_csv_table",
     "save_csv",
     "train_val_test_split",
 ]
@@ -473,28 +474,17 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def load_csv(path: str | os.PathLike[str], task: str | None = None) -> Dataset:
-    """A comma-separated file as a Dataset: every column a feature but the last, the target.
+def read_csv_table(
+    path: str | os.PathLike[str], min_columns: int = 1
+) -> tuple[FloatArray, list[str] | None, list[int]]:
+    """A comma-separated file of numbers: (values, header or None, the line number of each row).
 
     The first line is a header if any of its cells is not a number. Every other cell must be a
     finite number; a bad cell, an empty cell, a row with the wrong number of columns, an empty
-    file or fewer than 2 columns raise `DataError` naming the file, the line and the column
-    (1-based, with its header name when there is a header).
-
-    `task` is 'regression', 'binary', 'multiclass', 'classification' (binary or multiclass by
-    the number of classes) or None to infer it: targets that are all integers with exactly 2
-    distinct values, or at most 20 distinct values and fewer than half as many as rows, are
-    class labels; anything else is regression. Class labels must be integers 0..C-1 (inferred
-    ones must use every value 0..C-1; a given task allows classes missing from the file), except
-    that labels -1 and 1 (the +-1 convention of margin losses) are mapped to classes 0 and 1,
-    recorded in `Dataset.classes` as [-1.0, 1.0]. Other labels raise `DataError`: relabel them
-    as 0..C-1, or pass task='regression' to treat them as numbers.
+    file or fewer than `min_columns` columns raise `DataError` naming the file, the line and the
+    column (1-based, with its header name when there is a header).
     """
     path = Path(path)
-    if task is not None and task not in (*TASKS, "classification"):
-        raise DataError(
-            f"task must be None, 'classification' or one of {', '.join(TASKS)}, got {task!r}"
-        )
     rows = _read_rows(path)
     if not rows:
         raise DataError(f"{path}: the file is empty")
@@ -503,10 +493,10 @@ def load_csv(path: str | os.PathLike[str], task: str | None = None) -> Dataset:
     is_header = any(c.strip() and not _is_number(c) for c in first)
     header = [c.strip() for c in first] if is_header else None
     ncols = len(first)
-    if ncols < 2:
+    if ncols < min_columns:
         raise DataError(
-            f"{path}: line {first_line} has {ncols} column; need at least 2 "
-            "(the features, then the target in the last column)"
+            f"{path}: line {first_line} has {ncols} column{'s' if ncols != 1 else ''}; need at "
+            f"least {min_columns} (the features, then the target in the last column)"
         )
     if header is not None:
         for j, name in enumerate(header):
@@ -538,12 +528,35 @@ def load_csv(path: str | os.PathLike[str], task: str | None = None) -> Dataset:
             if not math.isfinite(x):
                 raise DataError(f"{path}: line {line}, {column(j)}: {cell!r} is not finite")
             values[i, j] = x
+    return values, header, [line for line, _ in rows]
 
+
+def load_csv(path: str | os.PathLike[str], task: str | None = None) -> Dataset:
+    """A comma-separated file as a Dataset: every column a feature but the last, the target.
+
+    The cells are read by `read_csv_table`, which names the line and column of any bad one; the
+    file needs at least 2 columns.
+
+    `task` is 'regression', 'binary', 'multiclass', 'classification' (binary or multiclass by
+    the number of classes) or None to infer it: targets that are all integers with exactly 2
+    distinct values, or at most 20 distinct values and fewer than half as many as rows, are
+    class labels; anything else is regression. Class labels must be integers 0..C-1 (inferred
+    ones must use every value 0..C-1; a given task allows classes missing from the file), except
+    that labels -1 and 1 (the +-1 convention of margin losses) are mapped to classes 0 and 1,
+    recorded in `Dataset.classes` as [-1.0, 1.0]. Other labels raise `DataError`: relabel them
+    as 0..C-1, or pass task='regression' to treat them as numbers.
+    """
+    path = Path(path)
+    if task is not None and task not in (*TASKS, "classification"):
+        raise DataError(
+            f"task must be None, 'classification' or one of {', '.join(TASKS)}, got {task!r}"
+        )
+    values, header, lines = read_csv_table(path, min_columns=2)
+    ncols = values.shape[1]
     X = np.ascontiguousarray(values[:, :-1])
     targets = values[:, -1]
-    lines = [line for line, _ in rows]
-    where = f"{path}: {column(ncols - 1)}"
-    kind, y, n_classes, classes = _resolve_targets(targets, task, lines, where)
+    target = f"column {ncols}" + (f" ({header[-1]!r})" if header else "")
+    kind, y, n_classes, classes = _resolve_targets(targets, task, lines, f"{path}: {target}")
     return Dataset(X, y, path.stem, kind, n_classes, classes, header)
 
 

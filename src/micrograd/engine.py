@@ -327,23 +327,19 @@ def _affine_act_backward(out: Value) -> None:
     _affine_backward(out, out.grad * out._arg[2](out._data))
 
 
-def _linear(x: Array, w: Sequence[float], b: Sequence[float], shape: tuple[int, int]) -> Array:
-    """A whole layer on a batch: x (samples x nin) @ W.T + b, with W given row by row."""
-    np = _numpy()
-    nout, nin = shape
+def _linear(x: Array, W: Array, b: Sequence[float]) -> Array:
+    """A whole layer on a batch: x (samples x nin) @ W.T + b, W being (nout x nin)."""
     x2 = x.reshape(-1, 1) if x.ndim == 1 else x
-    z = x2 @ np.array(w).reshape(nout, nin).T + np.array(b)
-    return z[:, 0] if nout == 1 else z
+    z = x2 @ W.T + _numpy().array(b)
+    return z[:, 0] if W.shape[0] == 1 else z
 
 
 def _linear_backward(out: Value) -> None:
-    np = _numpy()
-    nout, nin = out._arg
+    W = out._arg  # the weights as they were in the forward pass
     x, *params = out._ctx
     x2 = x._data.reshape(-1, 1) if x._data.ndim == 1 else x._data
-    g = out.grad.reshape(-1, 1) if nout == 1 else out.grad
-    w = np.array([v._data for v in params[: nout * nin]]).reshape(nout, nin)
-    x.grad += (g @ w).reshape(x._data.shape)
+    g = out.grad.reshape(-1, 1) if W.shape[0] == 1 else out.grad
+    x.grad += (g @ W).reshape(x._data.shape)
     grads = [*(g.T @ x2).ravel().tolist(), *g.sum(axis=0).tolist()]
     for p, gp in zip(params, grads):
         p.grad += gp
@@ -600,7 +596,16 @@ class Value:
 
     def topo_sort(self) -> list[Value]:
         """Every node reachable from self, once each, children before parents, self last."""
-        return _topo(self)
+        order: list[Value] = []
+        placed: set[Value] = set()
+        # The nodes with children come in order; each leaf goes just before its first parent.
+        for node in _backward_order(self)[0]:
+            for child in node._ctx:
+                if not child._ctx and child not in placed:
+                    placed.add(child)
+                    order.append(child)
+            order.append(node)
+        return order
 
     def backward(self) -> None:
         """Fill in `grad` of every node this one depends on, by reverse-mode differentiation.
@@ -644,33 +649,15 @@ class Value:
                 gc.enable()
 
 
-def _topo(root: Value) -> list[Value]:
-    """Iterative post-order depth-first search: no recursion, so any depth works."""
-    # A node is pushed once on the way down and met again on the way up, after all the nodes
-    # pushed above it (its descendants) are done: that second meeting is its place in the order.
-    order: list[Value] = []
-    entered: set[Value] = set()
-    done: set[Value] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node in entered:
-            if node not in done:
-                done.add(node)
-                order.append(node)
-            continue
-        entered.add(node)
-        stack.append(node)
-        for child in node._ctx:
-            if child not in entered:
-                stack.append(child)
-    return order
-
-
 def _backward_order(root: Value) -> tuple[list[Value], set[Value]]:
-    """`_topo` without the leaves (backward has nothing to do at a leaf), plus the leaves that
-    already hold a gradient, which backward must set aside. Most children are leaves (weights),
-    so skipping them before the set lookup is most of this function's speed."""
+    """The nodes that have children, children before parents, root last (an iterative
+    post-order depth-first search: no recursion, so any depth works); and the leaves that
+    already hold a gradient, which backward must set aside.
+
+    A node is pushed on the way down and placed when met again on the way up, after all the
+    nodes pushed above it (its descendants). Leaves are not pushed: backward has nothing to do
+    at a leaf, and most children are leaves (weights), so skipping them is most of the speed.
+    """
     order: list[Value] = []
     entered: set[Value] = set()
     done: set[Value] = set()
@@ -690,8 +677,10 @@ def _backward_order(root: Value) -> tuple[list[Value], set[Value]]:
                 if child not in entered:
                     stack.append(child)
             else:
-                g = child.grad
-                if g.__class__ is not float or g:
+                try:
+                    if child.grad:
+                        carrying.add(child)
+                except ValueError:  # an array's truth is ambiguous: set it aside all the same
                     carrying.add(child)
     return order, carrying
 
@@ -725,5 +714,6 @@ def linear(x: Value, w: Sequence[Value], b: Sequence[Value]) -> Value:
     width = 1 if xd.ndim == 1 else xd.shape[1]
     if width != nin:
         raise ValueError(f"linear: expected {nin} input features, got {width}")
-    data = _linear(xd, list(map(_data_of, w)), list(map(_data_of, b)), (nout, nin))
-    return _node(data, (x, *w, *b), "linear", _linear_backward, (nout, nin))
+    W = _numpy().array(list(map(_data_of, w))).reshape(nout, nin)
+    data = _linear(xd, W, list(map(_data_of, b)))
+    return _node(data, (x, *w, *b), "linear", _linear_backward, W)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
@@ -388,9 +389,9 @@ def _parameters(name: str, params: Iterable[Value]) -> list[Value]:
     ps = list(params)
     if not ps:
         raise ValueError(f"{name}: got no parameters: expected at least one Value")
-    for i, p in enumerate(ps):
-        if not isinstance(p, Value):
-            raise TypeError(f"{name}: parameter {i} must be a Value, got {_describe(p)}")
+    if not all(map(isinstance, ps, repeat(Value))):
+        i, p = next((i, p) for i, p in enumerate(ps) if not isinstance(p, Value))
+        raise TypeError(f"{name}: parameter {i} must be a Value, got {_describe(p)}")
     return ps
 
 

@@ -132,7 +132,7 @@ class Optimizer:
         # Read and check every gradient before touching any parameter, so a bad one leaves the
         # model as it was instead of half updated.
         grads = [p.grad for p in self.params]
-        if all(g.__class__ is float for g in grads) and math.isfinite(sum(grads)):
+        if set(map(type, grads)) == {float} and math.isfinite(sum(grads)):
             return grads  # the common case, checked in bulk: all floats, all finite
         grads = []
         for i, p in enumerate(self.params):
@@ -148,6 +148,9 @@ class Optimizer:
         return grads
 
     def _update(self, grads: list[float]) -> None:
+        """Move the parameters. Updates write `p._data` directly: the values are floats by
+        construction (checked at creation and in `_grads`), so the validating `data` setter
+        would only cost time on the hot path."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -189,17 +192,17 @@ class SGD(Optimizer):
         bufs = self.momentum_buffers
         if wd == 0.0 and momentum == 0.0:
             for p, g in zip(self.params, grads, strict=True):
-                p.data = p.data - lr * g
+                p._data = p._data - lr * g
             return
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if wd != 0.0:
-                g = g + wd * p.data
+                g = g + wd * p._data
             if momentum != 0.0:
                 buf = bufs[i]
                 buf = g if buf is None else buf * momentum + (1.0 - self.dampening) * g
                 bufs[i] = buf
                 g = g + momentum * buf if self.nesterov else buf
-            p.data = p.data - lr * g
+            p._data = p._data - lr * g
 
 
 class Adam(Optimizer):
@@ -244,7 +247,7 @@ class Adam(Optimizer):
         decoupled = self._decoupled_weight_decay
         m, v = self.exp_avg, self.exp_avg_sq
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
-            x = p.data
+            x = p._data
             if wd != 0.0:
                 if decoupled:
                     x = x * (1.0 - lr * wd)
@@ -253,7 +256,7 @@ class Adam(Optimizer):
             m[i] = beta1 * m[i] + (1.0 - beta1) * g
             v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
             denom = math.sqrt(v[i]) / bias_correction2_sqrt + eps
-            p.data = x - step_size * (m[i] / denom)
+            p._data = x - step_size * (m[i] / denom)
 
 
 class AdamW(Adam):

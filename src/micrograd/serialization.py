@@ -54,6 +54,7 @@ __all__ = [
     "load_state_dict",
     "save",
     "state_dict",
+    "write_atomic",
 ]
 
 FORMAT = "micrograd.mlp"
@@ -396,13 +397,14 @@ def _format(state: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path` in one step."""
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it over `path` in one step:
+    a reader, or a crash, never sees half a file."""
     folder = path.parent
     if not folder.is_dir():
         raise FileNotFoundError(
             errno.ENOENT,
-            f"cannot save the model: the folder {str(folder)!r} does not exist",
+            f"cannot write {path.name}: the folder {str(folder)!r} does not exist",
             str(path),
         )
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -445,7 +447,7 @@ def save(model: MLP, path: PathLike, metadata: dict[str, Any] | None = None) -> 
     if metadata is not None:
         state["metadata"] = _check_metadata(metadata)
     _parse(state, "cannot save the model")  # whatever is written, `load` must read back
-    _write_atomic(Path(path), _format(state).encode("utf-8"))
+    write_atomic(Path(path), _format(state).encode("utf-8"))
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -449,7 +449,8 @@ class TrainResult:
         return self.train.task
 
     def scores(self) -> dict[str, float]:
-        """Final metrics: the history's last row, plus test metrics when there is a test set."""
+        """Final metrics of the model as trained (`History.final`: the best epoch's after early
+        stopping), plus test metrics when there is a test set."""
         out = {k: v for k, v in self.history.final.items() if k not in ("epoch", "seconds")}
         if self.test is not None and len(self.test):
             split = _evaluate_split(
