@@ -288,3 +288,15 @@ def test_backward_on_a_leaf() -> None:
 
 def _rng() -> random.Random:
     return random.Random(7)
+
+
+def test_zero_gradient_skips_rules_but_not_hand_written_backward() -> None:
+    a, b = Value(-1.0), Value(3.0)
+    dead = (a * b).relu()  # relu is off: its input's rule sees a zero gradient
+    calls = []
+    custom = Value(0.0, (a,), "custom")
+    custom._backward = lambda: calls.append(custom.grad)
+    out = dead * 2.0 + custom * 0.0
+    out.backward()
+    assert (a.grad, b.grad) == (0.0, 0.0)
+    assert calls == [0.0]  # ran although its gradient was zero

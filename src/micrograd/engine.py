@@ -635,7 +635,10 @@ class Value:
             self.grad = 1.0
             if set(map(type, map(_data_of, topo))) <= {float}:
                 for node in reversed(topo):
-                    node._rule(node)
+                    # A zero gradient adds zero to every child: skip the rule. A ReLU that is
+                    # off, or a sample the hinge loss is done with, prunes its whole subgraph.
+                    if node.grad or node._rule is _custom_backward:
+                        node._rule(node)
             else:
                 for node in reversed(topo):
                     if node._data.__class__ is float or node._rule in _SHAPE_KEEPING:
