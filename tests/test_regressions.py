@@ -300,3 +300,18 @@ def test_zero_gradient_skips_rules_but_not_hand_written_backward() -> None:
     out.backward()
     assert (a.grad, b.grad) == (0.0, 0.0)
     assert calls == [0.0]  # ran although its gradient was zero
+
+
+def test_neuron_uses_replaced_and_computed_weights_across_samples() -> None:
+    from micrograd import Neuron
+
+    n = Neuron(2, activation="linear", rng=_rng())
+    a = Value(0.5)
+    n.w[0] = a * 2.0  # a computed weight, shared by every sample's node
+    total = n([1.0, 1.0]) + n([2.0, 1.0])
+    total.backward()
+    assert a.grad == 2.0 * (1.0 + 2.0)
+    order = total.topo_sort()
+    assert order.index(n.w[0]) < min(i for i, v in enumerate(order) if v._op == "affine")
+    n.w[1] = Value(3.0)  # replaced in place: the next call must use it
+    assert n([0.0, 1.0]).data == 3.0 + n.b.data

@@ -301,30 +301,30 @@ def _sum_backward(out: Value) -> None:
     a.grad += np.broadcast_to(g, a._data.shape)
 
 
-def _affine(w: Sequence[Value], x: Sequence[Value], b: Value) -> Array:
-    """The fused neuron pre-activation b + w[0]*x[0] + w[1]*x[1] + ..., summed in that order
-    (the order micrograd's chain of `+` nodes uses). It reads the nodes' data directly: building
-    lists of floats first costs more than the sum itself."""
-    s = b._data
-    for wi, xi in zip(w, x):
+def _affine(wb: Sequence[Value], x: Sequence[Value]) -> Array:
+    """The fused neuron pre-activation b + w[0]*x[0] + w[1]*x[1] + ..., with `wb` = (w..., b),
+    summed in that order (the order micrograd's chain of `+` nodes uses). It reads the nodes'
+    data directly: building lists of floats first costs more than the sum itself."""
+    s = wb[-1]._data
+    for wi, xi in zip(wb, x):
         s = s + wi._data * xi._data
     return s
 
 
 def _affine_backward(out: Value, g: Array = None) -> None:
-    # _ctx is (w..., x..., b): each weight gets g*x and each input g*w.
-    ctx = out._ctx
+    # _params is (w..., b) and _ctx is x: each weight gets g*x, each input g*w, the bias g.
+    wb = out._params
     if g is None:
         g = out.grad
-    for w, x in zip(ctx, ctx[out._arg[0] : -1]):
+    for w, x in zip(wb, out._ctx):
         w.grad += g * x._data
         x.grad += g * w._data
-    ctx[-1].grad += g
+    wb[-1].grad += g
 
 
 def _affine_act_backward(out: Value) -> None:
     """A neuron fused into one node: activation(affine); chain the activation's slope first."""
-    _affine_backward(out, out.grad * out._arg[2](out._data))
+    _affine_backward(out, out.grad * out._arg(out._data))
 
 
 def _linear(x: Array, W: Array, b: Sequence[float]) -> Array:
@@ -356,7 +356,7 @@ def _custom_backward(out: Value) -> None:
 def _run_broadcasting(node: Value) -> None:
     """Run node's rule where arrays may meet scalars: each child gets its gradient summed back
     to its own shape, so a scalar parameter used across a batch receives the batch's total."""
-    children = dict.fromkeys(node._ctx)
+    children = dict.fromkeys(node._inputs)
     saved = [c.grad for c in children]
     for c in children:
         c.grad = 0.0
@@ -392,12 +392,20 @@ _ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array]
 _new = object.__new__
 
 
-def _node(data: Array, ctx: tuple[Value, ...], op: str, rule: _Rule, arg: Any = None) -> Value:
+def _node(
+    data: Array,
+    ctx: tuple[Value, ...],
+    op: str,
+    rule: _Rule,
+    arg: Any = None,
+    params: tuple[Value, ...] = (),
+) -> Value:
     """Make a result node without re-validating data that a primitive just computed."""
     v: Value = _new(Value)
     v._data = data
     v.grad = 0.0
     v._ctx = ctx
+    v._params = params
     v._op = op
     v._rule = rule
     v._arg = arg
@@ -419,13 +427,17 @@ def _lift(x: object) -> Value | None:
 class Value:
     """A node of a computation graph: a float `data`, its gradient `grad`, and how it was made."""
 
-    __slots__ = ("_arg", "_ctx", "_data", "_op", "_rule", "grad", "label")
+    # _ctx holds the inputs; _params, a tuple of inputs that many nodes share (a neuron's
+    # weights and bias, the same tuple object in every sample's node), so that backward can look
+    # at each shared group once instead of once per node.
+    __slots__ = ("_arg", "_ctx", "_data", "_op", "_params", "_rule", "grad", "label")
     # numpy defers to our reflected operators instead of broadcasting over a Value.
     __array_ufunc__ = None
 
     _data: Array
     grad: Array
     _ctx: tuple[Value, ...]
+    _params: tuple[Value, ...]
     _op: str
     _rule: _Rule
     _arg: Any
@@ -437,6 +449,7 @@ class Value:
         self._data = _coerce(data)
         self.grad = 0.0
         self._ctx = tuple(_children)
+        self._params = ()
         self._op = _op
         self._rule = _leaf_backward
         self._arg = None
@@ -454,7 +467,12 @@ class Value:
 
     @property
     def _prev(self) -> set[Value]:
-        return set(self._ctx)
+        return set(self._ctx).union(self._params)
+
+    @property
+    def _inputs(self) -> tuple[Value, ...]:
+        """Every child in a stable order: the shared parameters, then the other inputs."""
+        return self._params + self._ctx
 
     @property
     def _backward(self) -> Callable[[], None]:
@@ -600,7 +618,7 @@ class Value:
         placed: set[Value] = set()
         # The nodes with children come in order; each leaf goes just before its first parent.
         for node in _backward_order(self)[0]:
-            for child in node._ctx:
+            for child in node._inputs:
                 if not child._ctx and child not in placed:
                     placed.add(child)
                     order.append(child)
@@ -665,6 +683,7 @@ def _backward_order(root: Value) -> tuple[list[Value], set[Value]]:
     entered: set[Value] = set()
     done: set[Value] = set()
     carrying: set[Value] = set()
+    shared_seen: set[int] = set()
     stack = [root]
     while stack:
         node = stack.pop()
@@ -685,22 +704,49 @@ def _backward_order(root: Value) -> tuple[list[Value], set[Value]]:
                         carrying.add(child)
                 except ValueError:  # an array's truth is ambiguous: set it aside all the same
                     carrying.add(child)
+        params = node._params
+        # An all-leaf group needs looking at once; one with a computed Value in it is looked at
+        # by every node that uses it, so that Value is placed before each of them.
+        if (
+            params
+            and id(params) not in shared_seen
+            and _visit_group(params, entered, stack, carrying)
+        ):
+            shared_seen.add(id(params))
     return order, carrying
+
+
+def _visit_group(
+    params: tuple[Value, ...], entered: set[Value], stack: list[Value], carrying: set[Value]
+) -> bool:
+    """`_backward_order`'s visit of a node's shared parameters; True if all are leaves."""
+    all_leaves = True
+    for p in params:
+        if p._ctx or p._params:
+            all_leaves = False
+            if p not in entered:
+                stack.append(p)
+        elif p.grad.__class__ is not float or p.grad:
+            carrying.add(p)
+    return all_leaves
 
 
 def affine(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
     """One fused node for `b + w[0]*x[0] + ... + w[n-1]*x[n-1]` (a neuron before activation)."""
-    if len(w) != len(x):
-        raise ValueError(f"affine: {len(w)} weights but {len(x)} inputs")
-    return _affine_node(w, x, b)
+    if len(w) != len(x) or not x:
+        raise ValueError(f"affine: needs as many weights as inputs, at least one; got {len(w)} "
+                         f"weights and {len(x)} inputs")
+    return _affine_node((*w, b), tuple(x))
 
 
-def _affine_node(w: Sequence[Value], x: Sequence[Value], b: Value, act: str = "linear") -> Value:
-    data = _affine(w, x, b)
+def _affine_node(wb: tuple[Value, ...], x: tuple[Value, ...], act: str = "linear") -> Value:
+    """The node for `act(w.x + b)`, `wb` being (w..., b): pass the same `wb` tuple for every
+    call of one neuron, so backward looks at its parameters once per graph."""
+    data = _affine(wb, x)
     if act == "linear":
-        return _node(data, (*w, *x, b), "affine", _affine_backward, (len(w),))
+        return _node(data, x, "affine", _affine_backward, None, wb)
     forward, slope, op = _ACTIVATIONS[act]
-    return _node(forward(data), (*w, *x, b), op, _affine_act_backward, (len(w), forward, slope))
+    return _node(forward(data), x, op, _affine_act_backward, slope, wb)
 
 
 def linear(x: Value, w: Sequence[Value], b: Sequence[Value]) -> Value:

@@ -90,6 +90,8 @@ class Neuron(Module):
         uniform = (rng or random).uniform
         self.w = [Value(uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(uniform(-1, 1))
+        self._w_seen: list[Value] = []
+        self._wb: tuple[Value, ...] = ()
 
     @property
     def nin(self) -> int:
@@ -107,10 +109,18 @@ class Neuron(Module):
         if isinstance(x, Value):
             x = [x]
         _check_length(x, len(self.w), "Neuron")
-        return self._forward(_as_values(x))
+        return self._forward(tuple(_as_values(x)))
 
-    def _forward(self, xs: Sequence[Value]) -> Value:
-        return _affine_node(self.w, xs, self.b, self.activation)
+    def _forward(self, xs: tuple[Value, ...]) -> Value:
+        return _affine_node(self._weights_and_bias(), xs, self.activation)
+
+    def _weights_and_bias(self) -> tuple[Value, ...]:
+        """(w..., b) as one tuple shared by every call, made anew if `w` or `b` were replaced
+        (the list comparison is by identity: Values define no equality)."""
+        if self._w_seen != self.w or self._wb[-1] is not self.b:
+            self._w_seen = list(self.w)
+            self._wb = (*self.w, self.b)
+        return self._wb
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -153,7 +163,7 @@ class Layer(Module):
         if isinstance(x, Value):  # the single output of a width-1 layer before this one
             x = [x]
         _check_length(x, self.nin, "Layer")
-        xs = _as_values(x)
+        xs = tuple(_as_values(x))
         outs = [n._forward(xs) for n in self.neurons]
         return outs[0] if len(outs) == 1 else outs
 

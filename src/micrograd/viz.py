@@ -81,7 +81,7 @@ def draw_dot(root: Value, rankdir: str = "LR", *, max_nodes: int = MAX_NODES) ->
     values = _collect(root, max_nodes)
     index = {v: i for i, v in enumerate(values)}
     nodes = [_describe(v) for v in values]
-    edges = [(index[c], index[v]) for v in values for c in dict.fromkeys(v._ctx)]
+    edges = [(index[c], index[v]) for v in values for c in dict.fromkeys(v._inputs)]
     return Graph(nodes, edges, rankdir)
 
 
@@ -96,7 +96,7 @@ def _collect(root: Value, limit: int) -> list[Value]:
             order.append(node)
             continue
         stack.append((node, True))
-        for child in reversed(node._ctx):
+        for child in reversed(node._inputs):
             if child not in seen:
                 seen.add(child)
                 if len(seen) > limit:
