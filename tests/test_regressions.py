@@ -315,3 +315,21 @@ def test_neuron_uses_replaced_and_computed_weights_across_samples() -> None:
     assert order.index(n.w[0]) < min(i for i, v in enumerate(order) if v._op == "affine")
     n.w[1] = Value(3.0)  # replaced in place: the next call must use it
     assert n([0.0, 1.0]).data == 3.0 + n.b.data
+
+
+def test_shared_inputs_reached_again_through_a_computed_weight() -> None:
+    """Two neuron nodes read one inputs tuple, and one's weight is computed from the other:
+    the traversal must not skip the tuple for the inner node before its inputs are placed."""
+    from micrograd.engine import _affine_node
+
+    def f(a: Value, b: Value) -> Value:
+        inputs = (a * 1.0, b * 1.0)  # non-leaf inputs, one tuple shared by both nodes
+        inner = _affine_node((Value(0.5), Value(-1.0), Value(0.1)), inputs)
+        weight = inner * 2.0
+        return _affine_node((weight, Value(1.0), Value(0.0)), inputs)
+
+    out = f(Value(2.0), Value(3.0))
+    order = out.topo_sort()
+    position = {v: i for i, v in enumerate(order)}
+    assert all(position[c] < position[v] for v in order for c in v._prev)
+    assert gradcheck(f, [2.0, 3.0])

@@ -684,6 +684,9 @@ def _backward_order(root: Value) -> tuple[list[Value], set[Value]]:
     done: set[Value] = set()
     carrying: set[Value] = set()
     shared_seen: set[int] = set()
+    # The neurons of a layer share one inputs tuple. Once the node that first looked through a
+    # tuple is placed, every member is placed too: later nodes with that tuple can skip it.
+    first_reader: dict[int, Value] = {}
     stack = [root]
     while stack:
         node = stack.pop()
@@ -694,7 +697,11 @@ def _backward_order(root: Value) -> tuple[list[Value], set[Value]]:
             continue
         entered.add(node)
         stack.append(node)
-        for child in node._ctx:
+        ctx = node._ctx
+        reader = first_reader.setdefault(id(ctx), node)
+        if reader is not node and reader in done:
+            ctx = ()
+        for child in ctx:
             if child._ctx:
                 if child not in entered:
                     stack.append(child)
