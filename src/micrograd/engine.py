@@ -47,24 +47,19 @@ def _coerce(data: object) -> float | Array:
     """Return `data` as a float (or float64 array), or raise TypeError naming what it got."""
     if data.__class__ is float:
         return data
-    if isinstance(data, bool) or not isinstance(data, (Real, *_array_types())):
+    if isinstance(data, Real) and not isinstance(data, bool):
+        return float(data)
+    if not _is_array(data):
         raise TypeError(
             f"Value data must be a real number (int, float or numpy scalar), "
             f"got {type(data).__name__}: {data!r}"
         )
-    if isinstance(data, Real):
-        return float(data)
-    np = _numpy()
-    if data.dtype.kind not in "fiu":  # type: ignore[attr-defined]
-        raise TypeError(f"Value data array must hold real numbers, got dtype {data.dtype}")  # type: ignore[attr-defined]
-    if data.ndim == 0:  # type: ignore[attr-defined]
-        return float(data)  # type: ignore[arg-type]
-    return np.asarray(data, dtype=np.float64)
-
-
-def _array_types() -> tuple[type, ...]:
-    np = sys.modules.get("numpy")
-    return (np.ndarray,) if np is not None else ()
+    array: Any = data
+    if array.dtype.kind not in "fiu":
+        raise TypeError(f"Value data array must hold real numbers, got dtype {array.dtype}")
+    if array.ndim == 0:
+        return float(array)
+    return _numpy().asarray(array, dtype=_numpy().float64)
 
 
 def _sum_to(g: Array, like: Array) -> Array:
@@ -497,13 +492,13 @@ class Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(self._data + o._data, (self, o), "+", _add_backward)
+        return _node(_add(self._data, o._data), (self, o), "+", _add_backward)
 
     def __mul__(self, other: object) -> Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return _node(self._data * o._data, (self, o), "*", _mul_backward)
+        return _node(_mul(self._data, o._data), (self, o), "*", _mul_backward)
 
     def __pow__(self, other: object) -> Value:
         if isinstance(other, Value):

@@ -305,7 +305,6 @@ def fit(
                     if not all(math.isfinite(p.grad) for p in params):
                         raise _diverged(epoch, optimizer.lr, "a gradient became infinite")
                     optimizer.step()
-                    del objective
                 if not all(math.isfinite(p.data) for p in params):
                     for p, d in zip(params, good):
                         p.data = d
