@@ -1,0 +1,340 @@
+"""The one way to run many training runs: `run` is a pure function of a config and a seed, and
+`execute` / `run_jobs` spread runs over a backend.
+
+Backends (`Backend.parse`): `serial` (here, one after another), `processes:N` (local worker
+processes, `concurrent.futures`), `local:N` (a Dask `LocalCluster` of N worker processes on
+127.0.0.1) and `tcp://HOST:PORT` (an existing Dask scheduler). Every run depends only on its
+config and seed, so its numbers are the same on every backend.
+
+Faults: a run that diverges comes back with status `diverged`, one that raises with status
+`error` and its one-line error; neither stops the others. A Dask worker that dies has its runs
+rescheduled on the others (Dask's `allowed-failures`); a local process pool that breaks is
+restarted for the runs it lost. On Ctrl-C (or any exception while waiting) the queued runs are
+cancelled and the exception goes on up: whatever was handed to the caller stays handed.
+`micrograd.train.evaluate` and the command's `compare` and `sweep` all come through here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..data import Dataset
+from ..train import (
+    Callback,
+    History,
+    RunOutcome,
+    TrainConfig,
+    TrainingDiverged,
+    load_data,
+    train,
+)
+from .spec import Job, setting_key
+
+__all__ = [
+    "STATUSES",
+    "Backend",
+    "BackendError",
+    "RunRecord",
+    "execute",
+    "one_line",
+    "open_backend",
+    "outcome",
+    "run",
+    "run_jobs",
+    "run_seeds",
+]
+
+STATUSES = ("finished", "diverged", "error")
+_POOL_RESTARTS = 3
+
+
+class BackendError(ValueError):
+    """A backend description is wrong, or its cluster cannot be reached."""
+
+
+@dataclass
+class RunRecord:
+    """What one run produced: final metrics, every epoch's row, and how it ended.
+
+    `status` is `finished`, `diverged` (the loss blew up: no final metrics, the rows up to the
+    last good epoch are kept) or `error` (the run raised: `error` holds the one-line message).
+    `converged` is True when the loss reached the tolerance, or, without a tolerance, when the
+    run finished."""
+
+    key: str
+    seed: int
+    config: dict[str, Any]
+    status: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    epochs: int = 0
+    seconds: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+    error: str | None = None
+    converged: bool = False
+    stop_reason: str | None = None
+    epochs_to_tolerance: int | None = None
+    worker: str = ""
+
+
+def one_line(error: BaseException) -> str:
+    """`TypeName: first line of the message`."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+class _Keep(Callback):
+    def __init__(self) -> None:
+        self.history: History | None = None
+
+    def on_train_end(self, history: History) -> None:
+        self.history = history
+
+
+@functools.lru_cache(maxsize=8)
+def _dataset(dataset: str, data_path: str | None, samples: int | None, noise: float | None,
+             data_seed: int) -> Dataset:
+    # Runs of one sweep share their data: each process builds or reads it once.
+    return load_data(TrainConfig(dataset=dataset, data_path=data_path, samples=samples,
+                                 noise=noise, data_seed=data_seed))
+
+
+def run(config: TrainConfig, seed: int | None = None) -> RunRecord:
+    """Train `config` (with `seed`, when given) and return its record. Never raises for a bad
+    run: divergence and errors are recorded; the result depends only on the config and seed."""
+    if seed is not None:
+        config = replace(config, seed=seed)
+    keep = _Keep()
+    record = RunRecord(setting_key(config), config.seed, config.as_dict(), "finished",
+                       worker=f"{socket.gethostname()}:{os.getpid()}")
+    start = time.perf_counter()
+    try:
+        data = _dataset(config.dataset, config.data_path, config.samples, config.noise,
+                        config.data_seed)
+        result = train(config, [keep], data)
+    except TrainingDiverged as e:
+        record.status, record.error = "diverged", one_line(e)
+    except Exception as e:
+        record.status, record.error = "error", one_line(e)
+    else:
+        h = result.history
+        record.metrics = {k: float(v) for k, v in result.scores().items() if k != "lr"}
+        record.stop_reason = h.stop_reason
+        record.epochs_to_tolerance = h.epochs_to_tolerance
+        record.converged = h.converged if config.tolerance is not None else True
+    record.seconds = time.perf_counter() - start
+    if keep.history is not None:
+        record.history = [dict(row) for row in keep.history.rows]
+        record.epochs = len(record.history)
+        record.stop_reason = keep.history.stop_reason
+    return record
+
+
+def _run_job(config: TrainConfig) -> RunRecord:
+    return run(config)
+
+
+def _lost(job: Job, error: BaseException) -> RunRecord:
+    """The record of a run that the backend could not bring back (its worker kept dying...)."""
+    return RunRecord(job.key, job.seed, job.config.as_dict(), "error",
+                     error=f"the backend lost this run: {one_line(error)}")
+
+
+def execute(jobs: Sequence[Job], executor: Executor | None) -> Iterator[tuple[int, RunRecord]]:
+    """Run `jobs` on `executor` (None: here, in order) and yield `(index, record)` as each
+    finishes. Leaving early (Ctrl-C, an exception, closing the iterator) cancels the runs that
+    have not started. A `BrokenProcessPool` goes on up, with the unfinished runs not yielded."""
+    if executor is None:
+        for i, job in enumerate(jobs):
+            yield i, run(job.config)
+        return
+    pending: dict[Future[RunRecord], int] = {}
+    try:
+        for i, job in enumerate(jobs):
+            pending[executor.submit(_run_job, job.config)] = i
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                i = pending.pop(future)
+                try:
+                    record = future.result()
+                except BrokenProcessPool:
+                    pending[future] = i  # not finished: the caller may run it again
+                    raise
+                except Exception as e:
+                    record = _lost(jobs[i], e)
+                yield i, record
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+# -- backends ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where runs go: `serial`, local `processes`, a Dask `local` cluster, or a Dask `scheduler`
+    at `address`; `workers` counts processes (for a scheduler: unknown, None)."""
+
+    kind: str
+    workers: int | None = None
+    address: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Backend:
+        """'serial', 'processes:N', 'local:N' (Dask LocalCluster) or 'tcp://HOST:PORT'."""
+        if text == "serial":
+            return cls("serial", 1)
+        if text.startswith("tcp://"):
+            host, _, port = text[len("tcp://"):].rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise BackendError(
+                    f"{text!r} is not a scheduler address: expected tcp://HOST:PORT, "
+                    "e.g. tcp://10.0.0.5:8786"
+                )
+            return cls("scheduler", None, text)
+        kind, colon, count = text.partition(":")
+        if kind in ("processes", "local"):
+            if not colon:
+                return cls(kind, os.cpu_count() or 1)
+            if count.isdigit() and int(count) >= 1:
+                return cls(kind, int(count))
+            raise BackendError(f"{text!r}: expected {kind}:N with N >= 1 workers, e.g. {kind}:2")
+        raise BackendError(
+            f"unknown backend {text!r}: expected serial, processes:N, local:N (a Dask "
+            "LocalCluster) or tcp://HOST:PORT (a Dask scheduler)"
+        )
+
+    def describe(self) -> str:
+        if self.kind == "serial":
+            return "this process"
+        if self.kind == "processes":
+            return f"{self.workers} local worker process{'es' if self.workers != 1 else ''}"
+        if self.kind == "local":
+            return f"a Dask LocalCluster of {self.workers} worker processes on 127.0.0.1"
+        return f"the Dask scheduler at {self.address}"
+
+
+# Runs that raise are recorded by `run` itself; Dask's retries cover the rest (a lost worker is
+# handled by the scheduler, which moves its tasks to the others, up to allowed-failures times).
+_DASK_RETRIES = 2
+
+
+@contextlib.contextmanager
+def open_backend(backend: Backend) -> Iterator[Executor | None]:
+    """An executor for `backend` (None for serial), shut down on the way out: queued runs are
+    cancelled, a local Dask cluster is stopped."""
+    if backend.kind == "serial":
+        yield None
+        return
+    if backend.kind == "processes":
+        pool = ProcessPoolExecutor(backend.workers)
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return
+    with _dask_client(backend) as client:
+        executor = client.get_executor(pure=False, retries=_DASK_RETRIES)
+        try:
+            yield executor
+        finally:
+            executor.shutdown(wait=False)
+
+
+@contextlib.contextmanager
+def _dask_client(backend: Backend) -> Iterator[Any]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise BackendError(
+            "Dask is not installed: pip install 'dask[distributed]' (micrograd depends on it)"
+        ) from None
+    if backend.kind == "local":
+        cluster = LocalCluster(n_workers=backend.workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None)
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
+        return
+    try:
+        client = Client(backend.address, timeout="10s")
+    except OSError as e:
+        raise BackendError(
+            f"cannot reach the Dask scheduler at {backend.address}: {one_line(e)}"
+        ) from None
+    with client:
+        yield client
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    backend: Backend,
+    on_record: Callable[[int, RunRecord], None],
+    *,
+    executor: Executor | None = None,
+) -> None:
+    """Run every job on `backend` (or on a given `executor`) and hand `(index in jobs, record)`
+    to `on_record` as each arrives. A local process pool that breaks (a worker killed) is
+    started again for the runs it had not finished, up to three times."""
+    left = list(range(len(jobs)))
+    restarts = 0
+    while left:
+        finished: set[int] = set()
+        try:
+            with contextlib.ExitStack() as stack:
+                ex = executor if executor is not None else stack.enter_context(
+                    open_backend(backend))
+                for k, record in execute([jobs[i] for i in left], ex):
+                    finished.add(k)
+                    on_record(left[k], record)
+            return
+        except BrokenProcessPool as e:
+            restarts += 1
+            left = [i for k, i in enumerate(left) if k not in finished]
+            if executor is not None or restarts > _POOL_RESTARTS:
+                for i in left:
+                    on_record(i, _lost(jobs[i], e))
+                return
+
+
+def run_seeds(
+    config: TrainConfig,
+    seeds: Sequence[int],
+    *,
+    workers: int | None = None,
+    executor: Executor | None = None,
+) -> list[RunRecord]:
+    """One run of `config` per seed, records in the seeds' order: on `executor`, or on
+    `workers` local processes (default one per core; 1 runs here)."""
+    jobs = [Job(setting_key(config), replace(config, seed=s), s) for s in seeds]
+    count = min(workers or os.cpu_count() or 1, len(jobs))
+    backend = Backend("serial", 1) if count <= 1 else Backend("processes", count)
+    records: list[RunRecord | None] = [None] * len(jobs)
+
+    def keep(i: int, record: RunRecord) -> None:
+        records[i] = record
+
+    run_jobs(jobs, backend, keep, executor=executor)
+    return [r for r in records if r is not None]
+
+
+def outcome(record: RunRecord, metric: str) -> RunOutcome:
+    """A record as one of `evaluate`'s outcomes (`metric`: accuracy or rmse)."""
+    if record.status == "diverged":
+        return RunOutcome(record.seed, math.nan, math.nan, 0, None, True)
+    return RunOutcome(record.seed, record.metrics.get("loss", math.nan),
+                      record.metrics.get(metric, math.nan), record.epochs,
+                      record.epochs_to_tolerance, False)
