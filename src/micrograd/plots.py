@@ -28,10 +28,12 @@ from .train import History, RunsSummary, gc_paused, predict
 
 __all__ = [
     "CLASS_COLORS",
+    "new_figure",
     "plot_comparison",
     "plot_curves",
     "plot_decision_boundary",
     "plot_regression_fit",
+    "save_figure",
 ]
 
 # One colour per class, for regions (lightened) and points alike; more classes cycle.
@@ -81,6 +83,11 @@ def _save(fig: Any, path: PathLike) -> Path:
             os.unlink(tmp)
         raise
     return target
+
+
+# Public for the other picture modules (sweep_plots): one way to make and write a figure.
+new_figure = _figure
+save_figure = _save
 
 
 def _class_color(k: int) -> str:

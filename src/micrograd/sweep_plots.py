@@ -1,0 +1,169 @@
+"""Pictures of a sweep: a heatmap of the score over two swept parameters, box plots of the
+score per value of each swept parameter, and the best setting's training curves, as PNG files.
+
+Each function takes the ranked `SettingResult`s of `sweep.summarise` and writes one figure
+through `plots.new_figure` / `plots.save_figure` (Agg canvas, written atomically).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .plots import PathLike, new_figure, save_figure
+from .sweep.results import SettingResult, show_value
+
+__all__ = ["plot_best_curves", "plot_boxes", "plot_heatmap"]
+
+
+def _better(metric: str) -> str:
+    return "higher is better" if metric == "accuracy" else "lower is better"
+
+
+def _ordered(texts: set[str]) -> list[str]:
+    def key(text: str) -> tuple[int, float, str]:
+        try:
+            return (0, float(text), text)
+        except ValueError:
+            return (1, 0.0, text)
+
+    return sorted(texts, key=key)
+
+
+def _scores(result: SettingResult) -> list[float]:
+    return [r.metric for r in result.summary.finished if math.isfinite(r.metric)]
+
+
+def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLike) -> Path:
+    """The mean score of every (x value, y value) cell: over the seeds, and over the values of
+    the other swept parameters when there are some. A cell with no finished run says why."""
+    if x == y:
+        raise ValueError(f"a heatmap needs two different parameters, got {x} twice")
+    for name in (x, y):
+        if not results or name not in results[0].values:
+            swept = ", ".join(results[0].values) if results else "none"
+            raise ValueError(f"{name} is not a swept parameter (swept: {swept})")
+    metric = results[0].metric
+    xs = _ordered({show_value(r.values[x]) for r in results})
+    ys = _ordered({show_value(r.values[y]) for r in results})
+    cells: dict[tuple[str, str], list[float]] = {}
+    counts: dict[tuple[str, str], list[int]] = {}
+    for r in results:
+        cell = (show_value(r.values[x]), show_value(r.values[y]))
+        cells.setdefault(cell, []).extend(_scores(r))
+        total = counts.setdefault(cell, [0, 0])
+        total[0] += r.summary.diverged
+        total[1] += len(r.records)
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for (cx, cy), values in cells.items():
+        if values:
+            grid[ys.index(cy), xs.index(cx)] = statistics.fmean(values)
+    others = [k for k in results[0].values if k not in (x, y)]
+    fig = new_figure(max(5.5, 1.3 * len(xs) + 2.5), max(3.8, 0.8 * len(ys) + 2.0))
+    ax = fig.subplots()
+    cmap = "viridis" if metric == "accuracy" else "viridis_r"
+    finite = grid[np.isfinite(grid)]
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto",
+                      vmin=finite.min() if finite.size else 0.0,
+                      vmax=finite.max() if finite.size else 1.0)
+    image.cmap.set_bad("#dddddd")
+    mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+    for i, cy in enumerate(ys):
+        for j, cx in enumerate(xs):
+            value = grid[i, j]
+            diverged, runs = counts.get((cx, cy), [0, 0])
+            if math.isfinite(value):
+                light = (value < mid) == (metric == "accuracy")
+                text = f"{value:.3f}" + (f"\n{diverged} diverged" if diverged else "")
+                ax.text(j, i, text, ha="center", va="center", fontsize="small",
+                        color="white" if light else "black")
+            else:
+                ax.text(j, i, f"{diverged} diverged" if diverged else
+                        ("no runs yet" if not runs else "no score"),
+                        ha="center", va="center", fontsize="small", color="#555")
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_yticks(range(len(ys)), ys)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    fig.colorbar(image, ax=ax, label=f"mean {metric} ({_better(metric)})")
+    over = "seeds" + (f" and {', '.join(others)}" if others else "")
+    ax.set_title(f"mean final {metric} over {over}")
+    return save_figure(fig, path)
+
+
+def plot_boxes(results: Sequence[SettingResult], path: PathLike) -> Path:
+    """One panel per swept parameter: the final score of every finished run, a box per value."""
+    if not results or not results[0].values:
+        raise ValueError("box plots need at least one swept parameter")
+    names = list(results[0].values)
+    metric = results[0].metric
+    cols = min(3, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig = new_figure(4.6 * cols, 3.9 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    rng = np.random.default_rng(0)
+    for ax, name in zip(axes, names, strict=False):
+        groups: dict[str, list[float]] = {}
+        diverged: dict[str, int] = {}
+        for r in results:
+            text = show_value(r.values[name])
+            groups.setdefault(text, []).extend(_scores(r))
+            diverged[text] = diverged.get(text, 0) + r.summary.diverged
+        labels = _ordered(set(groups))
+        data = [groups[t] for t in labels]
+        filled = [k for k, d in enumerate(data) if d]
+        if filled:
+            ax.boxplot([data[k] for k in filled], positions=[k + 1 for k in filled],
+                       widths=0.5, showfliers=False, medianprops={"color": "#333"})
+        for k, values in enumerate(data):
+            if values:
+                ax.scatter(k + 1 + rng.uniform(-0.12, 0.12, len(values)), values, s=12,
+                           alpha=0.6, color="#1f77b4", zorder=3)
+        ax.set_xticks(range(1, len(labels) + 1), [
+            t + (f"\n({diverged[t]} diverged)" if diverged[t] else "") for t in labels])
+        ax.set_xlim(0.4, len(labels) + 0.6)
+        ax.set_xlabel(name)
+        ax.set_ylabel(f"final {metric}")
+        ax.grid(True, axis="y", alpha=0.3)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    fig.suptitle(f"final {metric} of every run, per value of each swept parameter "
+                 f"({_better(metric)})")
+    return save_figure(fig, path)
+
+
+def plot_best_curves(result: SettingResult, path: PathLike) -> Path:
+    """The loss and score per epoch of every seed of one setting (the best, usually)."""
+    runs = [r for r in result.records if r.history]
+    if not runs:
+        raise ValueError(f"the setting {result.label()} has no run with a history")
+    metric = result.metric
+    fig = new_figure(11.0, 4.2)
+    ax_loss, ax_metric = fig.subplots(1, 2)
+    positive = True
+    for k, r in enumerate(sorted(runs, key=lambda r: r.seed)):
+        epochs = [row["epoch"] for row in r.history]
+        losses = [row["loss"] for row in r.history]
+        positive = positive and all(v > 0 for v in losses)
+        color = f"C{k % 10}"
+        ax_loss.plot(epochs, losses, color=color, lw=1, alpha=0.8, label=f"seed {r.seed}")
+        if metric in r.history[0]:
+            ax_metric.plot(epochs, [row[metric] for row in r.history], color=color, lw=1,
+                           alpha=0.8)
+    if positive:
+        ax_loss.set_yscale("log")
+    ax_loss.set_title("training loss" + (" (log scale)" if positive else ""))
+    ax_metric.set_title(f"training {metric} ({_better(metric)})")
+    if metric == "accuracy":
+        ax_metric.set_ylim(-0.02, 1.02)
+    for ax in (ax_loss, ax_metric):
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+    if len(runs) <= 12:
+        ax_loss.legend(fontsize="small", ncols=2)
+    fig.suptitle(f"best setting: {result.label()}: {len(runs)} runs, one line per seed")
+    return save_figure(fig, path)
