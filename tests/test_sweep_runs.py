@@ -69,8 +69,12 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_every_run_is_stored_once(
     tmp_path: Path,
 ) -> None:
     # Per-sample runs of about a tenth of a second: the killed worker is busy with the next one.
-    plan = Plan.from_sweep(Sweep(grid={"samples": [40], "epochs": [30], "mode": ["per-sample"],
-                                       "lr": [0.1, 0.5]}, seeds=range(8)))
+    plan = Plan.from_sweep(
+        Sweep(
+            grid={"samples": [40], "epochs": [30], "mode": ["per-sample"], "lr": [0.1, 0.5]},
+            seeds=range(8),
+        )
+    )
     killed: list[int] = []
 
     def kill_first_worker(record: RunRecord, done: int, total: int) -> None:
@@ -84,10 +88,9 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_every_run_is_stored_once(
         run_sweep(store, Backend.parse("local:2"), kill_first_worker)
         records = list(store.records())
     assert killed
-    assert sorted((r.key, r.seed) for r in records) == sorted(
-        (j.key, j.seed) for j in plan.jobs())
+    assert sorted((r.key, r.seed) for r in records) == sorted((j.key, j.seed) for j in plan.jobs())
     assert {r.status for r in records} == {"finished"}
-    later = records[records.index(next(r for r in records if str(killed[0]) in r.worker)) + 1:]
+    later = records[records.index(next(r for r in records if str(killed[0]) in r.worker)) + 1 :]
     assert all(not r.worker.endswith(f":{killed[0]}") for r in later)
 
 
@@ -142,16 +145,29 @@ class contextlib_suppress:
 
 
 def test_divergence_and_errors_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
-    plan = Plan.from_sweep(Sweep(grid={"dataset": ["regression_1d"], "samples": [30],
-                                       "epochs": [20], "lr": [0.01, 1e6],
-                                       "layers": [(8, 1), (8, 2)]}, seeds=range(2)))
+    plan = Plan.from_sweep(
+        Sweep(
+            grid={
+                "dataset": ["regression_1d"],
+                "samples": [30],
+                "epochs": [20],
+                "lr": [0.01, 1e6],
+                "layers": [(8, 1), (8, 2)],
+            },
+            seeds=range(2),
+        )
+    )
     with Store.create(tmp_path / "sweep.db", plan) as store:
         assert run_sweep(store, Backend.parse("processes:2")) == 8
         records = list(store.records())
         results = summarise(store.plan(), records)
     by_setting = {(r.config["lr"], r.config["layers"][-1]): r.status for r in records}
-    assert by_setting == {(0.01, 1): "finished", (1e6, 1): "diverged",
-                          (0.01, 2): "error", (1e6, 2): "error"}
+    assert by_setting == {
+        (0.01, 1): "finished",
+        (1e6, 1): "diverged",
+        (0.01, 2): "error",
+        (1e6, 2): "error",
+    }
     diverged = next(r for r in records if r.status == "diverged")
     assert diverged.metrics == {} and "smaller learning rate" in (diverged.error or "")
     assert 0 < diverged.epochs < 20  # the rows up to the last good epoch are kept
@@ -164,8 +180,12 @@ def test_divergence_and_errors_are_recorded_and_the_sweep_goes_on(tmp_path: Path
 
 
 def test_ctrl_c_cancels_the_queued_runs_and_keeps_the_finished_ones(tmp_path: Path) -> None:
-    plan = Plan.from_sweep(Sweep(grid={"samples": [40], "epochs": [30], "mode": ["per-sample"],
-                                       "lr": [0.1, 0.5]}, seeds=range(20)))
+    plan = Plan.from_sweep(
+        Sweep(
+            grid={"samples": [40], "epochs": [30], "mode": ["per-sample"], "lr": [0.1, 0.5]},
+            seeds=range(20),
+        )
+    )
 
     def interrupt(record: RunRecord, done: int, total: int) -> None:
         if done == 3:
@@ -208,10 +228,12 @@ def test_a_run_is_stored_once_even_when_it_arrives_twice(tmp_path: Path) -> None
 def test_backends_are_parsed_and_bad_ones_named() -> None:
     assert Backend.parse("local:3") == Backend("local", 3)
     assert Backend.parse("processes:2") == Backend("processes", 2)
-    assert Backend.parse("tcp://10.0.0.5:8786") == Backend("scheduler", None,
-                                                           "tcp://10.0.0.5:8786")
-    for bad, message in [("local:0", "local:N with N >= 1"), ("tcp://host", "tcp://HOST:PORT"),
-                         ("gpu", "unknown backend 'gpu'")]:
+    assert Backend.parse("tcp://10.0.0.5:8786") == Backend("scheduler", None, "tcp://10.0.0.5:8786")
+    for bad, message in [
+        ("local:0", "local:N with N >= 1"),
+        ("tcp://host", "tcp://HOST:PORT"),
+        ("gpu", "unknown backend 'gpu'"),
+    ]:
         with pytest.raises(BackendError, match=message):
             Backend.parse(bad)
 
@@ -220,8 +242,7 @@ def test_an_estimate_times_short_runs_and_scales_to_the_whole_sweep() -> None:
     jobs = tiny_plan(seeds=2).jobs()
     guess = estimate(jobs, workers=2)
     assert guess.runs == 8 and guess.timed == 4 and guess.workers == 2
-    assert 0 < guess.seconds < 60 and guess.seconds == pytest.approx(
-        8 * guess.seconds_per_run / 2)
+    assert 0 < guess.seconds < 60 and guess.seconds == pytest.approx(8 * guess.seconds_per_run / 2)
 
 
 def test_evaluate_goes_through_the_runner_and_matches_a_sweep(tmp_path: Path) -> None:

@@ -67,9 +67,13 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
     ax = fig.subplots()
     cmap = "viridis" if metric == "accuracy" else "viridis_r"
     finite = grid[np.isfinite(grid)]
-    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto",
-                      vmin=finite.min() if finite.size else 0.0,
-                      vmax=finite.max() if finite.size else 1.0)
+    image = ax.imshow(
+        np.ma.masked_invalid(grid),
+        cmap=cmap,
+        aspect="auto",
+        vmin=finite.min() if finite.size else 0.0,
+        vmax=finite.max() if finite.size else 1.0,
+    )
     image.cmap.set_bad("#dddddd")
     mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
     for i, cy in enumerate(ys):
@@ -79,12 +83,27 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
             if math.isfinite(value):
                 light = (value < mid) == (metric == "accuracy")
                 text = f"{value:.3f}" + (f"\n{diverged} diverged" if diverged else "")
-                ax.text(j, i, text, ha="center", va="center", fontsize="small",
-                        color="white" if light else "black")
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    color="white" if light else "black",
+                )
             else:
-                ax.text(j, i, f"{diverged} diverged" if diverged else
-                        ("no runs yet" if not runs else "no score"),
-                        ha="center", va="center", fontsize="small", color="#555")
+                ax.text(
+                    j,
+                    i,
+                    f"{diverged} diverged"
+                    if diverged
+                    else ("no runs yet" if not runs else "no score"),
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    color="#555",
+                )
     ax.set_xticks(range(len(xs)), xs)
     ax.set_yticks(range(len(ys)), ys)
     ax.set_xlabel(x)
@@ -117,22 +136,36 @@ def plot_boxes(results: Sequence[SettingResult], path: PathLike) -> Path:
         data = [groups[t] for t in labels]
         filled = [k for k, d in enumerate(data) if d]
         if filled:
-            ax.boxplot([data[k] for k in filled], positions=[k + 1 for k in filled],
-                       widths=0.5, showfliers=False, medianprops={"color": "#333"})
+            ax.boxplot(
+                [data[k] for k in filled],
+                positions=[k + 1 for k in filled],
+                widths=0.5,
+                showfliers=False,
+                medianprops={"color": "#333"},
+            )
         for k, values in enumerate(data):
             if values:
-                ax.scatter(k + 1 + rng.uniform(-0.12, 0.12, len(values)), values, s=12,
-                           alpha=0.6, color="#1f77b4", zorder=3)
-        ax.set_xticks(range(1, len(labels) + 1), [
-            t + (f"\n({diverged[t]} diverged)" if diverged[t] else "") for t in labels])
+                ax.scatter(
+                    k + 1 + rng.uniform(-0.12, 0.12, len(values)),
+                    values,
+                    s=12,
+                    alpha=0.6,
+                    color="#1f77b4",
+                    zorder=3,
+                )
+        ax.set_xticks(
+            range(1, len(labels) + 1),
+            [t + (f"\n({diverged[t]} diverged)" if diverged[t] else "") for t in labels],
+        )
         ax.set_xlim(0.4, len(labels) + 0.6)
         ax.set_xlabel(name)
         ax.set_ylabel(f"final {metric}")
         ax.grid(True, axis="y", alpha=0.3)
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
-    fig.suptitle(f"final {metric} of every run, per value of each swept parameter "
-                 f"({_better(metric)})")
+    fig.suptitle(
+        f"final {metric} of every run, per value of each swept parameter ({_better(metric)})"
+    )
     return save_figure(fig, path)
 
 
@@ -152,8 +185,7 @@ def plot_best_curves(result: SettingResult, path: PathLike) -> Path:
         color = f"C{k % 10}"
         ax_loss.plot(epochs, losses, color=color, lw=1, alpha=0.8, label=f"seed {r.seed}")
         if metric in r.history[0]:
-            ax_metric.plot(epochs, [row[metric] for row in r.history], color=color, lw=1,
-                           alpha=0.8)
+            ax_metric.plot(epochs, [row[metric] for row in r.history], color=color, lw=1, alpha=0.8)
     if positive:
         ax_loss.set_yscale("log")
     ax_loss.set_title("training loss" + (" (log scale)" if positive else ""))

@@ -62,8 +62,9 @@ class Estimate:
         return self.runs * self.seconds_per_run / max(1, self.workers)
 
 
-def estimate(jobs: Sequence[Job], workers: int | None, *, settings: int = 4,
-             epochs: int = 3) -> Estimate:
+def estimate(
+    jobs: Sequence[Job], workers: int | None, *, settings: int = 4, epochs: int = 3
+) -> Estimate:
     """Time `epochs` epochs of up to `settings` settings spread over the sweep and scale to the
     full epochs: an upper bound for runs that stop early (tolerance, patience)."""
     workers = workers or os.cpu_count() or 1

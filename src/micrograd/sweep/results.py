@@ -22,8 +22,15 @@ from .runner import RunRecord, outcome
 from .spec import config_from_dict, setting_key
 from .store import Plan
 
-__all__ = ["SettingResult", "by_value", "metric_of", "runs_csv", "show_value", "summarise",
-           "summary_json"]
+__all__ = [
+    "SettingResult",
+    "by_value",
+    "metric_of",
+    "runs_csv",
+    "show_value",
+    "summarise",
+    "summary_json",
+]
 
 
 def show_value(value: Any) -> str:
@@ -97,8 +104,11 @@ def summarise(plan: Plan, records: Iterable[RunRecord]) -> list[SettingResult]:
         key = setting_key(config)
         runs = sorted(by_key.get(key, []), key=lambda r: r.seed)
         counted = [r for r in runs if r.status != "error"]
-        summary = RunsSummary(config, metric_of(runs) if runs else metric,
-                              [outcome(r, metric_of(runs)) for r in counted])
+        summary = RunsSummary(
+            config,
+            metric_of(runs) if runs else metric,
+            [outcome(r, metric_of(runs)) for r in counted],
+        )
         values = {k: settings[k] for k in plan.varied}
         out.append(SettingResult(key, settings, values, summary, runs, len(plan.seeds)))
     return sorted(out, key=_rank)
@@ -151,10 +161,18 @@ def summary_json(plan: Plan, results: Sequence[SettingResult]) -> dict[str, Any]
             for i, r in enumerate(results)
         ],
         "runs": [
-            {"key": rec.key, "seed": rec.seed, "status": rec.status,
-             "metrics": _stats(rec.metrics), "epochs": rec.epochs, "seconds": rec.seconds,
-             "converged": rec.converged, "error": rec.error}
-            for r in results for rec in r.records
+            {
+                "key": rec.key,
+                "seed": rec.seed,
+                "status": rec.status,
+                "metrics": _stats(rec.metrics),
+                "epochs": rec.epochs,
+                "seconds": rec.seconds,
+                "converged": rec.converged,
+                "error": rec.error,
+            }
+            for r in results
+            for rec in r.records
         ],
     }
 
@@ -164,15 +182,36 @@ def runs_csv(plan: Plan, results: Sequence[SettingResult]) -> str:
     metrics = sorted({k for r in results for rec in r.records for k in rec.metrics})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["rank", "key", *plan.varied, "seed", "status", *metrics, "epochs",
-                     "converged", "seconds", "error"])
+    writer.writerow(
+        [
+            "rank",
+            "key",
+            *plan.varied,
+            "seed",
+            "status",
+            *metrics,
+            "epochs",
+            "converged",
+            "seconds",
+            "error",
+        ]
+    )
     for rank, r in enumerate(results, 1):
         for rec in r.records:
-            writer.writerow([
-                rank, r.key, *(show_value(r.values[k]) for k in plan.varied), rec.seed,
-                rec.status, *(_cell(rec.metrics.get(k)) for k in metrics), rec.epochs,
-                int(rec.converged), f"{rec.seconds:.4f}", rec.error or "",
-            ])
+            writer.writerow(
+                [
+                    rank,
+                    r.key,
+                    *(show_value(r.values[k]) for k in plan.varied),
+                    rec.seed,
+                    rec.status,
+                    *(_cell(rec.metrics.get(k)) for k in metrics),
+                    rec.epochs,
+                    int(rec.converged),
+                    f"{rec.seconds:.4f}",
+                    rec.error or "",
+                ]
+            )
     return out.getvalue()
 
 

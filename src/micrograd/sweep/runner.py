@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import math
 import os
 import socket
@@ -101,11 +102,15 @@ class _Keep(Callback):
 
 
 @functools.lru_cache(maxsize=8)
-def _dataset(dataset: str, data_path: str | None, samples: int | None, noise: float | None,
-             data_seed: int) -> Dataset:
+def _dataset(
+    dataset: str, data_path: str | None, samples: int | None, noise: float | None, data_seed: int
+) -> Dataset:
     # Runs of one sweep share their data: each process builds or reads it once.
-    return load_data(TrainConfig(dataset=dataset, data_path=data_path, samples=samples,
-                                 noise=noise, data_seed=data_seed))
+    return load_data(
+        TrainConfig(
+            dataset=dataset, data_path=data_path, samples=samples, noise=noise, data_seed=data_seed
+        )
+    )
 
 
 def run(config: TrainConfig, seed: int | None = None) -> RunRecord:
@@ -114,12 +119,18 @@ def run(config: TrainConfig, seed: int | None = None) -> RunRecord:
     if seed is not None:
         config = replace(config, seed=seed)
     keep = _Keep()
-    record = RunRecord(setting_key(config), config.seed, config.as_dict(), "finished",
-                       worker=f"{socket.gethostname()}:{os.getpid()}")
+    record = RunRecord(
+        setting_key(config),
+        config.seed,
+        config.as_dict(),
+        "finished",
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+    )
     start = time.perf_counter()
     try:
-        data = _dataset(config.dataset, config.data_path, config.samples, config.noise,
-                        config.data_seed)
+        data = _dataset(
+            config.dataset, config.data_path, config.samples, config.noise, config.data_seed
+        )
         result = train(config, [keep], data)
     except TrainingDiverged as e:
         record.status, record.error = "diverged", one_line(e)
@@ -145,8 +156,13 @@ def _run_job(config: TrainConfig) -> RunRecord:
 
 def _lost(job: Job, error: BaseException) -> RunRecord:
     """The record of a run that the backend could not bring back (its worker kept dying...)."""
-    return RunRecord(job.key, job.seed, job.config.as_dict(), "error",
-                     error=f"the backend lost this run: {one_line(error)}")
+    return RunRecord(
+        job.key,
+        job.seed,
+        job.config.as_dict(),
+        "error",
+        error=f"the backend lost this run: {one_line(error)}",
+    )
 
 
 def execute(jobs: Sequence[Job], executor: Executor | None) -> Iterator[tuple[int, RunRecord]]:
@@ -196,7 +212,7 @@ class Backend:
         if text == "serial":
             return cls("serial", 1)
         if text.startswith("tcp://"):
-            host, _, port = text[len("tcp://"):].rpartition(":")
+            host, _, port = text[len("tcp://") :].rpartition(":")
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise BackendError(
                     f"{text!r} is not a scheduler address: expected tcp://HOST:PORT, "
@@ -261,8 +277,15 @@ def _dask_client(backend: Backend) -> Iterator[Any]:
             "Dask is not installed: pip install 'dask[distributed]' (micrograd depends on it)"
         ) from None
     if backend.kind == "local":
-        cluster = LocalCluster(n_workers=backend.workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None)
+        # One thread per worker: runs are pure Python. Dask's own logs stay quiet but errors.
+        cluster = LocalCluster(
+            n_workers=backend.workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
         try:
             with Client(cluster) as client:
                 yield client
@@ -295,8 +318,9 @@ def run_jobs(
         finished: set[int] = set()
         try:
             with contextlib.ExitStack() as stack:
-                ex = executor if executor is not None else stack.enter_context(
-                    open_backend(backend))
+                ex = (
+                    executor if executor is not None else stack.enter_context(open_backend(backend))
+                )
                 for k, record in execute([jobs[i] for i in left], ex):
                     finished.add(k)
                     on_record(left[k], record)
@@ -335,6 +359,11 @@ def outcome(record: RunRecord, metric: str) -> RunOutcome:
     """A record as one of `evaluate`'s outcomes (`metric`: accuracy or rmse)."""
     if record.status == "diverged":
         return RunOutcome(record.seed, math.nan, math.nan, 0, None, True)
-    return RunOutcome(record.seed, record.metrics.get("loss", math.nan),
-                      record.metrics.get(metric, math.nan), record.epochs,
-                      record.epochs_to_tolerance, False)
+    return RunOutcome(
+        record.seed,
+        record.metrics.get("loss", math.nan),
+        record.metrics.get(metric, math.nan),
+        record.epochs,
+        record.epochs_to_tolerance,
+        False,
+    )

@@ -183,8 +183,10 @@ class Sweep:
 
     def _combinations(self) -> list[dict[str, Any]]:
         names = list(self.grid)
-        product = [dict(zip(names, values, strict=True))
-                   for values in itertools.product(*(self.grid[n] for n in names))]
+        product = [
+            dict(zip(names, values, strict=True))
+            for values in itertools.product(*(self.grid[n] for n in names))
+        ]
         if self.draws is None:
             return product
         rng = random.Random(self.random_seed)
@@ -221,8 +223,11 @@ class Sweep:
     def jobs(self) -> list[Job]:
         """One job per (setting, seed): seed by seed, so every setting gets results early."""
         settings = [(setting_key(c), c) for c in self.settings()]
-        return [Job(key, replace(config, seed=seed), seed)
-                for seed in self.seeds for key, config in settings]
+        return [
+            Job(key, replace(config, seed=seed), seed)
+            for seed in self.seeds
+            for key, config in settings
+        ]
 
 
 def _show(value: Any) -> str:
@@ -250,9 +255,7 @@ def _lookup(parameters: Iterable[Parameter], name: str, where: str) -> Parameter
     names = sorted({p.name for p in by_name.values()})
     close = difflib.get_close_matches(name, list(by_name), n=1)
     hint = f" (did you mean {by_name[close[0]].name}?)" if close else ""
-    raise SweepError(
-        f"{where}: unknown option {name!r}{hint}: expected one of {', '.join(names)}"
-    )
+    raise SweepError(f"{where}: unknown option {name!r}{hint}: expected one of {', '.join(names)}")
 
 
 def _convert(p: Parameter, text: str, where: str) -> Any:
@@ -275,8 +278,9 @@ def parse_range(p: Parameter, text: str, where: str) -> Range:
         raise SweepError(f"{where}: {p.name} takes names, not numbers: list its values instead")
     log = scale == "log" or (scale == "" and p.field in LOG_SCALE_FIELDS)
     try:
-        return Range(float(low), float(high), log=log,
-                     integer=isinstance(low, int) and isinstance(high, int))
+        return Range(
+            float(low), float(high), log=log, integer=isinstance(low, int) and isinstance(high, int)
+        )
     except SweepError as e:
         raise SweepError(f"{where}: {e}") from None
 
@@ -326,8 +330,9 @@ def _toml_text(value: Any, p: Parameter, where: str) -> str:
     if isinstance(value, bool | dict):
         raise SweepError(f"{where}: expected a value for {p.name}, got {value!r}")
     if isinstance(value, list):
-        if p.field == "layers" and all(isinstance(w, int) and not isinstance(w, bool)
-                                       for w in value):
+        if p.field == "layers" and all(
+            isinstance(w, int) and not isinstance(w, bool) for w in value
+        ):
             return ",".join(map(str, value))
         raise SweepError(f"{where}: expected one value for {p.name}, got the list {value!r}")
     return repr(value) if isinstance(value, float) else str(value)
@@ -351,16 +356,19 @@ def _file_values(value: Any, p: Parameter, where: str) -> list[Any]:
 def _file_range(value: Any, p: Parameter, where: str) -> Range:
     if isinstance(value, str):
         return parse_range(p, value, where)
-    if not isinstance(value, dict) or set(value) - {"low", "high", "scale"} or not (
-        {"low", "high"} <= set(value)
+    if (
+        not isinstance(value, dict)
+        or set(value) - {"low", "high", "scale"}
+        or not ({"low", "high"} <= set(value))
     ):
         raise SweepError(
-            f"{where}: expected {{ low = ..., high = ... }} with an optional scale = \"log\" or "
-            f"\"linear\", or a string like \"0.001..1\", got {value!r}"
+            f'{where}: expected {{ low = ..., high = ... }} with an optional scale = "log" or '
+            f'"linear", or a string like "0.001..1", got {value!r}'
         )
     scale = value.get("scale", "")
-    text = (f"{_toml_text(value['low'], p, where)}..{_toml_text(value['high'], p, where)}"
-            + (f":{scale}" if scale else ""))
+    text = f"{_toml_text(value['low'], p, where)}..{_toml_text(value['high'], p, where)}" + (
+        f":{scale}" if scale else ""
+    )
     return parse_range(p, text, where)
 
 

@@ -79,8 +79,14 @@ class Plan:
         return [Job(key, replace(c, seed=seed), seed) for seed in self.seeds for key, c in keyed]
 
     def to_json(self) -> str:
-        return json.dumps({"settings": self.settings, "seeds": self.seeds,
-                           "varied": self.varied, "description": self.description})
+        return json.dumps(
+            {
+                "settings": self.settings,
+                "seeds": self.seeds,
+                "varied": self.varied,
+                "description": self.description,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
@@ -90,6 +96,7 @@ class Plan:
 
 def _json(value: Any) -> str:
     """JSON without NaN or infinity (stored as null): SQLite's JSON functions can read it."""
+
     def clean(x: Any) -> Any:
         if isinstance(x, dict):
             return {k: clean(v) for k, v in x.items()}
@@ -98,6 +105,7 @@ def _json(value: Any) -> str:
         if isinstance(x, float) and not math.isfinite(x):
             return None
         return x
+
     return json.dumps(clean(value), allow_nan=False, separators=(",", ":"))
 
 
@@ -127,8 +135,10 @@ class Store:
         db = cls._connect(path)
         db.executescript(_SCHEMA)
         db.execute("BEGIN")
-        db.executemany("INSERT INTO sweep (name, value) VALUES (?, ?)",
-                       [("schema_version", str(SCHEMA_VERSION)), ("plan", plan.to_json())])
+        db.executemany(
+            "INSERT INTO sweep (name, value) VALUES (?, ?)",
+            [("schema_version", str(SCHEMA_VERSION)), ("plan", plan.to_json())],
+        )
         db.execute("COMMIT")
         return cls(path, db)
 
@@ -142,12 +152,12 @@ class Store:
             db = cls._connect(path)
             row = db.execute("SELECT value FROM sweep WHERE name = 'schema_version'").fetchone()
         except sqlite3.DatabaseError:
-            raise StoreError(f"{path} is not a sweep database (not SQLite, or no sweep table)"
-                             ) from None
+            raise StoreError(
+                f"{path} is not a sweep database (not SQLite, or no sweep table)"
+            ) from None
         if row is None or row[0] != str(SCHEMA_VERSION):
             db.close()
-            raise StoreError(f"{path} has sweep schema {row and row[0]}, expected "
-                             f"{SCHEMA_VERSION}")
+            raise StoreError(f"{path} has sweep schema {row and row[0]}, expected {SCHEMA_VERSION}")
         return cls(path, db)
 
     def __enter__(self) -> Store:
@@ -187,10 +197,21 @@ class Store:
             "INSERT OR IGNORE INTO runs (key, seed, config, status, metrics, epochs, seconds, "
             "history, error, converged, stop_reason, epochs_to_tolerance, worker) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.key, record.seed, _json(record.config), record.status,
-             _json(record.metrics), record.epochs, record.seconds, _json(record.history),
-             record.error, int(record.converged), record.stop_reason,
-             record.epochs_to_tolerance, record.worker),
+            (
+                record.key,
+                record.seed,
+                _json(record.config),
+                record.status,
+                _json(record.metrics),
+                record.epochs,
+                record.seconds,
+                _json(record.history),
+                record.error,
+                int(record.converged),
+                record.stop_reason,
+                record.epochs_to_tolerance,
+                record.worker,
+            ),
         )
         return cursor.rowcount == 1
 
@@ -198,13 +219,38 @@ class Store:
         """Every stored run, in the order they were recorded."""
         rows = self.db.execute(
             "SELECT key, seed, config, status, metrics, epochs, seconds, history, error, "
-            "converged, stop_reason, epochs_to_tolerance, worker FROM runs ORDER BY id")
-        for (key, seed, config, status, metrics, epochs, seconds, history, error, converged,
-             stop_reason, to_tol, worker) in rows:
-            yield RunRecord(key, seed, json.loads(config), status,
-                            _floats(json.loads(metrics)), epochs, seconds,
-                            [_floats(r) for r in json.loads(history)], error, bool(converged),
-                            stop_reason, to_tol, worker)
+            "converged, stop_reason, epochs_to_tolerance, worker FROM runs ORDER BY id"
+        )
+        for (
+            key,
+            seed,
+            config,
+            status,
+            metrics,
+            epochs,
+            seconds,
+            history,
+            error,
+            converged,
+            stop_reason,
+            to_tol,
+            worker,
+        ) in rows:
+            yield RunRecord(
+                key,
+                seed,
+                json.loads(config),
+                status,
+                _floats(json.loads(metrics)),
+                epochs,
+                seconds,
+                [_floats(r) for r in json.loads(history)],
+                error,
+                bool(converged),
+                stop_reason,
+                to_tol,
+                worker,
+            )
 
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
