@@ -16,7 +16,17 @@ backend is used.
 
 from .driver import Estimate, estimate, run_sweep
 from .results import SettingResult, by_value, runs_csv, summarise, summary_json
-from .runner import Backend, BackendError, RunRecord, execute, open_backend, run, run_jobs
+from .runner import (
+    Backend,
+    BackendError,
+    RunRecord,
+    execute,
+    jobs_for,
+    open_backend,
+    outcome,
+    run,
+    run_jobs,
+)
 from .spec import Job, Parameter, Range, Sweep, SweepError, load_sweep_file, parse_grid
 from .store import Plan, Store, StoreError
 
@@ -37,8 +47,10 @@ __all__ = [
     "by_value",
     "estimate",
     "execute",
+    "jobs_for",
     "load_sweep_file",
     "open_backend",
+    "outcome",
     "parse_grid",
     "run",
     "run_jobs",

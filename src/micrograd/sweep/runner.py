@@ -47,6 +47,7 @@ __all__ = [
     "BackendError",
     "RunRecord",
     "execute",
+    "jobs_for",
     "one_line",
     "open_backend",
     "outcome",
@@ -283,7 +284,7 @@ def _dask_client(backend: Backend) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # a free port: 8787 may be taken
             silence_logs=logging.ERROR,
         )
         try:
@@ -334,6 +335,11 @@ def run_jobs(
                 return
 
 
+def jobs_for(config: TrainConfig, seeds: Sequence[int]) -> list[Job]:
+    """One job per seed of one config."""
+    return [Job(setting_key(config), replace(config, seed=s), s) for s in seeds]
+
+
 def run_seeds(
     config: TrainConfig,
     seeds: Sequence[int],
@@ -343,7 +349,7 @@ def run_seeds(
 ) -> list[RunRecord]:
     """One run of `config` per seed, records in the seeds' order: on `executor`, or on
     `workers` local processes (default one per core; 1 runs here)."""
-    jobs = [Job(setting_key(config), replace(config, seed=s), s) for s in seeds]
+    jobs = jobs_for(config, seeds)
     count = min(workers or os.cpu_count() or 1, len(jobs))
     backend = Backend("serial", 1) if count <= 1 else Backend("processes", count)
     records: list[RunRecord | None] = [None] * len(jobs)
