@@ -10,10 +10,6 @@ import json
 import math
 import os
 import signal
-import sqlite3
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -92,56 +88,6 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_every_run_is_stored_once(
     assert {r.status for r in records} == {"finished"}
     later = records[records.index(next(r for r in records if str(killed[0]) in r.worker)) + 1 :]
     assert all(not r.worker.endswith(f":{killed[0]}") for r in later)
-
-
-DRIVER = textwrap.dedent("""
-    import sys
-    from micrograd.sweep import Backend, Plan, Store, Sweep, run_sweep
-    if __name__ == "__main__":
-        sweep = Sweep(grid={"samples": [40], "epochs": [40], "lr": [0.1, 0.3, 1.0],
-                            "mode": ["per-sample"]}, seeds=range(10))
-        with Store.create(sys.argv[1], Plan.from_sweep(sweep)) as store:
-            run_sweep(store, Backend.parse("processes:2"))
-""")
-
-
-def test_a_driver_killed_mid_sweep_resumes_and_stores_every_run_exactly_once(
-    tmp_path: Path,
-) -> None:
-    db = tmp_path / "sweep.db"
-    script = tmp_path / "driver.py"
-    script.write_text(DRIVER)
-    driver = subprocess.Popen([sys.executable, str(script), str(db)], start_new_session=True)
-    try:
-        stored = 0
-        deadline = time.monotonic() + 60
-        while stored < 5 and time.monotonic() < deadline and driver.poll() is None:
-            time.sleep(0.05)
-            if db.exists():
-                with sqlite3.connect(db) as con, contextlib_suppress():
-                    stored = con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-        assert driver.poll() is None, "the sweep finished before it could be killed"
-        os.kill(driver.pid, signal.SIGKILL)
-        driver.wait(10)
-    finally:
-        with contextlib_suppress():
-            os.killpg(driver.pid, signal.SIGKILL)  # its worker processes, orphaned
-    with Store.open(db) as store:
-        before = store.count()
-        assert 5 <= before < 30
-        assert run_sweep(store, Backend.parse("processes:2")) == 30 - before
-        keys = [(r.key, r.seed) for r in store.records()]
-    assert len(keys) == len(set(keys)) == 30
-
-
-class contextlib_suppress:
-    """Ignore the errors of a database being written, or of a process group already gone."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, error: object, tb: object) -> bool:
-        return isinstance(error, sqlite3.Error | ProcessLookupError)
 
 
 def test_divergence_and_errors_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
