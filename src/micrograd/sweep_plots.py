@@ -65,7 +65,12 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
     others = [k for k in results[0].values if k not in (x, y)]
     fig = new_figure(max(5.5, 1.3 * len(xs) + 2.5), max(3.8, 0.8 * len(ys) + 2.0))
     ax = fig.subplots()
-    cmap = "viridis" if metric == "accuracy" else "viridis_r"
+    from matplotlib import colormaps
+
+    # Higher accuracy, lower RMSE: better is always bright. Cells with no score are grey.
+    cmap = colormaps["viridis" if metric == "accuracy" else "viridis_r"].with_extremes(
+        bad="#dddddd"
+    )
     finite = grid[np.isfinite(grid)]
     image = ax.imshow(
         np.ma.masked_invalid(grid),
@@ -74,7 +79,6 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
         vmin=finite.min() if finite.size else 0.0,
         vmax=finite.max() if finite.size else 1.0,
     )
-    image.cmap.set_bad("#dddddd")
     mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
     for i, cy in enumerate(ys):
         for j, cx in enumerate(xs):
@@ -109,7 +113,8 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     fig.colorbar(image, ax=ax, label=f"mean {metric} ({_better(metric)})")
-    over = "seeds" + (f" and {', '.join(others)}" if others else "")
+    seeds = max(r.planned for r in results)
+    over = f"{seeds} seeds" + (f" and {', '.join(others)}" if others else "")
     ax.set_title(f"mean final {metric} over {over}")
     return save_figure(fig, path)
 
