@@ -200,3 +200,43 @@ def test_evaluate_goes_through_the_runner_and_matches_a_sweep(tmp_path: Path) ->
         results = summarise(store.plan(), store.records())
     same = next(r for r in results if r.values == {"activation": "tanh", "lr": 0.1})
     assert same.summary.runs == summary.runs
+
+
+def test_the_sweep_benchmark_runs_every_backend_and_writes_json(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parent.parent / "bench" / "sweep.py"
+    out = tmp_path / "sweep.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(bench),
+            "--runs",
+            "20",
+            "--rounds",
+            "1",
+            "--workers",
+            "2",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["runs"] == 20
+    assert (
+        sorted(result["medians"])
+        == [
+            "Dask LocalCluster (2)",
+            "local processes (2)",
+            "serial (1 process)",
+        ]
+        or result["workers"] != 2
+    )
+    assert all(m["runs_per_s"] > 0 for m in result["medians"].values())
+    assert "| backend | start s | runs/s |" in done.stdout
