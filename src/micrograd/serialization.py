@@ -28,19 +28,17 @@ nothing unless the whole state is valid.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import math
 import os
 import random
-import secrets
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .files import write_atomic
 from .nn import ACTIVATIONS, MLP
 
 __all__ = [
@@ -54,7 +52,6 @@ __all__ = [
     "load_state_dict",
     "save",
     "state_dict",
-    "write_atomic",
 ]
 
 FORMAT = "micrograd.mlp"
@@ -395,45 +392,6 @@ def _format(state: dict[str, Any]) -> str:
         meta = json.dumps(state["metadata"], indent=2, allow_nan=False).replace("\n", "\n  ")
         lines.append(f'  "metadata": {meta}')
     return "{\n" + ",\n".join(lines) + "\n}\n"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path` in one step:
-    a reader, or a crash, never sees half a file."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            errno.ENOENT,
-            f"cannot write {path.name}: the folder {str(folder)!r} does not exist",
-            str(path),
-        )
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(OSError):  # keep an existing file's permissions
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if os.name == "posix":  # make the rename itself durable
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
 
 
 def save(model: MLP, path: PathLike, metadata: dict[str, Any] | None = None) -> None:

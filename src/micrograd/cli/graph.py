@@ -20,10 +20,10 @@ from ..engine import Value
 from ..expression import ExpressionError, parse_assignments, parse_expression
 from ..nn import MLP
 from ..serialization import load, load_metadata
-from ..train import predict
+from ..train import predict, raw_outputs
 from ..viz import ENGINES, MAX_NODES, RANKDIRS, GraphvizError, draw_dot, trace_model
 from .arguments import PROG, Formatter, UsageError, paragraph, positive_int, sample
-from .models import check_width, label, model_info, raw_outputs, sample_text
+from .models import check_width, label, model_info, sample_text
 from .output import console, make_folder, names
 
 __all__ = ["register", "run"]

@@ -5,17 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-from .. import plots
-from ..data import TASKS
-from ..engine import Value
+from ..data import TASKS, label_text
 from ..nn import MLP
-from ..train import gc_paused
 from .arguments import UsageError
 
-__all__ = ["ModelInfo", "check_width", "label", "model_info", "raw_outputs", "sample_text"]
+__all__ = ["ModelInfo", "check_width", "label", "model_info", "sample_text"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +63,7 @@ def model_info(model: MLP, meta: dict[str, Any], path: str) -> ModelInfo:
 def label(info: ModelInfo, k: int) -> str:
     """Class `k` as written in the data the model was trained on."""
     value: float = info.classes[k] if info.classes is not None else k
-    return plots._label_text(value)
+    return label_text(value)
 
 
 def sample_text(sample: list[float]) -> str:
@@ -84,12 +78,3 @@ def check_width(sample: list[float], model: MLP, path: str) -> None:
             f"--input {sample_text(sample)} has {len(sample)} {values}, but the model in "
             f"{path} takes {model.nin} {inputs}: give {model.nin} numbers separated by commas"
         )
-
-
-def raw_outputs(model: MLP, X: NDArray[np.float64]) -> NDArray[np.float64]:
-    with gc_paused():
-        out = model(X)
-    if not isinstance(out, Value):
-        raise TypeError("a batched forward pass should return one Value")
-    data = np.asarray(out.data, dtype=np.float64)
-    return data[:, None] if data.ndim == 1 else data

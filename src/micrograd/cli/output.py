@@ -1,7 +1,7 @@
 """What the command shows and writes: consoles, the progress bar, one-line errors, JSON files.
 
 Plain text when the output is not a terminal (logs and pipes), a live progress bar on stderr
-when it is. Files are written whole or not at all (`serialization.write_atomic`).
+when it is. Files are written whole or not at all (`files.write_atomic`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ..serialization import write_atomic
+from ..files import write_atomic
 from ..train import Callback, History
 from .arguments import PROG, UsageError
 

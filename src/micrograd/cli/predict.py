@@ -15,13 +15,12 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from .. import plots
-from ..data import read_csv_table
+from ..data import label_text, read_csv_table
 from ..metrics import accuracy, r2_score, rmse
 from ..serialization import load, load_metadata
-from ..train import predict
+from ..train import predict, raw_outputs
 from .arguments import PROG, Formatter, UsageError, paragraph, sample
-from .models import ModelInfo, check_width, label, model_info, raw_outputs
+from .models import ModelInfo, check_width, label, model_info
 from .output import console, make_folder, num, write_text
 
 __all__ = ["register", "run"]
@@ -193,9 +192,9 @@ def _class_indices(info: ModelInfo, targets: NDArray[np.float64], path: Path) ->
     out = np.empty(len(targets), dtype=np.int64)
     for i, t in enumerate(targets.tolist()):
         if t not in index:
-            shown = ", ".join(plots._label_text(c) for c in labels)
+            shown = ", ".join(label_text(c) for c in labels)
             raise UsageError(
-                f"{path}: row {i + 1}: the target {plots._label_text(t)} is not one of the "
+                f"{path}: row {i + 1}: the target {label_text(t)} is not one of the "
                 f"model's classes ({shown})"
             )
         out[i] = index[t]
@@ -208,7 +207,7 @@ def _csv_cells(column: _Column) -> list[str]:
     if kind == "class":
         return [str(v) for v in values]
     if kind == "label":
-        return [plots._label_text(v) for v in values]
+        return [label_text(v) for v in values]
     return [repr(float(v)) for v in values]
 
 
@@ -217,7 +216,7 @@ def _table_cells(column: _Column) -> list[str]:
     if kind == "class":
         return [escape(str(v)) for v in values]
     if kind == "label":
-        return [plots._label_text(v) for v in values]
+        return [label_text(v) for v in values]
     if kind == "input":
         return [f"{v:.6g}" for v in values]
     return [num(v) for v in values]
