@@ -103,6 +103,8 @@ def run_command(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 SMALL = ["--samples", "60", "--epochs", "15"]
+REGRESSION = ["train", "--dataset", "regression_1d", "--samples", "40", "--optimizer", "adam"]
+REGRESSION += ["--lr", "0.02", "--epochs", "30"]
 
 
 @pytest.fixture(scope="module")
@@ -336,27 +338,7 @@ def test_multiclass_run_draws_its_classes(tmp_path: Path) -> None:
 def test_regression_draws_a_fit_and_replaces_an_older_runs_pictures(tmp_path: Path) -> None:
     assert cli.main(["train", *SMALL, "--out", str(tmp_path), "--quiet"]) == 0
     assert (tmp_path / "decision_boundary.png").exists()
-    assert (
-        cli.main(
-            [
-                "train",
-                "--dataset",
-                "regression_1d",
-                "--samples",
-                "40",
-                "--optimizer",
-                "adam",
-                "--lr",
-                "0.02",
-                "--epochs",
-                "30",
-                "--out",
-                str(tmp_path),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert cli.main([*REGRESSION, "--out", str(tmp_path), "--quiet"]) == 0
     assert_picture(tmp_path / "fit.png")
     assert not (tmp_path / "decision_boundary.png").exists()
     run_json = read_json(tmp_path / "run.json")
@@ -713,28 +695,7 @@ def test_predict_csv_with_and_without_targets(
 
 
 def test_predict_regression_reports_rmse(tmp_path: Path, capsys: Capsys) -> None:
-    assert (
-        cli.main(
-            [
-                "train",
-                "--dataset",
-                "regression_1d",
-                "--samples",
-                "40",
-                "--optimizer",
-                "adam",
-                "--lr",
-                "0.02",
-                "--epochs",
-                "30",
-                "--out",
-                str(tmp_path),
-                "--quiet",
-                "--no-plots",
-            ]
-        )
-        == 0
-    )
+    assert cli.main([*REGRESSION, "--out", str(tmp_path), "--quiet", "--no-plots"]) == 0
     data = tmp_path / "points.csv"
     data.write_text("0.5,0.48\n-1.0,-0.84\n2.0,0.9\n")
     assert (

@@ -181,6 +181,15 @@ def _activation(source: str, where: str, x: object) -> str:
     return x
 
 
+def _array(source: str, where: str, x: object, length: int, what: str, why: str) -> list[Any]:
+    """`x` as a JSON array of `length` items (`what`, e.g. "weights"; `why` that many)."""
+    if not isinstance(x, list):
+        raise _fail(source, f"{where} must be an array of {what}, got {_kind(x)}")
+    if len(x) != length:
+        raise _fail(source, f"{where} has {len(x)} {what}, expected {length} ({why})")
+    return x
+
+
 def _parse(state: object, source: str) -> _State:
     """Validate a whole model structure (as read from JSON); raise ModelFileError on any fault."""
     if not isinstance(state, dict):
@@ -240,27 +249,14 @@ def _parse(state: object, source: str) -> _State:
     layers: list[list[tuple[list[float], float]]] = []
     fan_in = nin
     for i, (layer_raw, nout) in enumerate(zip(layers_raw, nouts, strict=True)):
-        if not isinstance(layer_raw, list):
-            raise _fail(source, f"layers[{i}] must be an array of neurons, got {_kind(layer_raw)}")
-        if len(layer_raw) != nout:
-            raise _fail(
-                source,
-                f"layers[{i}] has {len(layer_raw)} neurons, expected {nout} "
-                f"(architecture.nouts[{i}])",
-            )
+        _array(source, f"layers[{i}]", layer_raw, nout, "neurons", f"architecture.nouts[{i}]")
         layer = []
         for j, neuron_raw in enumerate(layer_raw):
             where = f"layers[{i}][{j}]"
             neuron = _object(source, where, neuron_raw, ("w", "b"), ())
-            w_raw = neuron["w"]
-            if not isinstance(w_raw, list):
-                raise _fail(source, f"{where}.w must be an array of weights, got {_kind(w_raw)}")
-            if len(w_raw) != fan_in:
-                raise _fail(
-                    source,
-                    f"{where}.w has {len(w_raw)} weights, expected {fan_in} "
-                    f"(one per input of layer {i})",
-                )
+            w_raw = _array(
+                source, f"{where}.w", neuron["w"], fan_in, "weights", f"one per input of layer {i}"
+            )
             w = [_number(source, f"{where}.w[{k}]", x) for k, x in enumerate(w_raw)]
             layer.append((w, _number(source, f"{where}.b", neuron["b"])))
         layers.append(layer)

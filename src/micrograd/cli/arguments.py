@@ -11,13 +11,15 @@ import argparse
 import math
 import shutil
 import textwrap
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 __all__ = [
     "PROG",
     "Formatter",
     "Parser",
     "UsageError",
+    "add_command",
     "add_output_options",
     "fraction",
     "layers",
@@ -31,6 +33,7 @@ __all__ = [
 ]
 
 PROG = "micrograd"
+_T = TypeVar("_T")
 
 
 class UsageError(ValueError):
@@ -88,46 +91,39 @@ def non_negative_int(text: str) -> int:
     return _integer(text, 0)
 
 
+def _comma_list(text: str, convert: Callable[[str], _T], item_name: str, expected: str) -> list[_T]:
+    """Each comma-separated item of `text` through `convert` (which raises ValueError with what
+    is wrong with that item)."""
+    values = []
+    for item in (item.strip() for item in text.split(",")):
+        if not item:
+            raise argparse.ArgumentTypeError(f"{text!r} has an empty {item_name}: {expected}")
+        try:
+            values.append(convert(item))
+        except (ValueError, argparse.ArgumentTypeError) as e:
+            raise argparse.ArgumentTypeError(f"in {text!r}, {e}: {expected}") from None
+    return values
+
+
+def _width(item: str) -> int:
+    try:
+        width = int(item)
+    except ValueError:
+        raise ValueError(f"{item!r} is not a whole number") from None
+    if width < 1:
+        raise ValueError(f"a layer needs at least one neuron, got {width}")
+    return width
+
+
 def layers(text: str) -> tuple[int, ...]:
     """'16,16,1' -> (16, 16, 1)."""
     expected = "expected positive layer widths separated by commas, e.g. 16,16,1"
-    items = [item.strip() for item in text.split(",")]
-    widths = []
-    for item in items:
-        if not item:
-            raise argparse.ArgumentTypeError(f"{text!r} has an empty width: {expected}")
-        try:
-            width = int(item)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{item!r} in {text!r} is not a whole number: {expected}"
-            ) from None
-        if width < 1:
-            raise argparse.ArgumentTypeError(
-                f"a layer needs at least one neuron, got {width} in {text!r}: {expected}"
-            )
-        widths.append(width)
-    return tuple(widths)
+    return tuple(_comma_list(text, _width, "width", expected))
 
 
 def sample(text: str) -> list[float]:
     """'0.5,1.2' -> [0.5, 1.2]: one input sample."""
-    expected = "expected numbers separated by commas, e.g. 0.5,1.2"
-    values = []
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            raise argparse.ArgumentTypeError(f"{text!r} has an empty value: {expected}")
-        try:
-            x = float(item)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{item!r} in {text!r} is not a number: {expected}"
-            ) from None
-        if not math.isfinite(x):
-            raise argparse.ArgumentTypeError(f"{item!r} in {text!r} is not a finite number")
-        values.append(x)
-    return values
+    return _comma_list(text, number, "value", "expected numbers separated by commas, e.g. 0.5,1.2")
 
 
 class Parser(argparse.ArgumentParser):
@@ -149,6 +145,21 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
 
 def paragraph(text: str) -> str:
     return textwrap.fill(text, 88)
+
+
+def add_command(
+    commands: Any, name: str, help: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    """A subcommand's parser: `help` in the list of commands, `description` atop its --help,
+    `examples` (starting "examples:") at its end."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help,
+        description=paragraph(description),
+        epilog=examples,
+        formatter_class=Formatter,
+    )
+    return parser
 
 
 def add_output_options(parser: argparse.ArgumentParser, out_default: str) -> None:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .. import __version__, plots
 from ..train import RunsSummary, TrainConfig, evaluate
-from .arguments import PROG, Formatter, UsageError, add_output_options, paragraph, positive_int
+from .arguments import PROG, UsageError, add_command, add_output_options, positive_int
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
 from .output import console, make_folder, maybe_progress, names, num, write_json
 
@@ -26,6 +26,12 @@ __all__ = ["register", "run"]
 
 _T = TypeVar("_T")
 
+NAME = "compare"
+HELP = "train each setting of one option over many seeds and compare"
+DESCRIPTION = (
+    "Answer 'which setting is better?' with repeated runs: vary ONE option "
+    "over two or more values; every other option keeps one value."
+)
 EXAMPLES = f"""\
 examples:
   {PROG} compare --activation tanh relu
@@ -41,16 +47,7 @@ and compare.json into --out.
 
 def register(commands: Any) -> None:
     """Add `compare` to the subcommands."""
-    p = commands.add_parser(
-        "compare",
-        help="train each setting of one option over many seeds and compare",
-        description=paragraph(
-            "Answer 'which setting is better?' with repeated runs: vary ONE option "
-            "over two or more values; every other option keeps one value."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=Formatter,
-    )
+    p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
     runs = p.add_argument_group("repetition")
     runs.add_argument(
         "--runs",

@@ -22,12 +22,18 @@ from ..nn import MLP
 from ..serialization import load, load_metadata
 from ..train import predict, raw_outputs
 from ..viz import ENGINES, MAX_NODES, RANKDIRS, GraphvizError, draw_dot, trace_model
-from .arguments import PROG, Formatter, UsageError, paragraph, positive_int, sample
+from .arguments import PROG, UsageError, add_command, positive_int, sample
 from .models import check_width, label, model_info, sample_text
 from .output import console, make_folder, names
 
 __all__ = ["register", "run"]
 
+NAME = "graph"
+HELP = "draw the computation graph of an expression or of a model"
+DESCRIPTION = (
+    "Draw a computation graph after backward(): every node shows its op, "
+    "data and grad, and its label where it has one."
+)
 EXAMPLES = f"""\
 examples:
   {PROG} graph "(a*b + c).tanh()" a=2 b=-3 c=10
@@ -49,16 +55,7 @@ _GET_GRAPHVIZ = (
 
 def register(commands: Any) -> None:
     """Add `graph` to the subcommands."""
-    p = commands.add_parser(
-        "graph",
-        help="draw the computation graph of an expression or of a model",
-        description=paragraph(
-            "Draw a computation graph after backward(): every node shows its op, "
-            "data and grad, and its label where it has one."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=Formatter,
-    )
+    p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
     p.add_argument(
         "expression",
         nargs="?",

@@ -19,12 +19,18 @@ from ..data import label_text, read_csv_table
 from ..metrics import accuracy, r2_score, rmse
 from ..serialization import load, load_metadata
 from ..train import predict, raw_outputs
-from .arguments import PROG, Formatter, UsageError, paragraph, sample
+from .arguments import PROG, UsageError, add_command, sample
 from .models import ModelInfo, check_width, label, model_info
 from .output import console, make_folder, num, write_text
 
 __all__ = ["register", "run"]
 
+NAME = "predict"
+HELP = "run a saved model on inputs from the command line or a CSV file"
+DESCRIPTION = (
+    "Predict with a model saved by 'micrograd train': prints the inputs, the "
+    "raw outputs and, for classification, the predicted class."
+)
 EXAMPLES = f"""\
 examples:
   {PROG} predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2 --input 1,-0.3
@@ -42,16 +48,7 @@ _Column = tuple[str, str, list[Any]]
 
 def register(commands: Any) -> None:
     """Add `predict` to the subcommands."""
-    p = commands.add_parser(
-        "predict",
-        help="run a saved model on inputs from the command line or a CSV file",
-        description=paragraph(
-            "Predict with a model saved by 'micrograd train': prints the inputs, the "
-            "raw outputs and, for classification, the predicted class."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=Formatter,
-    )
+    p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
     p.add_argument(
         "--model",
         required=True,

@@ -18,7 +18,7 @@ from .. import __version__, plots
 from ..data import Dataset
 from ..serialization import save
 from ..train import History, TrainConfig, TrainResult, train
-from .arguments import PROG, Formatter, add_output_options, paragraph
+from .arguments import PROG, add_command, add_output_options
 from .options import DEFAULTS, OPTIONS, add_config_options, make_config, model_shape, prepare
 from .output import (
     ProgressCallback,
@@ -32,6 +32,12 @@ from .output import (
 
 __all__ = ["register", "run"]
 
+NAME = "train"
+HELP = "train one network and save it with its curves and pictures"
+DESCRIPTION = (
+    "Train one network: a progress bar while it trains, a summary table at "
+    "the end, and the model, its history and pictures in --out."
+)
 EXAMPLES = f"""\
 examples:
   {PROG} train
@@ -52,16 +58,7 @@ _PLOT_FILES = ("curves.png", "decision_boundary.png", "fit.png")
 
 def register(commands: Any) -> None:
     """Add `train` to the subcommands."""
-    p = commands.add_parser(
-        "train",
-        help="train one network and save it with its curves and pictures",
-        description=paragraph(
-            "Train one network: a progress bar while it trains, a summary table at "
-            "the end, and the model, its history and pictures in --out."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=Formatter,
-    )
+    p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
     add_config_options(p, several=False)
     add_output_options(p, "runs/DATASET-ACTIVATION-seedSEED, e.g. runs/moons-relu-seed0")
     p.set_defaults(run=run)
