@@ -242,6 +242,14 @@ def _numbers(p: Probe, losses: object, epochs: int) -> list[float]:
             why="train() reports how the loss went, so you can see it fall",
             hint="append loss.data to a list every epoch and return the list",
         )
+    if any(isinstance(x, p.Value) for x in losses):
+        raise Failed(
+            "a list of Values",
+            "a list of numbers",
+            why="each loss Value is the root of a whole graph; keeping 40 of them keeps 40 graphs "
+            "alive, and a list of Values is not a list of numbers to print or plot",
+            hint="append loss.data, the number, not loss",
+        )
     return [p.number(x, "each loss") for x in losses]
 
 

@@ -102,14 +102,29 @@ def read_layer(p: Probe, layer: Any, nin: int, nout: int, where: str) -> list[An
 def read_layers(p: Probe, net: Any, sizes: list[int]) -> list[list[Any]]:
     """An MLP's neurons layer by layer, after checking the shape MLP(sizes[0], sizes[1:])."""
     layers = getattr(net, "layers", None)
+    shape = " -> ".join(map(str, sizes))
+    why = (
+        f"MLP({sizes[0]}, {sizes[1:]}) has one layer per entry of nouts, {shape}: each layer "
+        "reads as many inputs as the layer before has neurons"
+    )
+    hint = (
+        "sizes = [nin] + nouts; self.layers = [Layer(sizes[i], sizes[i + 1]) for i in "
+        "range(len(nouts))]"
+    )
     if not isinstance(layers, list) or len(layers) != len(sizes) - 1:
         raise Failed(
-            f"n.layers is {fmt(layers)}",
-            f"a list of {len(sizes) - 1} Layers",
-            why=f"MLP({sizes[0]}, {sizes[1:]}) has one layer per entry of nouts",
-            hint="sizes = [nin] + nouts; self.layers = [Layer(sizes[i], sizes[i + 1]) for i in "
-            "range(len(nouts))]",
+            f"n.layers is {fmt(layers)}", f"a list of {len(sizes) - 1} Layers", why=why, hint=hint
         )
+    for i, layer in enumerate(layers):
+        for j, neuron in enumerate(getattr(layer, "neurons", None) or []):
+            w = getattr(neuron, "w", None)
+            if isinstance(w, list) and len(w) != sizes[i]:
+                raise Failed(
+                    f"n.layers[{i}].neurons[{j}] has {len(w)} weights",
+                    f"{sizes[i]}, one per " + ("input" if i == 0 else f"neuron of layer {i - 1}"),
+                    why=why,
+                    hint=hint,
+                )
     return [
         read_layer(p, layer, sizes[i], sizes[i + 1], f"n.layers[{i}]")
         for i, layer in enumerate(layers)

@@ -192,10 +192,11 @@ class Probe:
             raise Failed(
                 got_text,
                 expected,
-                why="out.grad is 1.0 but nothing reached the inputs: the operator's inner "
-                "_backward was never stored on the result, or backward() never called it",
-                hint="end each operator with `out._backward = _backward` before `return out`, "
-                "and call `node._backward()` for every node in reversed(topo)",
+                why="out.grad is 1.0 but nothing reached the inputs: an operator never stored "
+                "its _backward on the result, or backward() ran a node's _backward before that "
+                "node's own gradient had arrived",
+                hint="end each operator with `out._backward = _backward`; in backward(), call "
+                "node._backward() for node in reversed(self.topo_sort()), the output first",
             )
         raise Failed(got_text, expected)
 
