@@ -189,6 +189,23 @@ def test_a_look_alike_value_is_drawn_like_ours(public: bool) -> None:
     assert ours.source != source
 
 
+def test_a_value_used_early_and_late_is_drawn_before_its_first_use() -> None:
+    """a feeds a*b and, later, the sum: every edge still runs left to right."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    out = a * b + a
+    out.backward()
+    graph = draw_dot(out)
+    lines = graph.source.splitlines()
+    a_line = next(i for i, line in enumerate(lines) if "{ a |" in line)
+    mul_line = next(i for i, line in enumerate(lines) if 'label="*"' in line)
+    assert a_line < mul_line
+    for path in svg_root(graph.to_svg()).iter(f"{SVG}path"):
+        d = path.get("d", "")
+        if " C" in d or "C" in d[1:]:  # an edge (the arrowhead marker is a plain polygon)
+            xs = [float(x) for x in re.findall(r"(-?[\d.]+),-?[\d.]+", d)]
+            assert xs[0] < xs[-1], d
+
+
 def test_a_look_alike_with_an_integer_grad_and_no_label_is_drawn() -> None:
     leaf = LearnerValue(3.0)
     del leaf.label

@@ -121,25 +121,30 @@ def _unique(nodes: tuple[Any, ...]) -> list[Any]:
 
 
 def _collect(root: Any, limit: int) -> list[Any]:
-    """Every Value reachable from root, children first, root last; at most `limit` of them."""
+    """Every Value reachable from root, children first, root last; at most `limit` of them.
+
+    A node counts as seen when it is expanded, not when it is first pushed: a child reached
+    again later, deeper in the walk, must still come out before every node that uses it.
+    """
     order: list[Any] = []
-    seen: set[int] = {id(root)}
+    seen: set[int] = set()
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if len(seen) > limit:
+            raise GraphTooLargeError(
+                f"the graph has more than {limit} values, too many for a readable "
+                "picture: draw a smaller expression or model (or pass a larger max_nodes)"
+            )
         stack.append((node, True))
         for child in reversed(_children(node)):
             if id(child) not in seen:
-                seen.add(id(child))
-                if len(seen) > limit:
-                    raise GraphTooLargeError(
-                        f"the graph has more than {limit} values, too many for a readable "
-                        "picture: draw a smaller expression or model (or pass a larger "
-                        "max_nodes)"
-                    )
                 stack.append((child, False))
     return order
 
