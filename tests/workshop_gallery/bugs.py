@@ -70,7 +70,7 @@ BUGS = [
             ),
         ),
         1,
-        "a plain number has no .data",
+        "a plain number (2, an int) reached code in Value.__add__ that expects a Value",
     ),
     Bug(
         "no reflected +",

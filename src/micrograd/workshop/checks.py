@@ -391,11 +391,11 @@ def relu_grad_negative(p: Probe) -> None:
 
 @check(
     3,
-    "a neuron: tanh(x1*w1 + x2*w2 + b)",
+    "a neuron: tanh(w . x + b), and relu(w . x + b) ** 2",
     why="a neuron is the operators of step 1 and an activation: every gradient follows from the "
     "rules checked so far",
     hint="if the single rules pass, look at how results are wrapped and accumulated",
 )
 def neuron_tanh(p: Probe) -> None:
     p.grads("(x1*w1 + x2*w2 + b).tanh()", x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
-    p.grads("(x1*w1 + x2*w2 + b).relu() ** 2", x1=2.0, x2=-1.0, w1=0.5, w2=1.5, b=0.25)
+    p.grads("(x1*w1 + x2*w2 + b).relu() ** 2", x1=2.0, x2=-1.0, w1=0.5, w2=-1.5, b=0.25)

@@ -136,14 +136,24 @@ def _loss(preds: list[Any], mean: bool = True) -> Any:
     return total / len(YS) if mean else total
 
 
-def _load(weights: Weights) -> OurMLP:
-    net = OurMLP(3, SIZES[1:], rng=random.Random(0))
+def _load(weights: Weights, relu_out: bool) -> OurMLP:
+    """Our MLP with these weights; its output layer as the learner's is (the linear-output
+    check judges that), so each check here looks at its own idea only."""
+    net = OurMLP(3, SIZES[1:], output_activation="relu" if relu_out else None, rng=random.Random(0))
     neurons = [n for layer in net.layers for n in layer.neurons]
     for n, (w, b) in zip(neurons, weights, strict=True):
         for v, x in zip(n.w, w, strict=True):
             v.data = x
         n.b.data = b
     return net
+
+
+def _relu_output(p: Probe) -> bool:
+    """Does the learner's MLP put ReLU on its output? Asked of a spare network, whose output
+    bias is set so low that ReLU would give exactly 0."""
+    spare = make(p, "MLP(3, [4, 4, 1])", seed=1)
+    read_layers(p, spare, SIZES)[2][0].b.data = -10.0
+    return scalar(p, spare(XS[0]), "n(x)") == 0.0
 
 
 def _name(k: int) -> str:
@@ -167,12 +177,13 @@ def _name(k: int) -> str:
     hint="if the earlier checks pass, compare your loss with the one in WORKSHOP.md",
 )
 def network_grads(p: Probe) -> None:
+    relu_out = _relu_output(p)
     net = make(p, "MLP(3, [4, 4, 1])")
     weights = net_weights(p, net)
     p.tried = f"random.seed(0); n = MLP(3, [4, 4, 1]); {_LOSS}; loss.backward()"
     loss = p.expect_value(_loss([net(x) for x in XS]), "loss")
     loss.backward()
-    ours = _load(weights)
+    ours = _load(weights, relu_out)
     want = _loss([ours(x) for x in XS])
     want.backward()
     got = p.number(loss.data, "loss.data")
@@ -189,10 +200,10 @@ Variant = dict[str, Any]
 
 
 def _reference(
-    weights: Weights, epochs: int, lr: float, **variant: Any
+    weights: Weights, epochs: int, lr: float, relu_out: bool, **variant: Any
 ) -> tuple[list[float], list[float]]:
     """Our engine's run of the loop from these weights: its losses and final parameters."""
-    net = _load(weights)
+    net = _load(weights, relu_out)
     losses = []
     for _ in range(epochs):
         loss = _loss([net(x) for x in XS], variant.get("mean", True))
@@ -266,18 +277,19 @@ def _agree(a: list[float], b: list[float]) -> bool:
 )
 def train_steps(p: Probe) -> None:
     train = cls(p, "train")
+    relu_out = _relu_output(p)
     net = make(p, "MLP(3, [4, 4, 1])")
     weights = net_weights(p, net)
     p.tried = "random.seed(0); n = MLP(3, [4, 4, 1]); losses = train(n, xs, ys, epochs=3, lr=0.05)"
     got = _numbers(p, train(net, XS, YS, epochs=3, lr=0.05), 3)
     after = [v for w, b in net_weights(p, net) for v in (*w, b)]
-    want, want_after = _reference(weights, 3, 0.05)
+    want, want_after = _reference(weights, 3, 0.05, relu_out)
     if _agree(got, want) and _agree(after, want_after):
         return
     got_text = f"losses {', '.join(fmt(x) for x in got)}"
     want_text = f"losses {', '.join(fmt(x) for x in want)} (our engine, same weights)"
     for variant, why, hint in _VARIANTS:
-        losses, params = _reference(weights, 3, 0.05, **variant)
+        losses, params = _reference(weights, 3, 0.05, relu_out, **variant)
         if _agree(got, losses) and _agree(after, params):
             raise Failed(got_text, want_text, why=why, hint=hint)
     if _agree(got, want):

@@ -384,6 +384,16 @@ class _Session:
                 else f"it is part of step {introduced}; finish that step first"
             )
             hint = f"write {method} (WORKSHOP.md, step {introduced})"
+        elif isinstance(e, AttributeError) and _plain_number(e.obj):
+            inside = f" in {frame[2]}" if frame else ""
+            why = (
+                f"a plain number ({e.obj!r}, {_article(type(e.obj).__name__)}) reached "
+                f"code{inside} that expects a Value: a number has no .{e.name}"
+            )
+            hint = (
+                "wrap plain operands first, in every operator that takes one: "
+                "`other = other if isinstance(other, Value) else Value(other)`"
+            )
         elif isinstance(e, AttributeError) and e.name in METHOD_STEP:
             introduced = METHOD_STEP[e.name]
             owner = type(e.obj).__name__ if e.obj is not None else "object"
@@ -424,6 +434,14 @@ class _Session:
             graph = draw_dot(nodes["L"])
             graph.save(path)
         return {"note": f"L = (a*b + c) * f with your Value: {len(graph)} values"}
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
+def _plain_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
 
 
 @contextlib.contextmanager
