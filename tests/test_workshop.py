@@ -274,3 +274,13 @@ def test_results_survive_the_trip_between_processes() -> None:
     result = CheckResult(2, "a node used twice", "fail", "a + a", "1.0", "2.0", "why", "hint")
     assert CheckResult.from_dict(result.to_dict()) == result
     assert not result.passed and CheckResult(1, "x", "pass").passed
+
+
+def test_the_workshop_guide_shows_a_picture_for_every_step() -> None:
+    guide = (ROOT / "docs" / "workshop.md").read_text()
+    for step in STEPS:
+        name = f"workshop-step{step}"
+        assert f"](img/{name}.svg)" in guide
+        assert f"--out {name}" in guide  # the micrograd graph command that drew it
+        svg = ET.fromstring((ROOT / "docs" / "img" / f"{name}.svg").read_text())
+        assert svg.tag == "{http://www.w3.org/2000/svg}svg"
