@@ -14,9 +14,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from micrograd.engine import Value
 from micrograd.workshop import TEMPLATES, CheckResult, WorkshopError, check_steps, start
-from micrograd.workshop.base import METHOD_STEP, STEPS, checks_for
+from micrograd.workshop.base import METHOD_STEP, STEPS, Failed, checks_for
+from micrograd.workshop.probe import Probe
 from micrograd.workshop.starter import template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,3 +288,58 @@ def test_the_workshop_guide_shows_a_picture_for_every_step() -> None:
         assert f"--out {name}" in guide  # the micrograd graph command that drew it
         svg = ET.fromstring((ROOT / "docs" / "img" / f"{name}.svg").read_text())
         assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+
+
+# -- topological order: any valid order passes, any invalid one fails ----------------------------
+
+
+@st.composite
+def graphs_and_orders(draw: st.DrawFn) -> tuple[Value, list[Value]]:
+    """A random expression graph and a random valid topological order of it."""
+    nodes = [Value(draw(st.floats(-3, 3))) for _ in range(draw(st.integers(1, 4)))]
+    for _ in range(draw(st.integers(1, 12))):
+        a = nodes[draw(st.integers(0, len(nodes) - 1))]
+        b = nodes[draw(st.integers(0, len(nodes) - 1))]
+        nodes.append(a * b if draw(st.booleans()) else a + b)
+    root = nodes[-1]
+    reachable = {id(n): n for n in root.topo_sort()}
+    order: list[Value] = []
+    placed: set[int] = set()
+    while len(order) < len(reachable):
+        ready = [
+            n
+            for i, n in reachable.items()
+            if i not in placed
+            and all(id(c) in placed for c in n._prev)
+            and (n is not root or len(order) == len(reachable) - 1)
+        ]
+        pick = ready[draw(st.integers(0, len(ready) - 1))]
+        order.append(pick)
+        placed.add(id(pick))
+    return root, order
+
+
+@given(graphs_and_orders())
+def test_every_valid_topological_order_passes(case: tuple[Value, list[Value]]) -> None:
+    root, order = case
+    Probe(Value).check_topo(root, order)
+
+
+@given(graphs_and_orders(), st.data())
+def test_a_duplicated_missing_or_misplaced_node_fails(
+    case: tuple[Value, list[Value]], data: st.DataObject
+) -> None:
+    root, order = case
+    probe = Probe(Value)
+    k = data.draw(st.integers(0, len(order) - 1))
+    with pytest.raises(Failed, match="exactly once"):
+        probe.check_topo(root, [*order[: k + 1], order[k], *order[k + 1 :]])
+    if len(order) > 1:
+        with pytest.raises(Failed, match=r"all .* nodes that out depends on"):
+            probe.check_topo(root, order[1:])
+        parent = next(n for n in order if n._prev)
+        child = next(iter(parent._prev))
+        swapped = [n for n in order if n is not child]
+        swapped.insert(swapped.index(parent) + 1, child)
+        with pytest.raises(Failed, match=r"after all of its children|self last"):
+            probe.check_topo(root, swapped)
