@@ -240,7 +240,7 @@ _OPTIONS = (
             "two classes or regression, C for C classes",
             "16,16,1, or 16,16,C for C classes", metavar="W,W,..."),
     _Option("--activation", "activation", None, "activation of the hidden layers",
-            _DEFAULTS.activation, choices=ACTIVATIONS),
+            _DEFAULTS.activation, choices=tuple(ACTIVATIONS)),
     _Option("--loss", "loss", None,
             "loss to minimise: hinge, bce or mse for two classes, cross_entropy for more, "
             "mse for regression", f"by task: {_LOSS_BY_TASK}", choices=tuple(LOSSES)),

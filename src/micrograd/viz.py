@@ -30,8 +30,9 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from .engine import Value, _is_array
+from .engine import Value
 from .nn import MLP, Layer, Neuron
+from .numeric import is_array
 
 __all__ = [
     "MAX_NODES",
@@ -91,7 +92,7 @@ def draw_dot(root: Any, rankdir: str = "LR", *, max_nodes: int = MAX_NODES) -> G
 def _children(v: Any) -> tuple[Any, ...]:
     """A node's inputs: our Value's in their stable order, a look-alike's from `_prev`/`prev`."""
     if isinstance(v, Value):
-        return v._inputs
+        return v.children
     missing = [name for name in ("data", "grad", "_op") if not hasattr(v, name)]
     prev: Any = getattr(v, "_prev", None)
     if prev is None:
@@ -157,7 +158,7 @@ def _number(x: float) -> str:
 
 def _show(x: Any) -> str:
     """A float as the notebook shows it; an array (batched mode) as its shape and mean."""
-    if _is_array(x):
+    if is_array(x):
         mean = float(x.mean()) if x.size else math.nan
         return f"shape {tuple(x.shape)} mean {_number(mean)}"
     return _number(float(x))
@@ -166,14 +167,14 @@ def _show(x: Any) -> str:
 def _describe(v: Any) -> _Node:
     for name in ("data", "grad"):
         x = getattr(v, name)
-        if not (_is_array(x) or (isinstance(x, Real) and not isinstance(x, bool))):
+        if not (is_array(x) or (isinstance(x, Real) and not isinstance(x, bool))):
             raise TypeError(
                 f"draw_dot: a node's {name} must be a number, got {type(x).__name__} {x!r}"
             )
     data, grad = _show(v.data), _show(v.grad)
     fields = (f"data {data}", f"grad {grad}")
-    exact_data = repr(v.data) if not _is_array(v.data) else data
-    exact_grad = repr(v.grad) if not _is_array(v.grad) else grad
+    exact_data = repr(v.data) if not is_array(v.data) else data
+    exact_grad = repr(v.grad) if not is_array(v.grad) else grad
     tip = f"data={exact_data}, grad={exact_grad}"
     label = str(getattr(v, "label", "") or "")
     op = str(v._op or "")
