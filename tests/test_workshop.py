@@ -343,3 +343,20 @@ def test_a_duplicated_missing_or_misplaced_node_fails(
         swapped.insert(swapped.index(parent) + 1, child)
         with pytest.raises(Failed, match=r"after all of its children|self last"):
             probe.check_topo(root, swapped)
+
+
+def test_a_missing_method_says_which_step_introduces_it(tmp_path: Path) -> None:
+    folder = learner(tmp_path)
+    text = (folder / "value.py").read_text()
+    start_at = text.index("    def tanh(self):")
+    (folder / "value.py").write_text(text[:start_at] + text[text.index("    def relu(self):") :])
+    (report,) = check_steps([3], folder, timeout=SLOW)
+    first = report.results[0]
+    assert first.got == "raised AttributeError: 'Value' object has no attribute 'tanh'"
+    assert first.why == "your Value has no tanh: step 3 introduces it"
+    mlp = (folder / "mlp.py").read_text()
+    (folder / "mlp.py").write_text(mlp[: mlp.index("def train(")])
+    (report,) = check_steps([5], folder, timeout=SLOW)
+    train = next(r for r in report.results if r.name.startswith("train()"))
+    assert train.got == "mlp.py has no train"
+    assert "step 5 train" in train.hint
