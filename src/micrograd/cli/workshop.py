@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -213,7 +213,7 @@ def _show(out: Console, report: StepReport) -> None:
     out.print()
 
 
-def _details(result: CheckResult) -> Group | Table:
+def _details(result: CheckResult) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
