@@ -133,9 +133,8 @@ ENDLESS_TOPO = (
 
 def test_an_endless_loop_in_backward_is_stopped_by_the_time_limit(tmp_path: Path) -> None:
     folder = learner(tmp_path, *ENDLESS_TOPO)
-    reports = check_steps([1, 2], folder, timeout=1.0)
-    assert reports[0].passed
-    results = reports[1].results
+    (report,) = check_steps([2], folder, timeout=1.0)
+    results = report.results
     assert results[0].status == "timeout"
     assert results[0].got == "still running after 1 s, so it was stopped"
     assert results[0].tried == "a = Value(3.0); out = a * 2; out.backward()"

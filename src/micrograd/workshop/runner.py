@@ -32,6 +32,7 @@ from .probe import Probe
 __all__ = ["DEFAULT_TIMEOUT", "StepReport", "WorkshopError", "check_steps", "child_main"]
 
 DEFAULT_TIMEOUT = 5.0
+STARTUP = 60.0  # seconds for a fresh Python to import micrograd, however busy the machine
 FILES = {1: ("value",), 2: ("value",), 3: ("value",), 4: ("value", "mlp"), 5: ("value", "mlp")}
 
 
@@ -210,6 +211,14 @@ class _Child:
     def load(self, timeout: float) -> CheckResult | None:
         """Import the learner's files; a CheckResult saying what went wrong, or None."""
         step = 1 if self.files == ("value",) else 4
+        # Python's own start is not the learner's time: wait for the child to say it is ready.
+        try:
+            first = self._lines.get(timeout=STARTUP)
+        except queue.Empty:
+            self.kill()
+            first = None
+        if first is None:
+            return _crash(step, "your files load", "starting Python", self._died())
         answer = self.ask({"op": "load", "folder": str(self.folder), "files": self.files}, timeout)
         if answer is None:
             return CheckResult(
@@ -487,6 +496,8 @@ def child_main() -> None:
         replies.flush()
 
     session = _Session(send)
+    checks_for(1)  # import every check now, before the clock of the first request starts
+    send({"ready": True})
     for line in requests:
         request = json.loads(line)
         op = request["op"]
