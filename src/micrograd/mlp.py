@@ -1,8 +1,5 @@
-"""The workshop's module name for the network: `from micrograd.mlp import Neuron, Layer, MLP`.
-
-A learner's code and tests written against the step-by-step workshop import the network from
-`mlp`; this module gives them the very same classes as `micrograd.nn`.
-"""
+"""The seed workshop's name for the network: `from micrograd.mlp import Neuron, Layer, MLP` gives
+the very same classes as `micrograd.nn`, so a learner's code and tests run unchanged."""
 
 from .nn import MLP, Layer, Module, Neuron
 

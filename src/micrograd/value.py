@@ -1,8 +1,5 @@
-"""The workshop's module name for the engine: `from micrograd.value import Value`.
-
-A learner's code and tests written against the step-by-step workshop import `Value` from
-`value`; this module gives them the very same class as `micrograd.engine`.
-"""
+"""The seed workshop's name for the engine: `from micrograd.value import Value` gives the very
+same class as `micrograd.engine.Value`, so a learner's code and tests run unchanged."""
 
 from .engine import Value
 
