@@ -1,9 +1,10 @@
-"""The `micrograd` command: train, compare, predict and graph from the terminal.
+"""The `micrograd` command: train, compare, predict, graph and the workshop from the terminal.
 
     micrograd train                              # two moons, the original demo's network
     micrograd compare --activation tanh relu     # which is better, over 10 seeds?
     micrograd predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2
     micrograd graph "(a*b + c).tanh()" a=2 b=-3 c=10
+    micrograd workshop check 2                   # a learner's own micrograd, step 2 checked
 
 A thin layer over the library: `train.train` and `train.evaluate` do the work, `plots` draws,
 `serialization` saves, `viz` draws graphs. This package parses arguments, checks what the user
@@ -27,14 +28,14 @@ from ..expression import ExpressionError
 from ..serialization import ModelFileError
 from ..train import TrainingDiverged
 from ..viz import GraphTooLargeError
-from . import compare, graph, predict, train
+from . import compare, graph, predict, train, workshop
 from .arguments import PROG, Formatter, Parser, UsageError
 from .output import ProgressCallback, fail
 
 __all__ = ["COMMANDS", "ProgressCallback", "UsageError", "build_parser", "main"]
 
 # The subcommands, in the order `micrograd --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (train, compare, predict, graph)
+COMMANDS: tuple[ModuleType, ...] = (train, compare, predict, graph, workshop)
 
 _EXAMPLES = f"""\
 examples:
@@ -43,6 +44,7 @@ examples:
   {PROG} compare --activation tanh relu         tanh or ReLU? 10 seeds each
   {PROG} predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2
   {PROG} graph "(a*b + c).tanh()" a=2 b=-3 c=10
+  {PROG} workshop start my-micrograd            build your own micrograd, checked step by step
 
 Run '{PROG} COMMAND --help' for each command's options and their defaults.
 """
