@@ -12,22 +12,22 @@ serial run) and summarises the distribution, like the code tour's evaluation loo
 
 from __future__ import annotations
 
-import gc
 import math
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import losses as L
 from .data import Dataset, load_csv, load_dataset, train_val_test_split
 from .engine import Value
+from .fused import gc_paused
 from .metrics import accuracy, r2_score, rmse
 from .nn import MLP
 from .optim import OPTIMIZERS, SCHEDULES, SGD, LRScheduler, Optimizer, make_scheduler
@@ -44,6 +44,7 @@ __all__ = [
     "fit",
     "gc_paused",
     "predict",
+    "raw_outputs",
     "train",
 ]
 
@@ -64,25 +65,6 @@ class TrainingDiverged(ArithmeticError):
 class ConfigError(ValueError):
     """A training setting is invalid, or does not fit the data (a bad layer list, a loss for
     another task, ...): the user's input is wrong, not the library."""
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector: micrograd graphs hold no reference cycles, so reference
-    counting frees them and the collector would only walk the live graph over and over.
-
-    On the way out the objects made meanwhile are handed to the oldest generation (freeze, then
-    unfreeze: two list splices), or the first allocation after re-enabling would walk them all.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 class Callback:
@@ -187,6 +169,18 @@ def _metrics(task: str, y: np.ndarray, out: np.ndarray, prefix: str = "") -> dic
     if task == "regression":
         return {f"{prefix}rmse": rmse(y, out), f"{prefix}r2": r2_score(y, out)}
     return {f"{prefix}accuracy": accuracy(y, _decide(out, task))}
+
+
+def raw_outputs(model: MLP, X: Any) -> NDArray[np.float64]:
+    """The model's outputs on a 2-D batch of samples, one row per sample: (N, outputs)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(
+            f"raw_outputs expects a 2-D array of samples x features, got shape {X.shape}"
+        )
+    with gc_paused():
+        out = _outputs(model(X))
+    return out[:, None] if out.ndim == 1 else out
 
 
 def predict(model: MLP, X: Any, task: str) -> np.ndarray:
