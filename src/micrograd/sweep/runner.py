@@ -20,7 +20,9 @@ import contextlib
 import functools
 import logging
 import math
+import multiprocessing
 import os
+import signal
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -255,11 +257,8 @@ def open_backend(backend: Backend) -> Iterator[Executor | None]:
         yield None
         return
     if backend.kind == "processes":
-        pool = ProcessPoolExecutor(backend.workers)
-        try:
+        with _local_pool(backend.workers or 1) as pool:
             yield pool
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
         return
     with _dask_client(backend) as client:
         executor = client.get_executor(pure=False, retries=_DASK_RETRIES)
@@ -267,6 +266,37 @@ def open_backend(backend: Backend) -> Iterator[Executor | None]:
             yield executor
         finally:
             executor.shutdown(wait=False)
+
+
+def _worker_start(pids: Any) -> None:
+    """In a local worker process: Ctrl-C is the driver's to handle (it ends the pool), and the
+    driver's SIGTERM ends the worker at once, quietly. Tells the driver its pid."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    pids.put(os.getpid())
+
+
+@contextlib.contextmanager
+def _local_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool that, when left by an exception (Ctrl-C), drops the queued runs and ends
+    the running ones at once instead of waiting for them."""
+    context = multiprocessing.get_context()
+    pids = context.SimpleQueue()
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_start, initargs=(pids,)
+    )
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        while not pids.empty():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pids.get(), signal.SIGTERM)
+        raise
+    else:
+        pool.shutdown(wait=True)
+    finally:
+        pids.close()
 
 
 @contextlib.contextmanager
