@@ -17,8 +17,8 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -527,18 +527,6 @@ class RunOutcome:
     diverged: bool
 
 
-def _run_once(config: TrainConfig, seed: int, data: Dataset) -> RunOutcome:
-    cfg = replace(config, seed=seed)
-    try:
-        result = train(cfg, data=data)
-    except TrainingDiverged:
-        return RunOutcome(seed, math.nan, math.nan, 0, None, True)
-    h = result.history
-    metric = "rmse" if result.task == "regression" else "accuracy"
-    return RunOutcome(seed, h.final["loss"], h.final[metric], h.epochs, h.epochs_to_tolerance,
-                      False)
-
-
 def _stats(values: list[float]) -> dict[str, float]:
     if not values:
         return {"mean": math.nan, "std": math.nan, "min": math.nan, "max": math.nan}
@@ -596,17 +584,23 @@ def evaluate(
     """Train once per seed and summarise. Runs go to `executor` (any `concurrent.futures`
     Executor, so a cluster's can be passed in) or to a process pool of `workers` processes
     (default: one per core; 1 runs serially). Every run depends only on its seed, so the
-    results are the same however they are spread."""
+    results are the same however they are spread.
+
+    The runs go through `micrograd.sweep.runner`, the one way to run many runs (sweeps and
+    `micrograd compare` use it too). A setting that cannot train on its data raises
+    `ConfigError` before any run starts; a run that fails otherwise raises `RuntimeError`."""
     seeds = list(seeds)
     if not seeds:
         raise ValueError("evaluate needs at least one seed")
     data = load_data(config)
     metric = "rmse" if data.task == "regression" else "accuracy"
-    if executor is not None:
-        runs = list(executor.map(_run_once, [config] * len(seeds), seeds, [data] * len(seeds)))
-    elif workers == 1 or len(seeds) == 1:
-        runs = [_run_once(config, s, data) for s in seeds]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            runs = list(pool.map(_run_once, [config] * len(seeds), seeds, [data] * len(seeds)))
-    return RunsSummary(config, metric, runs)
+    _check_task_loss(data.task, config.loss or DEFAULT_LOSS[data.task])
+    build_model(config, data)
+    # The runner builds on this module (it trains through `train`): imported when used.
+    from .sweep import runner
+
+    records = runner.run_seeds(config, seeds, workers=workers, executor=executor)
+    for record in records:
+        if record.status == "error":
+            raise RuntimeError(f"the run with seed {record.seed} failed: {record.error}")
+    return RunsSummary(config, metric, [runner.outcome(r, metric) for r in records])

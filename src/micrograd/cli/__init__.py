@@ -2,6 +2,7 @@
 
     micrograd train                              # two moons, the original demo's network
     micrograd compare --activation tanh relu     # which is better, over 10 seeds?
+    micrograd sweep --grid activation=tanh,relu lr=0.03,0.3,1    # a grid, resumable
     micrograd predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2
     micrograd graph "(a*b + c).tanh()" a=2 b=-3 c=10
     micrograd workshop check 2                   # a learner's own micrograd, step 2 checked
@@ -28,20 +29,21 @@ from ..expression import ExpressionError
 from ..serialization import ModelFileError
 from ..train import TrainingDiverged
 from ..viz import GraphTooLargeError
-from . import compare, graph, predict, train, workshop
+from . import compare, graph, predict, sweep, train, workshop
 from .arguments import PROG, Formatter, Parser, UsageError
 from .output import ProgressCallback, fail
 
 __all__ = ["COMMANDS", "ProgressCallback", "UsageError", "build_parser", "main"]
 
 # The subcommands, in the order `micrograd --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (train, compare, predict, graph, workshop)
+COMMANDS: tuple[ModuleType, ...] = (train, compare, sweep, predict, graph, workshop)
 
 _EXAMPLES = f"""\
 examples:
   {PROG} train                                  two moons, the original demo's network
   {PROG} train --dataset yinyang --layers 16,16,3 --optimizer adam --lr 0.01 --epochs 200
   {PROG} compare --activation tanh relu         tanh or ReLU? 10 seeds each
+  {PROG} sweep --grid activation=tanh,relu lr=0.03,0.3,1 --cluster local:2
   {PROG} predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2
   {PROG} graph "(a*b + c).tanh()" a=2 b=-3 c=10
   {PROG} workshop start my-micrograd            build your own micrograd, checked step by step

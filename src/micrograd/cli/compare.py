@@ -6,25 +6,21 @@ import argparse
 import contextlib
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from rich import box
 from rich.markup import escape
-from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from .. import __version__, plots
-from ..train import RunsSummary, TrainConfig, evaluate
+from ..sweep.runner import Backend, RunRecord, jobs_for, outcome, run_jobs
+from ..train import RunsSummary, TrainConfig
 from .arguments import PROG, UsageError, add_command, add_output_options, positive_int
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
 from .output import console, make_folder, maybe_progress, names, num, write_json
 
 __all__ = ["register", "run"]
-
-_T = TypeVar("_T")
 
 NAME = "compare"
 HELP = "train each setting of one option over many seeds and compare"
@@ -69,38 +65,16 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-class _CountingExecutor(Executor):
-    """Hands `evaluate`'s runs to a pool (or runs them here) and reports each one finished."""
-
-    def __init__(self, pool: Executor | None, done: Callable[[], None]) -> None:
-        self.pool = pool
-        self.done = done
-
-    def map(
-        self,
-        fn: Callable[..., _T],
-        *iterables: Iterable[Any],
-        timeout: float | None = None,
-        chunksize: int = 1,
-    ) -> Iterator[_T]:
-        results = (
-            self.pool.map(fn, *iterables, timeout=timeout)
-            if self.pool is not None
-            else map(fn, *iterables)
-        )
-        for result in results:
-            self.done()
-            yield result
-
-
 def run(args: argparse.Namespace) -> int:
     option, values, fixed = _varied(args)
     base = make_config(fixed)
     settings: dict[str, TrainConfig] = {}
+    metrics: dict[str, str] = {}
     for value in values:
         config = make_config({**base.as_dict(), option.field: value})
-        prepare(config)  # every setting is checked before any run starts
+        task = prepare(config).task  # every setting is checked before any run starts
         settings[show(option.field, value)] = config
+        metrics[show(option.field, value)] = "rmse" if task == "regression" else "accuracy"
     runs = args.runs
     seeds = range(runs)
     name = f"compare-{option.flag.lstrip('-')}"
@@ -113,27 +87,7 @@ def run(args: argparse.Namespace) -> int:
             f"comparing {option.flag} {' vs '.join(escape(k) for k in settings)}: {runs} runs "
             f"each (seeds 0..{runs - 1}), {workers} worker{'s' if workers > 1 else ''}"
         )
-    summaries: dict[str, RunsSummary] = {}
-    with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 1 else None
-        progress = stack.enter_context(maybe_progress(not args.quiet))
-        try:
-            for label, config in settings.items():
-                task = (
-                    progress.add_task(f"{option.flag} {label}", total=runs, status="")
-                    if progress is not None
-                    else None
-                )
-
-                def done(task: TaskID | None = task, progress: Progress | None = progress) -> None:
-                    if progress is not None and task is not None:
-                        progress.advance(task)
-
-                summaries[label] = evaluate(config, seeds, executor=_CountingExecutor(pool, done))
-        except BaseException:
-            if pool is not None:  # on Ctrl-C, drop the queued runs instead of waiting for them
-                pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    summaries = _run_all(settings, metrics, seeds, workers, option, args.quiet)
     files = []
     if not args.no_plots:
         files.append(plots.plot_comparison(summaries, out / "compare.png", option=option.flag))
@@ -160,6 +114,46 @@ def run(args: argparse.Namespace) -> int:
         shown.print(_compare_note(summaries))
         shown.print(f"wrote {escape(str(out))}{os.sep}: {names(files)}")
     return 0
+
+
+def _run_all(
+    settings: dict[str, TrainConfig],
+    metrics: dict[str, str],
+    seeds: range,
+    workers: int,
+    option: Option,
+    quiet: bool,
+) -> dict[str, RunsSummary]:
+    """Every setting's runs through the sweep runner, on one pool; a progress bar per setting.
+    Ctrl-C cancels the queued runs (the runner does) and goes on up."""
+    jobs = [job for config in settings.values() for job in jobs_for(config, seeds)]
+    records: list[RunRecord | None] = [None] * len(jobs)
+    backend = Backend("serial", 1) if workers == 1 else Backend("processes", workers)
+    with maybe_progress(not quiet) as progress:
+        tasks = (
+            [
+                progress.add_task(f"{option.flag} {label}", total=len(seeds), status="")
+                for label in settings
+            ]
+            if progress is not None
+            else []
+        )
+
+        def done(i: int, record: RunRecord) -> None:
+            records[i] = record
+            if progress is not None:
+                progress.advance(tasks[i // len(seeds)])
+
+        run_jobs(jobs, backend, done)
+    summaries = {}
+    for k, (label, config) in enumerate(settings.items()):
+        runs = [r for r in records[k * len(seeds) : (k + 1) * len(seeds)] if r is not None]
+        for r in runs:
+            if r.status == "error":
+                raise UsageError(f"{option.flag} {label}, seed {r.seed}: {r.error}")
+        metric = metrics[label]
+        summaries[label] = RunsSummary(config, metric, [outcome(r, metric) for r in runs])
+    return summaries
 
 
 def _varied(args: argparse.Namespace) -> tuple[Option, list[Any], dict[str, Any]]:

@@ -299,6 +299,13 @@ def _local_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
         pids.close()
 
 
+def dask_setup(worker: Any) -> None:
+    """Dask's preload hook, run in each LocalCluster worker process as it starts: Ctrl-C in a
+    terminal reaches every process of the group, and is the driver's to handle (it cancels the
+    runs and closes the cluster), not each worker's to print a traceback for."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextlib.contextmanager
 def _dask_client(backend: Backend) -> Iterator[Any]:
     try:
@@ -316,6 +323,7 @@ def _dask_client(backend: Backend) -> Iterator[Any]:
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",  # a free port: 8787 may be taken
             silence_logs=logging.ERROR,
+            preload=[__name__],  # dask_setup below: workers leave Ctrl-C to the driver
         )
         try:
             with Client(cluster) as client:

@@ -1,0 +1,368 @@
+"""`micrograd sweep`: many settings over many seeds, here or on a Dask cluster, resumable.
+
+    micrograd sweep --grid activation=tanh,relu lr=0.01,0.1,1 layers=8,8,1/16,16,1 --seeds 10
+    micrograd sweep --file sweep.toml --cluster local:2
+    micrograd sweep --resume sweep.db
+    micrograd sweep show sweep.db
+
+Grid values and sweep files are read by the same option parsers as `micrograd train`
+(`options.OPTIONS`), so every training option can be swept. The runs go through the library's
+one runner (`sweep.runner`) and land in a SQLite database, written by this process only; the
+table, exports and pictures are drawn from that database (`sweep_report`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from ..sweep import (
+    Backend,
+    BackendError,
+    Parameter,
+    Plan,
+    RunRecord,
+    Store,
+    StoreError,
+    Sweep,
+    SweepError,
+    estimate,
+    load_sweep_file,
+    parse_grid,
+    run_sweep,
+)
+from ..sweep.spec import config_from_dict
+from .arguments import PROG, UsageError, add_command, non_negative_int, positive_int
+from .options import OPTIONS, prepare
+from .output import console, maybe_progress
+from .sweep_report import add_report_options, report
+
+__all__ = ["parameters", "register", "run", "run_show"]
+
+EXAMPLES = f"""\
+examples:
+  {PROG} sweep --grid activation=tanh,relu lr=0.01,0.1,1 --seeds 10
+  {PROG} sweep --grid activation=tanh,relu lr=0.01,0.1,1 layers=8,8,1/16,16,1 epochs=50 \\
+      --cluster local:2 --db grid.db
+  {PROG} sweep --random 20 --grid lr=0.001..1 l2=0..0.001 optimizer=sgd,adam --seeds 5
+  {PROG} sweep --file sweep.toml --scheduler tcp://10.0.0.5:8786
+  {PROG} sweep --resume sweep.db          finish a sweep that was stopped
+  {PROG} sweep show sweep.db --csv runs.csv --heatmap lr,activation
+
+--grid KEY=V1,V2,... takes any training option of '{PROG} train' by name (lr, activation,
+layers, optimizer, batch-size, epochs, dataset, ...); a key with one value is fixed. Layer lists
+are separated by '/': layers=8,8,1/16,16,1. 'none' unsets an optional value (batch-size=none).
+With --random N, KEY=LOW..HIGH is a range drawn N times: log-uniform for lr, uniform otherwise
+(add :log or :linear to choose). Runs are stored in --db as they finish; a sweep stopped at any
+moment is finished by --resume. See docs/sweeps.md for sweep files and multi-machine clusters.
+"""
+
+
+NAME = "sweep"
+HELP = "train a grid or random search of settings over many seeds, resumable"
+DESCRIPTION = (
+    "Train every setting of a grid (or a random search) over many seeds, on local processes "
+    "or a Dask cluster; store every run in a SQLite database; rank the settings and draw them."
+)
+SHOW_EXAMPLES = f"""\
+examples:
+  {PROG} sweep show sweep.db
+  {PROG} sweep show sweep.db --top 5 --csv runs.csv --json sweep.json --heatmap lr,layers
+"""
+
+
+def register(commands: Any) -> None:
+    """Add `sweep` (and `sweep show`) to the subcommands."""
+    p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
+    what = p.add_argument_group("what to sweep (one of --grid, --file, --resume)")
+    what.add_argument(
+        "--grid",
+        nargs="+",
+        metavar="KEY=VALUES",
+        default=None,
+        help="values of training options, e.g. lr=0.01,0.1,1 activation=tanh,relu",
+    )
+    what.add_argument(
+        "--file", metavar="SWEEP.toml", default=None, help="a TOML sweep file (see docs/sweeps.md)"
+    )
+    what.add_argument(
+        "--resume",
+        metavar="SWEEP.db",
+        default=None,
+        help="finish the sweep stored in this database: runs stored are skipped",
+    )
+    what.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="runs per setting, with seeds 0..N-1 (default: 10, or the file's)",
+    )
+    what.add_argument(
+        "--random",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="random search: N settings drawn from the ranges and value lists",
+    )
+    what.add_argument(
+        "--random-seed",
+        type=non_negative_int,
+        default=None,
+        metavar="N",
+        help="seed of the random search's draws (default: 0)",
+    )
+    where = p.add_argument_group("where to run (default: local worker processes)")
+    backends = where.add_mutually_exclusive_group()
+    backends.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="local worker processes; 1 runs here (default: one per core, "
+        f"{os.cpu_count() or 1} on this machine)",
+    )
+    backends.add_argument(
+        "--cluster",
+        metavar="local:N",
+        default=None,
+        help="start a Dask LocalCluster of N worker processes on 127.0.0.1",
+    )
+    backends.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        default=None,
+        help="use the running Dask cluster of this scheduler",
+    )
+    where.add_argument(
+        "--db",
+        metavar="SWEEP.db",
+        default=None,
+        help="the database to create (default: sweep.db); never overwritten",
+    )
+    where.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the number of runs and an estimate of the time; run nothing",
+    )
+    add_report_options(p)
+    sub = p.add_subparsers(dest="sweep_command", title="a stored sweep", metavar="show SWEEP.db")
+    show = add_command(
+        sub,
+        "show",
+        "re-render a sweep's table, files and pictures from its database",
+        "Rank a sweep's settings and draw them from its database, running nothing.",
+        SHOW_EXAMPLES,
+    )
+    show.add_argument("db", metavar="SWEEP.db", help="the sweep's database")
+    add_report_options(show)
+    show.set_defaults(run=run_show)
+    p.set_defaults(run=run)
+
+
+def _wrap(option_parse: Any) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            return option_parse(text)
+        except argparse.ArgumentTypeError as e:
+            raise ValueError(str(e)) from None
+
+    return parse
+
+
+def parameters() -> list[Parameter]:
+    """The sweepable training options: every option of `micrograd train` but the seed."""
+    return [
+        Parameter(o.field, o.flag.lstrip("-"), _wrap(o.convert or str), o.choices)
+        for o in OPTIONS
+        if o.field != "seed"
+    ]
+
+
+def _sweep(args: argparse.Namespace) -> Sweep:
+    if args.grid is not None and args.file is not None:
+        raise UsageError("give --grid or --file, not both: put every value in the sweep file")
+    if args.file is not None:
+        sweep = load_sweep_file(args.file, parameters())
+        changes: dict[str, Any] = {}
+        if args.seeds is not None:
+            changes["seeds"] = range(args.seeds)
+        if args.random is not None:
+            changes["draws"] = args.random
+        if args.random_seed is not None:
+            changes["random_seed"] = args.random_seed
+        if not changes:
+            return sweep
+        return Sweep(
+            grid=sweep.grid,
+            ranges=sweep.ranges,
+            **{
+                "draws": sweep.draws,
+                "seeds": sweep.seeds,
+                "random_seed": sweep.random_seed,
+                **changes,
+            },
+        )
+    if args.grid is None:
+        raise UsageError(
+            "sweep needs settings: --grid KEY=VALUES... (e.g. --grid activation=tanh,relu "
+            "lr=0.01,0.1,1), --file SWEEP.toml, or --resume SWEEP.db"
+        )
+    grid, ranges = parse_grid(args.grid, parameters())
+    return Sweep(
+        grid=grid,
+        ranges=ranges,
+        draws=args.random,
+        seeds=range(args.seeds if args.seeds is not None else 10),
+        random_seed=args.random_seed or 0,
+    )
+
+
+def _backend(args: argparse.Namespace) -> Backend:
+    if args.cluster is not None:
+        if not args.cluster.startswith("local:"):
+            raise UsageError(
+                f"--cluster {args.cluster}: expected local:N, e.g. local:2 "
+                "(for a running cluster, give --scheduler tcp://HOST:PORT)"
+            )
+        return Backend.parse(args.cluster)
+    if args.scheduler is not None:
+        return Backend.parse(args.scheduler)
+    workers = args.workers or os.cpu_count() or 1
+    return Backend("serial", 1) if workers == 1 else Backend("processes", workers)
+
+
+def _check_settings(plan: Plan) -> None:
+    """Every setting is checked against its data before any run starts."""
+    for settings in plan.settings:
+        try:
+            prepare(config_from_dict(settings))
+        except UsageError as e:
+            shown = " ".join(f"{k}={settings[k]}" for k in plan.varied)
+            raise UsageError(f"the setting {shown or '(fixed)'} does not fit: {e}") from None
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _dry_run(plan: Plan, remaining: list[Any], backend: Backend, db: Path) -> int:
+    shown = console()
+    total = len(plan.jobs())
+    shown.print(
+        f"{len(plan.settings)} settings x {len(plan.seeds)} seeds = {total} runs"
+        + (f", {len(remaining)} not in {escape(str(db))} yet" if total != len(remaining) else "")
+    )
+    if plan.varied:
+        shown.print(f"swept: {', '.join(plan.varied)}")
+    guess = estimate(remaining, backend.workers)
+    shown.print(
+        f"estimate: about {_duration(guess.seconds)} on {backend.describe()} "
+        f"({guess.seconds_per_run:.2f} s per run, from {guess.epochs_timed} epochs of "
+        f"{guess.timed} setting{'s' if guess.timed != 1 else ''}; runs that stop early at "
+        "--tolerance or --patience take less, and a Dask cluster needs a few seconds to start)"
+    )
+    return 0
+
+
+def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
+    if args.resume is not None:
+        if args.grid is not None or args.file is not None or args.db is not None:
+            raise UsageError(
+                f"--resume {args.resume} takes the sweep from the database: "
+                "leave out --grid, --file and --db"
+            )
+        if args.random is not None or args.seeds is not None or args.random_seed is not None:
+            raise UsageError(
+                f"--resume {args.resume} finishes the stored plan: leave out "
+                "--seeds, --random and --random-seed"
+            )
+        store = Store.open(args.resume)
+        return store, store.plan(), Path(args.resume)
+    db = Path(args.db if args.db is not None else "sweep.db")
+    plan = Plan.from_sweep(_sweep(args))
+    if db.exists():
+        try:
+            with Store.open(db) as old:
+                held = f"a sweep ({old.count()} of {len(old.plan().jobs())} runs stored)"
+        except StoreError:
+            held = "a file that is not a sweep database"
+        raise UsageError(
+            f"{db} already holds {held}: finish it with '{PROG} sweep --resume {db}', show it "
+            f"with '{PROG} sweep show {db}', or write a new sweep with --db OTHER.db"
+        )
+    return None, plan, db
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (SweepError, StoreError, BackendError) as e:
+        raise UsageError(str(e)) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    backend = _backend(args)
+    store, plan, db = _open(args)
+    try:
+        _check_settings(plan)
+        remaining = store.remaining() if store is not None else plan.jobs()
+        if args.dry_run:
+            return _dry_run(plan, remaining, backend, db)
+        if store is None:
+            store = Store.create(db, plan)
+        return _execute(args, store, plan, backend, db)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _execute(args: argparse.Namespace, store: Store, plan: Plan, backend: Backend, db: Path) -> int:
+    shown = console()
+    total = len(plan.jobs())
+    left = len(store.remaining())
+    if not args.quiet:
+        again = f", {total - left} already stored" if left != total else ""
+        shown.print(
+            f"sweep: {len(plan.settings)} settings x {len(plan.seeds)} seeds = {total} "
+            f"runs{again}, on {backend.describe()}; storing in {escape(str(db))}"
+        )
+    try:
+        with maybe_progress(not args.quiet) as progress:
+            task = (
+                progress.add_task("runs", total=total, completed=total - left, status="")
+                if progress is not None
+                else None
+            )
+
+            def done(record: RunRecord, stored: int, planned: int) -> None:
+                if progress is not None and task is not None:
+                    status = "" if record.status == "finished" else f"last: {record.status}"
+                    progress.update(task, completed=stored, status=status)
+
+            run_sweep(store, backend, done)
+    except KeyboardInterrupt:
+        print(
+            f"{PROG}: interrupted: {store.count()} of {total} runs are stored in {db}; "
+            f"finish with '{PROG} sweep --resume {db}'",
+            file=sys.stderr,
+        )
+        return 130
+    return report(args, store, db)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    try:
+        with Store.open(args.db) as store:
+            return report(args, store, Path(args.db))
+    except (SweepError, StoreError) as e:
+        raise UsageError(str(e)) from None
