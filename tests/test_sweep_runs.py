@@ -61,8 +61,9 @@ def test_the_same_sweep_gives_bit_identical_numbers_on_every_backend(tmp_path: P
     assert sweep_on(tmp_path, "local:2", plan) == serial
 
 
+@pytest.mark.parametrize("backend", ["local:2", "processes:2"])
 def test_a_worker_killed_mid_sweep_is_replaced_and_every_run_is_stored_once(
-    tmp_path: Path,
+    tmp_path: Path, backend: str
 ) -> None:
     # Per-sample runs of about a tenth of a second: the killed worker is busy with the next one.
     plan = Plan.from_sweep(
@@ -81,7 +82,7 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_every_run_is_stored_once(
             killed.append(pid)
 
     with Store.create(tmp_path / "sweep.db", plan) as store:
-        run_sweep(store, Backend.parse("local:2"), kill_first_worker)
+        run_sweep(store, Backend.parse(backend), kill_first_worker)
         records = list(store.records())
     assert killed
     assert sorted((r.key, r.seed) for r in records) == sorted((j.key, j.seed) for j in plan.jobs())
