@@ -169,7 +169,7 @@ def test_every_option_reaches_the_config(tmp_path: Path, capsys: Capsys) -> None
                 "activation": "tanh", "loss": "bce", "optimizer": "sgd", "lr": 0.3,
                 "momentum": 0.5, "schedule": "cosine", "epochs": 6, "batch_size": 8,
                 "l1": 1e-5, "l2": 0.0, "tolerance": None, "patience": None, "seed": 4,
-                "mode": "per-sample"}
+                "mode": "per-sample", "standardize": None}
     assert got["config"] == expected
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "test_loss",
             "test_accuracy"} <= set(got["metrics"])
