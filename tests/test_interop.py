@@ -21,6 +21,7 @@ from micrograd.interop import (
     OPSET,
     OUTPUT_NAME,
     from_torch,
+    save_torch,
     to_onnx,
     to_onnx_bytes,
     to_torch,
@@ -220,6 +221,27 @@ def test_from_torch_refuses_non_sequentials_and_non_finite_weights() -> None:
         from_torch(seq)
     with pytest.raises(TypeError, match="expects a micrograd MLP, got Sequential"):
         to_torch(seq)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_save_torch_writes_a_program_torch_loads_without_micrograd(
+    tmp_path: Path, dtype: str
+) -> None:
+    raw = inputs(20, 3, seed=12) * 10.0 + 3.0
+    scaler = Standardizer.from_data(raw)
+    model = make(3, [5, 2], "sigmoid", seed=13)
+    path = tmp_path / "model.pt2"
+    save_torch(model, path, dtype=dtype, scaler=scaler)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt2"]
+    program = torch.export.load(path).module()
+    want = ours(model, scaler.transform(raw))
+    for rows in (raw, raw[:1]):  # any batch size, one included
+        with torch.no_grad():
+            got = program(torch.from_numpy(rows).to(getattr(torch, dtype))).double().numpy()
+        tol = 1e-10 if dtype == "float64" else 1e-5
+        np.testing.assert_allclose(got, want[: len(rows)], rtol=tol, atol=tol)
+    with pytest.raises(ValueError, match="dtype must be one of float32, float64"):
+        save_torch(model, path, dtype="half")
 
 
 # -- ONNX ------------------------------------------------------------------------------------

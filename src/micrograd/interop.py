@@ -8,6 +8,9 @@
   `Sigmoid` or `Identity` between them (or nothing, for a linear layer). The hidden layers must
   share one activation, as an `MLP`'s do; anything else is refused with a message naming the
   module and its position.
+- `save_torch(model, path)` writes `to_torch(model)` as a `torch.export` program (a .pt2 file,
+  batch dimension dynamic) that PyTorch loads without micrograd or any Python class:
+  `torch.export.load(path).module()(x)`.
 - `to_onnx(model, path)` writes an ONNX file built with the `onnx` package's helper API (torch
   is not needed), at opset `OPSET`: one graph input named `input` of shape (batch, nin) and one
   output named `output` of shape (batch, nout), the batch dimension symbolic. Each layer is a
@@ -24,6 +27,7 @@ torch, onnx and onnxruntime are optional (the `export` extra) and imported insid
 
 from __future__ import annotations
 
+import io
 import os
 import random
 from pathlib import Path
@@ -42,6 +46,7 @@ __all__ = [
     "OPSET",
     "OUTPUT_NAME",
     "from_torch",
+    "save_torch",
     "to_onnx",
     "to_onnx_bytes",
     "to_torch",
@@ -100,6 +105,30 @@ def to_torch(model: MLP, scaler: Standardizer | None = None) -> Any:
         if activation in _TORCH_ACTIVATIONS:
             modules.append(getattr(torch.nn, _TORCH_ACTIVATIONS[activation])())
     return torch.nn.Sequential(*modules)
+
+
+def save_torch(
+    model: MLP,
+    path: str | os.PathLike[str],
+    *,
+    dtype: str = "float64",
+    scaler: Standardizer | None = None,
+) -> None:
+    """Write `to_torch(model, scaler)` in `dtype` as a `torch.export` program at `path`,
+    atomically. Load it with `torch.export.load(path).module()`; it takes (batch, nin)."""
+    if dtype not in ONNX_DTYPES:
+        raise ValueError(
+            f"save_torch: dtype must be one of {', '.join(ONNX_DTYPES)}, got {dtype!r}"
+        )
+    seq = to_torch(model, scaler)
+    torch = require("torch", "torch", "export", "save_torch")
+    seq = seq.to(getattr(torch, dtype))
+    example = (torch.zeros(2, model.nin, dtype=getattr(torch, dtype)),)
+    batch = torch.export.Dim("batch", min=1)
+    program = torch.export.export(seq, example, dynamic_shapes=({0: batch},))
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer)
+    write_atomic(Path(path), buffer.getvalue())
 
 
 def _torch_activation(module: Any, torch: Any) -> str | None:
