@@ -133,7 +133,7 @@ def check_op(
         t_loss.backward()
 
     assert_close(out.data, t_out.detach().numpy(), "forward value", rtol, atol)
-    for i, (leaf, t) in enumerate(zip(leaves, tensors)):
+    for i, (leaf, t) in enumerate(zip(leaves, tensors, strict=True)):
         expected = np.zeros(t.shape) if t.grad is None else t.grad.numpy()
         grad = leaf.grad
         if isinstance(grad, float) and expected.ndim:

@@ -64,7 +64,10 @@ def test_batched_gradients_equal_sum_of_per_sample_gradients(
     model.zero_grad()
     for row in X:
         o = model(list(row))
-        sample_loss = sum(w * oi for w, oi in zip(weights, o)) if isinstance(o, list) else o
+        if isinstance(o, list):
+            sample_loss = sum(w * oi for w, oi in zip(weights, o, strict=True))
+        else:
+            sample_loss = o
         sample_loss.backward()  # leaves accumulate: this sums the per-sample gradients
     assert_close(batched, [p.grad for p in model.parameters()], "parameter gradients", 1e-10, TOL)
 
@@ -80,7 +83,7 @@ def test_batched_mse_loss_and_input_gradients_equal_per_sample() -> None:
 
     model.zero_grad()
     rows = [[Value(v) for v in row] for row in X]
-    per_sample = sum((model(r) - t) ** 2 for r, t in zip(rows, y)) / len(y)
+    per_sample = sum((model(r) - t) ** 2 for r, t in zip(rows, y, strict=True)) / len(y)
     per_sample.backward()
     assert_close(loss.data, per_sample.data, "loss", TOL, TOL)
     assert_close(grads, [p.grad for p in model.parameters()], "parameter gradients", 1e-10, TOL)
@@ -132,7 +135,7 @@ def test_batched_training_matches_per_sample_training() -> None:
             if batched:
                 loss = ((model(X) - Value(y)) ** 2).mean()
             else:
-                loss = sum((model(list(x)) - t) ** 2 for x, t in zip(X, y)) / len(y)
+                loss = sum((model(list(x)) - t) ** 2 for x, t in zip(X, y, strict=True)) / len(y)
             model.zero_grad()
             loss.backward()
             model.update_parameters()

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 
 from micrograd import cli
+from micrograd.cli import output
+from micrograd.cli import train as train_command
 from micrograd.serialization import load_metadata
 
 Capsys = pytest.CaptureFixture[str]
@@ -84,13 +86,25 @@ def command() -> str:
 
 
 def run_command(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")}
-    return subprocess.run([command(), *args], cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")
+    }
+    return subprocess.run(
+        [command(), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 SMALL = ["--samples", "60", "--epochs", "15"]
+REGRESSION = ["train", "--dataset", "regression_1d", "--samples", "40", "--optimizer", "adam"]
+REGRESSION += ["--lr", "0.02", "--epochs", "30"]
 
 
 @pytest.fixture(scope="module")
@@ -117,13 +131,32 @@ def test_default_train_learns_the_moons_and_writes_every_file(
     assert "model.json" in out and "decision_boundary.png" in out
 
     run_json = read_json(tmp_path / "run.json")
-    assert {"config", "metrics", "history", "epochs", "stop_reason", "seconds", "files",
-            "data", "model", "loss"} <= set(run_json)
+    assert {
+        "config",
+        "metrics",
+        "history",
+        "epochs",
+        "stop_reason",
+        "seconds",
+        "files",
+        "data",
+        "model",
+        "loss",
+    } <= set(run_json)
     config = run_json["config"]
     assert (config["dataset"], config["layers"], config["activation"], config["optimizer"]) == (
-        "moons", None, "relu", "sgd")
+        "moons",
+        None,
+        "relu",
+        "sgd",
+    )
     assert (config["lr"], config["schedule"], config["l2"], config["epochs"], config["mode"]) == (
-        1.0, "linear", 1e-4, 100, "batched")
+        1.0,
+        "linear",
+        1e-4,
+        100,
+        "batched",
+    )
     assert run_json["loss"] == "hinge"
     assert run_json["model"]["layers"] == [2, 16, 16, 1]
     assert run_json["data"]["samples"]["train"] == 100
@@ -137,7 +170,8 @@ def test_default_train_learns_the_moons_and_writes_every_file(
     assert "classes" in meta
 
     assert sorted(run_json["files"]) == sorted(
-        ["model.json", "run.json", "curves.png", "decision_boundary.png"])
+        ["model.json", "run.json", "curves.png", "decision_boundary.png"]
+    )
     assert_picture(tmp_path / "curves.png")
     assert_picture(tmp_path / "decision_boundary.png")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files
@@ -145,8 +179,18 @@ def test_default_train_learns_the_moons_and_writes_every_file(
 
 def test_a_seeded_run_is_repeatable(tmp_path: Path) -> None:
     for name in ("a", "b"):
-        argv = ["train", *SMALL, "--seed", "3", "--batch-size", "16", "--out",
-                str(tmp_path / name), "--no-plots", "--quiet"]
+        argv = [
+            "train",
+            *SMALL,
+            "--seed",
+            "3",
+            "--batch-size",
+            "16",
+            "--out",
+            str(tmp_path / name),
+            "--no-plots",
+            "--quiet",
+        ]
         assert cli.main(argv) == 0
     a, b = (read_json(tmp_path / n / "run.json") for n in ("a", "b"))
     assert a["metrics"] == b["metrics"]
@@ -154,25 +198,84 @@ def test_a_seeded_run_is_repeatable(tmp_path: Path) -> None:
 
 
 def test_every_option_reaches_the_config(tmp_path: Path, capsys: Capsys) -> None:
-    argv = ["train", "--dataset", "circles", "--samples", "50", "--noise", "0.02",
-            "--data-seed", "2", "--val", "0.2", "--test", "0.2", "--layers", "6,1",
-            "--activation", "tanh", "--loss", "bce", "--optimizer", "sgd", "--lr", "0.3",
-            "--momentum", "0.5", "--schedule", "cosine", "--epochs", "6", "--batch-size", "8",
-            "--l1", "1e-5", "--l2", "0", "--seed", "4", "--mode", "per-sample",
-            "--out", str(tmp_path)]
+    argv = [
+        "train",
+        "--dataset",
+        "circles",
+        "--samples",
+        "50",
+        "--noise",
+        "0.02",
+        "--data-seed",
+        "2",
+        "--val",
+        "0.2",
+        "--test",
+        "0.2",
+        "--layers",
+        "6,1",
+        "--activation",
+        "tanh",
+        "--loss",
+        "bce",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.3",
+        "--momentum",
+        "0.5",
+        "--schedule",
+        "cosine",
+        "--epochs",
+        "6",
+        "--batch-size",
+        "8",
+        "--l1",
+        "1e-5",
+        "--l2",
+        "0",
+        "--seed",
+        "4",
+        "--mode",
+        "per-sample",
+        "--standardize",
+        "yes",
+        "--out",
+        str(tmp_path),
+    ]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "validation" in out and "test" in out
     got = read_json(tmp_path / "run.json")
-    expected = {"dataset": "circles", "data_path": None, "samples": 50, "noise": 0.02,
-                "data_seed": 2, "val": 0.2, "test": 0.2, "layers": [6, 1],
-                "activation": "tanh", "loss": "bce", "optimizer": "sgd", "lr": 0.3,
-                "momentum": 0.5, "schedule": "cosine", "epochs": 6, "batch_size": 8,
-                "l1": 1e-5, "l2": 0.0, "tolerance": None, "patience": None, "seed": 4,
-                "mode": "per-sample", "standardize": None}
+    expected = {
+        "dataset": "circles",
+        "data_path": None,
+        "samples": 50,
+        "noise": 0.02,
+        "data_seed": 2,
+        "val": 0.2,
+        "test": 0.2,
+        "layers": [6, 1],
+        "activation": "tanh",
+        "loss": "bce",
+        "optimizer": "sgd",
+        "lr": 0.3,
+        "momentum": 0.5,
+        "schedule": "cosine",
+        "epochs": 6,
+        "batch_size": 8,
+        "l1": 1e-5,
+        "l2": 0.0,
+        "tolerance": None,
+        "patience": None,
+        "seed": 4,
+        "mode": "per-sample",
+        "standardize": True,
+    }
     assert got["config"] == expected
-    assert {"loss", "accuracy", "val_loss", "val_accuracy", "test_loss",
-            "test_accuracy"} <= set(got["metrics"])
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy"} <= set(
+        got["metrics"]
+    )
     assert got["data"]["samples"] == {"train": 30, "val": 10, "test": 10}
 
 
@@ -180,14 +283,17 @@ def test_default_run_folder_is_named_after_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["train", *SMALL, "--activation", "tanh", "--seed", "2", "--no-plots",
-                     "--quiet"]) == 0
+    assert (
+        cli.main(["train", *SMALL, "--activation", "tanh", "--seed", "2", "--no-plots", "--quiet"])
+        == 0
+    )
     assert (tmp_path / "runs" / "moons-tanh-seed2" / "model.json").is_file()
 
 
 def test_tolerance_and_patience_stop_early(tmp_path: Path, capsys: Capsys) -> None:
-    assert cli.main(["train", "--tolerance", "0.2", "--out", str(tmp_path / "t"),
-                     "--no-plots"]) == 0
+    assert (
+        cli.main(["train", "--tolerance", "0.2", "--out", str(tmp_path / "t"), "--no-plots"]) == 0
+    )
     assert "reached the tolerance 0.2" in capsys.readouterr().out
     run_json = read_json(tmp_path / "t" / "run.json")
     assert run_json["stop_reason"] == "tolerance"
@@ -204,9 +310,29 @@ def test_tolerance_and_patience_stop_early(tmp_path: Path, capsys: Capsys) -> No
 
 
 def test_multiclass_run_draws_its_classes(tmp_path: Path) -> None:
-    assert cli.main(["train", "--dataset", "yinyang", "--samples", "150", "--layers", "8,3",
-                     "--optimizer", "adam", "--lr", "0.05", "--epochs", "20", "--out",
-                     str(tmp_path), "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--dataset",
+                "yinyang",
+                "--samples",
+                "150",
+                "--layers",
+                "8,3",
+                "--optimizer",
+                "adam",
+                "--lr",
+                "0.05",
+                "--epochs",
+                "20",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     meta = load_metadata(tmp_path / "model.json")
     assert (meta["task"], meta["n_classes"], meta["loss"]) == ("multiclass", 3, "cross_entropy")
     assert_picture(tmp_path / "decision_boundary.png")
@@ -215,9 +341,7 @@ def test_multiclass_run_draws_its_classes(tmp_path: Path) -> None:
 def test_regression_draws_a_fit_and_replaces_an_older_runs_pictures(tmp_path: Path) -> None:
     assert cli.main(["train", *SMALL, "--out", str(tmp_path), "--quiet"]) == 0
     assert (tmp_path / "decision_boundary.png").exists()
-    assert cli.main(["train", "--dataset", "regression_1d", "--samples", "40", "--optimizer",
-                     "adam", "--lr", "0.02", "--epochs", "30", "--out", str(tmp_path),
-                     "--quiet"]) == 0
+    assert cli.main([*REGRESSION, "--out", str(tmp_path), "--quiet"]) == 0
     assert_picture(tmp_path / "fit.png")
     assert not (tmp_path / "decision_boundary.png").exists()
     run_json = read_json(tmp_path / "run.json")
@@ -231,21 +355,24 @@ def test_no_plots_and_quiet(tmp_path: Path, capsys: Capsys) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "run.json"]
 
 
-def test_csv_data_with_minus_one_plus_one_labels(
-    tmp_path: Path, capsys: Capsys
-) -> None:
+def test_csv_data_with_minus_one_plus_one_labels(tmp_path: Path, capsys: Capsys) -> None:
     data = tmp_path / "points.csv"
     rows = ["x,y,label"] + [f"{i / 10},{(i % 7) / 10},{1 if i % 2 else -1}" for i in range(30)]
     data.write_text("\n".join(rows) + "\n")
     out = tmp_path / "run"
-    assert cli.main(["train", "--data", str(data), "--epochs", "5", "--out", str(out),
-                     "--quiet"]) == 0
+    assert (
+        cli.main(["train", "--data", str(data), "--epochs", "5", "--out", str(out), "--quiet"]) == 0
+    )
     meta = load_metadata(out / "model.json")
     assert meta["classes"] == [-1.0, 1.0] and meta["dataset"] == "points"
     assert meta["feature_names"] == ["x", "y"] and meta["target_name"] == "label"
     # predict maps the classes back to the file's labels, and reads -1/1 targets.
-    assert cli.main(["predict", "--model", str(out / "model.json"), "--csv", str(data),
-                     "--format", "csv"]) == 0
+    assert (
+        cli.main(
+            ["predict", "--model", str(out / "model.json"), "--csv", str(data), "--format", "csv"]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     table = list(csv.reader(io.StringIO(captured.out)))
     assert table[0] == ["x", "y", "label (given)", "output", "class"]
@@ -255,8 +382,12 @@ def test_csv_data_with_minus_one_plus_one_labels(
 
 
 def test_training_diverged_is_one_line(tmp_path: Path, capsys: Capsys) -> None:
-    assert_error(["train", "--lr", "1e6", "--loss", "mse", "--epochs", "30", "--out",
-                  str(tmp_path)], capsys, "training diverged", "smaller learning rate")
+    assert_error(
+        ["train", "--lr", "1e6", "--loss", "mse", "--epochs", "30", "--out", str(tmp_path)],
+        capsys,
+        "training diverged",
+        "smaller learning rate",
+    )
 
 
 def test_keyboard_interrupt_exits_130(
@@ -265,7 +396,7 @@ def test_keyboard_interrupt_exits_130(
     def interrupted(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "train", interrupted)
+    monkeypatch.setattr(train_command, "train", interrupted)
     assert cli.main(["train", "--out", str(tmp_path)]) == 130
     err = capsys.readouterr().err
     assert err.strip() == "micrograd: interrupted"
@@ -291,8 +422,10 @@ def test_keyboard_interrupt_exits_130(
         (["train", "--mode", "fast"], ["--mode", "per-sample"]),
         (["train", "--bogus"], ["unrecognized arguments: --bogus"]),
         (["train", "--dataset", "moons", "--data", "x.csv"], ["not allowed with"]),
-        (["train", "--dataset", "yinyang", "--layers", "16,16,1"],
-         ["--layers 16,16,1", "3 classes", "--layers 16,16,3"]),
+        (
+            ["train", "--dataset", "yinyang", "--layers", "16,16,1"],
+            ["--layers 16,16,1", "3 classes", "--layers 16,16,3"],
+        ),
         (["train", "--loss", "cross_entropy"], ["--loss cross_entropy", "hinge, bce, mse"]),
         (["train", "--patience", "5"], ["--patience", "--val"]),
         (["train", "--optimizer", "adam", "--momentum", "0.9"], ["momentum", "sgd optimizer only"]),
@@ -300,8 +433,10 @@ def test_keyboard_interrupt_exits_130(
         (["train", "--val", "0.6", "--test", "0.5"], ["val + test must be < 1"]),
         (["compare"], ["two or more values", "--activation tanh relu"]),
         (["compare", "--activation", "tanh"], ["two or more values"]),
-        (["compare", "--activation", "tanh", "relu", "--lr", "0.1", "0.2"],
-         ["one option at a time", "--activation and --lr"]),
+        (
+            ["compare", "--activation", "tanh", "relu", "--lr", "0.1", "0.2"],
+            ["one option at a time", "--activation and --lr"],
+        ),
         (["compare", "--lr", "0.1", "0.1"], ["twice"]),
         (["compare", "--layers", "8,1", "8,3"], ["--layers 8,3", "end it with 1"]),
         (["compare", "--runs", "0", "--lr", "0.1", "1"], ["--runs"]),
@@ -319,7 +454,10 @@ def test_keyboard_interrupt_exits_130(
     ],
 )
 def test_errors_are_one_line_with_status_2(
-    argv: list[str], needles: list[str], tmp_path: Path, capsys: Capsys,
+    argv: list[str],
+    needles: list[str],
+    tmp_path: Path,
+    capsys: Capsys,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)  # nothing may be written outside the test's folder
@@ -329,8 +467,11 @@ def test_errors_are_one_line_with_status_2(
 def test_graph_too_large_is_one_line(tmp_path: Path, capsys: Capsys) -> None:
     expression = " + ".join(f"a{i}" for i in range(12))
     values = [f"a{i}={i}" for i in range(12)]
-    assert_error(["graph", expression, *values, "--max-nodes", "5", "--out",
-                  str(tmp_path / "g")], capsys, "more than 5 values")
+    assert_error(
+        ["graph", expression, *values, "--max-nodes", "5", "--out", str(tmp_path / "g")],
+        capsys,
+        "more than 5 values",
+    )
 
 
 def test_file_errors(tmp_path: Path, capsys: Capsys, moons_run: Path) -> None:
@@ -353,40 +494,68 @@ def test_file_errors(tmp_path: Path, capsys: Capsys, moons_run: Path) -> None:
     truncated.write_text((moons_run / "model.json").read_text()[:200])
     out = str(tmp_path / "out")
 
-    assert_error(["train", "--data", str(tmp_path / "missing.csv"), "--out", out], capsys,
-                 "missing.csv does not exist", "CSV")
+    assert_error(
+        ["train", "--data", str(tmp_path / "missing.csv"), "--out", out],
+        capsys,
+        "missing.csv does not exist",
+        "CSV",
+    )
     assert_error(["train", "--data", str(tmp_path), "--out", out], capsys, "is a folder")
-    assert_error(["train", "--data", str(bad), "--out", out], capsys,
-                 "line 3", "column 2", "'abc' is not a number")
+    assert_error(
+        ["train", "--data", str(bad), "--out", out],
+        capsys,
+        "line 3",
+        "column 2",
+        "'abc' is not a number",
+    )
     assert_error(["train", "--data", str(empty), "--out", out], capsys, "empty")
-    assert_error(["train", "--data", str(bad), "--samples", "5", "--out", out], capsys,
-                 "--samples")
+    assert_error(["train", "--data", str(bad), "--samples", "5", "--out", out], capsys, "--samples")
     assert_error(["train", "--out", str(bad)], capsys, "is a file")
-    assert_error(["predict", "--model", str(tmp_path / "nope.json"), "--input", "1,2"], capsys,
-                 "nope.json", "no such file")
-    assert_error(["predict", "--model", str(not_json), "--input", "1,2"], capsys,
-                 "not valid JSON")
-    assert_error(["predict", "--model", str(not_model), "--input", "1,2"], capsys,
-                 "micrograd model")
-    assert_error(["predict", "--model", str(truncated), "--input", "1,2"], capsys,
-                 "truncated")
-    assert_error(["predict", "--model", model, "--input", "1,2,3"], capsys,
-                 "--input 1,2,3 has 3 values", "takes 2 inputs")
+    assert_error(
+        ["predict", "--model", str(tmp_path / "nope.json"), "--input", "1,2"],
+        capsys,
+        "nope.json",
+        "no such file",
+    )
+    assert_error(["predict", "--model", str(not_json), "--input", "1,2"], capsys, "not valid JSON")
+    assert_error(
+        ["predict", "--model", str(not_model), "--input", "1,2"], capsys, "micrograd model"
+    )
+    assert_error(["predict", "--model", str(truncated), "--input", "1,2"], capsys, "truncated")
+    assert_error(
+        ["predict", "--model", model, "--input", "1,2,3"],
+        capsys,
+        "--input 1,2,3 has 3 values",
+        "takes 2 inputs",
+    )
     assert_error(["predict", "--model", model, "--input", "1,x"], capsys, "'x'", "not a number")
     assert_error(["predict", "--model", model], capsys, "--input", "--csv")
-    assert_error(["predict", "--model", model, "--csv", str(tmp_path / "none.csv")], capsys,
-                 "does not exist")
-    assert_error(["predict", "--model", model, "--csv", str(bad)], capsys,
-                 "line 3", "'abc' is not a number")
+    assert_error(
+        ["predict", "--model", model, "--csv", str(tmp_path / "none.csv")], capsys, "does not exist"
+    )
+    assert_error(
+        ["predict", "--model", model, "--csv", str(bad)], capsys, "line 3", "'abc' is not a number"
+    )
     assert_error(["predict", "--model", model, "--csv", str(empty)], capsys, "empty")
-    assert_error(["predict", "--model", model, "--csv", str(ragged)], capsys,
-                 "line 2 has 1 columns, expected 2")
-    assert_error(["predict", "--model", model, "--csv", str(wide)], capsys,
-                 "4 columns", "takes 2 inputs")
-    assert_error(["predict", "--model", model, "--csv", str(labels)], capsys,
-                 "target 7 is not one of the model's classes")
-    assert_error(["graph", "--model", model, "--input", "1", "--out", out], capsys,
-                 "--input 1 has 1 value", "takes 2 inputs")
+    assert_error(
+        ["predict", "--model", model, "--csv", str(ragged)],
+        capsys,
+        "line 2 has 1 columns, expected 2",
+    )
+    assert_error(
+        ["predict", "--model", model, "--csv", str(wide)], capsys, "4 columns", "takes 2 inputs"
+    )
+    assert_error(
+        ["predict", "--model", model, "--csv", str(labels)],
+        capsys,
+        "target 7 is not one of the model's classes",
+    )
+    assert_error(
+        ["graph", "--model", model, "--input", "1", "--out", out],
+        capsys,
+        "--input 1 has 1 value",
+        "takes 2 inputs",
+    )
     assert_error(["graph", "--model", model, "--out", out], capsys, "needs one --input")
     assert_error(["graph", "a", "a=1", "--model", model, "--input", "1,2"], capsys, "not both")
     assert_error(["graph", "--model", str(not_json), "--input", "1,2"], capsys, "not valid JSON")
@@ -396,8 +565,18 @@ def test_file_errors(tmp_path: Path, capsys: Capsys, moons_run: Path) -> None:
 
 
 def test_compare_activations(tmp_path: Path, capsys: Capsys) -> None:
-    argv = ["compare", "--activation", "tanh", "relu", "--runs", "3", "--epochs", "20",
-            "--out", str(tmp_path)]
+    argv = [
+        "compare",
+        "--activation",
+        "tanh",
+        "relu",
+        "--runs",
+        "3",
+        "--epochs",
+        "20",
+        "--out",
+        str(tmp_path),
+    ]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert not ANSI.search(out)
@@ -408,8 +587,9 @@ def test_compare_activations(tmp_path: Path, capsys: Capsys) -> None:
     for name in ("tanh", "relu"):
         setting = result["settings"][name]
         assert setting["config"]["activation"] == name
-        assert {"loss", "accuracy", "converged", "diverged", "epochs_to_tolerance",
-                "runs"} <= set(setting)
+        assert {"loss", "accuracy", "converged", "diverged", "epochs_to_tolerance", "runs"} <= set(
+            setting
+        )
         assert {"mean", "std", "min", "max"} <= set(setting["loss"])
         assert [r["seed"] for r in setting["runs"]] == [0, 1, 2]
     assert_picture(tmp_path / "compare.png")
@@ -418,8 +598,21 @@ def test_compare_activations(tmp_path: Path, capsys: Capsys) -> None:
 def test_compare_is_the_same_serially_and_counts_convergence(
     tmp_path: Path, capsys: Capsys
 ) -> None:
-    base = ["compare", "--lr", "0.3", "1", "--runs", "2", "--epochs", "25", "--samples", "50",
-            "--tolerance", "0.3", "--no-plots"]
+    base = [
+        "compare",
+        "--lr",
+        "0.3",
+        "1",
+        "--runs",
+        "2",
+        "--epochs",
+        "25",
+        "--samples",
+        "50",
+        "--tolerance",
+        "0.3",
+        "--no-plots",
+    ]
     assert cli.main([*base, "--workers", "1", "--out", str(tmp_path / "serial")]) == 0
     assert cli.main([*base, "--workers", "2", "--out", str(tmp_path / "pool")]) == 0
     out = capsys.readouterr().out
@@ -435,8 +628,27 @@ def test_compare_is_the_same_serially_and_counts_convergence(
 
 
 def test_compare_counts_diverged_runs(tmp_path: Path, capsys: Capsys) -> None:
-    assert cli.main(["compare", "--lr", "0.05", "1e6", "--loss", "mse", "--runs", "2",
-                     "--epochs", "30", "--workers", "1", "--out", str(tmp_path)]) == 0
+    assert (
+        cli.main(
+            [
+                "compare",
+                "--lr",
+                "0.05",
+                "1e6",
+                "--loss",
+                "mse",
+                "--runs",
+                "2",
+                "--epochs",
+                "30",
+                "--workers",
+                "1",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "Warning" not in captured.err
     result = read_json(tmp_path / "compare.json")  # NaN would not be JSON: written as null
@@ -475,8 +687,9 @@ def test_predict_csv_with_and_without_targets(
     inputs = tmp_path / "inputs.csv"
     inputs.write_text("a,b\n0.0,1.0\n1.0,-0.5\n")
     written = tmp_path / "predictions.csv"
-    assert cli.main(["predict", "--model", model, "--csv", str(inputs), "--output",
-                     str(written)]) == 0
+    assert (
+        cli.main(["predict", "--model", model, "--csv", str(inputs), "--output", str(written)]) == 0
+    )
     assert "wrote 2 predictions" in capsys.readouterr().out
     table = list(csv.reader(written.open()))
     assert table[0] == ["a", "b", "output", "class"]
@@ -485,13 +698,23 @@ def test_predict_csv_with_and_without_targets(
 
 
 def test_predict_regression_reports_rmse(tmp_path: Path, capsys: Capsys) -> None:
-    assert cli.main(["train", "--dataset", "regression_1d", "--samples", "40", "--optimizer",
-                     "adam", "--lr", "0.02", "--epochs", "30", "--out", str(tmp_path),
-                     "--quiet", "--no-plots"]) == 0
+    assert cli.main([*REGRESSION, "--out", str(tmp_path), "--quiet", "--no-plots"]) == 0
     data = tmp_path / "points.csv"
     data.write_text("0.5,0.48\n-1.0,-0.84\n2.0,0.9\n")
-    assert cli.main(["predict", "--model", str(tmp_path / "model.json"), "--csv", str(data),
-                     "--format", "csv"]) == 0
+    assert (
+        cli.main(
+            [
+                "predict",
+                "--model",
+                str(tmp_path / "model.json"),
+                "--csv",
+                str(data),
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     table = list(csv.reader(io.StringIO(captured.out)))
     assert table[0] == ["x1", "target (given)", "output"]
@@ -504,8 +727,7 @@ def test_predict_regression_reports_rmse(tmp_path: Path, capsys: Capsys) -> None
 
 def test_graph_of_an_expression(tmp_path: Path, capsys: Capsys) -> None:
     stem = tmp_path / "pics" / "neuron"
-    assert cli.main(["graph", "(a*b + c).tanh()", "a=2", "b=-3", "c=10", "--out",
-                     str(stem)]) == 0
+    assert cli.main(["graph", "(a*b + c).tanh()", "a=2", "b=-3", "c=10", "--out", str(stem)]) == 0
     out = capsys.readouterr().out
     assert "0.999329" in out  # tanh(4)
     assert "-0.00402285" in out  # d/da = b * (1 - tanh(4)^2)
@@ -537,14 +759,30 @@ def test_graph_without_graphviz_uses_the_builtin_layout(
     texts = " ".join(t.text or "" for t in svg.iter() if t.tag.endswith("text"))
     assert "ReLU" in texts and "grad" in texts
     assert "<svg" in (tmp_path / "g.html").read_text()
-    assert_error(["graph", "x", "x=1", "--engine", "graphviz", "--out", str(stem)], capsys,
-                 "Graphviz")
+    assert_error(
+        ["graph", "x", "x=1", "--engine", "graphviz", "--out", str(stem)], capsys, "Graphviz"
+    )
 
 
 def test_graph_of_a_model(moons_run: Path, tmp_path: Path, capsys: Capsys) -> None:
     stem = tmp_path / "model"
-    assert cli.main(["graph", "--model", str(moons_run / "model.json"), "--input=-0.5,1.0",
-                     "--out", str(stem), "--engine", "builtin", "--rankdir", "TB"]) == 0
+    assert (
+        cli.main(
+            [
+                "graph",
+                "--model",
+                str(moons_run / "model.json"),
+                "--input=-0.5,1.0",
+                "--out",
+                str(stem),
+                "--engine",
+                "builtin",
+                "--rankdir",
+                "TB",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "x0" in out and "x1" in out and "-> class" in out
     dot = Path(f"{stem}.dot").read_text()
@@ -563,21 +801,43 @@ def _subparsers() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", ["train", "compare", "predict", "graph"])
-def test_help_shows_every_default_and_examples(
-    name: str, capsys: Capsys
-) -> None:
+def test_help_shows_every_default_and_examples(name: str, capsys: Capsys) -> None:
     sub = _subparsers()[name]
     for action in sub._actions:
         if action.dest == "help":
             continue
         assert action.help, (name, action.option_strings)
         assert "(default:" in action.help or (action.required and "(required)" in action.help), (
-            name, action.option_strings)
+            name,
+            action.option_strings,
+        )
     assert run([name, "--help"]) == 0
     out = capsys.readouterr().out
     assert "examples:" in out and f"micrograd {name} " in out
     required = sum(a.required for a in sub._actions)
     assert out.count("(default:") >= len(sub._actions) - 1 - required
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["train", "--epoch", "10"], "--epoch"),
+        (["train", "--lay", "4,1"], "--lay"),
+        (["compare", "--activ", "tanh", "relu"], "--activ"),
+        (["predict", "--model", "m.json", "--input", "0,1", "--form", "csv"], "--form"),
+        (["graph", "a", "a=1", "--max", "5"], "--max"),
+    ],
+)
+def test_an_abbreviated_option_is_an_error_not_a_prefix_match(
+    argv: list[str], flag: str, capsys: Capsys
+) -> None:
+    assert_error(argv, capsys, "unrecognized arguments", flag)
+
+
+def test_every_parser_turns_prefix_matching_off() -> None:
+    parser = cli.build_parser()
+    assert not parser.allow_abbrev
+    assert all(not sub.allow_abbrev for sub in _subparsers().values())
 
 
 def test_top_level_help_lists_the_commands(capsys: Capsys) -> None:
@@ -592,10 +852,19 @@ def test_top_level_help_lists_the_commands(capsys: Capsys) -> None:
 def test_train_help_names_the_demo_defaults(capsys: Capsys) -> None:
     assert run(["train", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    for text in ("(default: moons)", "(default: relu)", "(default: sgd)", "(default: 1)",
-                 "(default: linear)", "(default: 100)", "(default: 0.0001)",
-                 "(default: batched)", "16,16,1", "relu,tanh,sigmoid,linear",
-                 "constant,linear,step,exponential,cosine"):
+    for text in (
+        "(default: moons)",
+        "(default: relu)",
+        "(default: sgd)",
+        "(default: 1)",
+        "(default: linear)",
+        "(default: 100)",
+        "(default: 0.0001)",
+        "(default: batched)",
+        "16,16,1",
+        "relu,tanh,sigmoid,linear",
+        "constant,linear,step,exponential,cosine",
+    ):
         assert text in out, text
 
 
@@ -615,8 +884,25 @@ def test_command_train(tmp_path: Path) -> None:
 
 
 def test_command_compare(tmp_path: Path) -> None:
-    done = run_command(["compare", "--optimizer", "sgd", "adam", "--runs", "2", "--epochs", "5",
-                        "--samples", "40", "--workers", "1", "--out", "cmp"], tmp_path)
+    done = run_command(
+        [
+            "compare",
+            "--optimizer",
+            "sgd",
+            "adam",
+            "--runs",
+            "2",
+            "--epochs",
+            "5",
+            "--samples",
+            "40",
+            "--workers",
+            "1",
+            "--out",
+            "cmp",
+        ],
+        tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "sgd" in done.stdout and "adam" in done.stdout
     assert not ANSI.search(done.stdout)
@@ -624,8 +910,10 @@ def test_command_compare(tmp_path: Path) -> None:
 
 
 def test_command_predict(tmp_path: Path, moons_run: Path) -> None:
-    done = run_command(["predict", "--model", str(moons_run / "model.json"), "--input", "0,1",
-                        "--format", "csv"], tmp_path)
+    done = run_command(
+        ["predict", "--model", str(moons_run / "model.json"), "--input", "0,1", "--format", "csv"],
+        tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "x1,x2,output,class"
     failed = run_command(["predict", "--model", "missing.json", "--input", "0,1"], tmp_path)
@@ -643,9 +931,15 @@ def test_command_graph(tmp_path: Path) -> None:
     assert len(failed.stderr.strip().splitlines()) == 1
 
 
-def test_module_runs_as_a_script(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "micrograd.cli", "--version"],
-                          capture_output=True, text=True, timeout=60, check=False)
+@pytest.mark.parametrize("module", ["micrograd", "micrograd.cli"])
+def test_module_runs_as_a_script(module: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0 and done.stdout.startswith("micrograd ")
 
 
@@ -656,7 +950,7 @@ def test_progress_callback_follows_training() -> None:
     from micrograd.train import TrainConfig, train
 
     console = Console(file=io.StringIO(), force_terminal=True, width=120)
-    with Progress(*cli._progress(console).columns, console=console) as progress:
+    with Progress(*output.progress_bar(console).columns, console=console) as progress:
         callback = cli.ProgressCallback(progress)
         train(TrainConfig(samples=40, epochs=12, tolerance=0.3), callbacks=[callback])
     assert callback.task is not None

@@ -193,7 +193,7 @@ def test_random_graphs_match_pytorch(program: Program) -> None:
     t_out.backward()
 
     assert_close(out.data, t_out.item(), "output", RTOL, ATOL)
-    for k, (v, t) in enumerate(zip(nodes, t_nodes)):
+    for k, (v, t) in enumerate(zip(nodes, t_nodes, strict=True)):
         assert_close(v.data, t.item(), f"value of node {k}", RTOL, ATOL)
         if not t.requires_grad:
             continue  # downstream of `//` only: torch holds it as a constant with no gradient
@@ -237,7 +237,7 @@ def test_backward_twice_doubles_leaves_only(program: Program) -> None:
     # A leaf's contributions are added into its grad one by one, so the second sum starts from
     # the first and rounds differently: exact up to the rounding of the largest contribution.
     scale = max(1.0, *(abs(v.grad) for v in out.topo_sort()))
-    for v, g in zip(leaves, first_leaves):
+    for v, g in zip(leaves, first_leaves, strict=True):
         assert v.grad == pytest.approx(2 * g, rel=1e-12, abs=1e-12 * scale)
     assert [v.grad for v in inner] == first_inner
     assert out.grad == 1.0

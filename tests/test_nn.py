@@ -27,7 +27,7 @@ REFERENCE: dict[str, Callable[[float], float]] = {
 
 
 def by_hand(neuron: Neuron, x: list[float], activation: str) -> float:
-    z = neuron.b.data + sum(w.data * xi for w, xi in zip(neuron.w, x))
+    z = neuron.b.data + sum(w.data * xi for w, xi in zip(neuron.w, x, strict=True))
     return REFERENCE[activation](z)
 
 
@@ -46,13 +46,16 @@ def test_parameter_order_is_weights_then_bias_neuron_by_neuron_layer_by_layer() 
     expected = [p for layer in model.layers for n in layer.neurons for p in [*n.w, n.b]]
     params = model.parameters()
     assert len(params) == len(expected)
-    assert all(p is q for p, q in zip(params, expected))
-    assert all(p is q for p, q in zip(model.parameters(), params)), "order must be stable"
+    assert all(p is q for p, q in zip(params, expected, strict=True))
+    stable = all(p is q for p, q in zip(model.parameters(), params, strict=True))
+    assert stable, "order must be stable"
     assert len({id(p) for p in params}) == 41
     layer = model.layers[1]
     assert all(
         p is q
-        for p, q in zip(layer.parameters(), [p for n in layer.neurons for p in n.parameters()])
+        for p, q in zip(
+            layer.parameters(), [p for n in layer.neurons for p in n.parameters()], strict=True
+        )
     )
     neuron = layer.neurons[2]
     assert neuron.parameters()[:-1] == neuron.w and neuron.parameters()[-1] is neuron.b
@@ -104,7 +107,7 @@ def test_update_parameters_takes_one_step() -> None:
         p.grad = 0.01 * i - 0.1
     before = [p.data for p in model.parameters()]
     model.update_parameters()
-    for i, (p, b) in enumerate(zip(model.parameters(), before)):
+    for i, (p, b) in enumerate(zip(model.parameters(), before, strict=True)):
         assert p.data == b - 0.1 * (0.01 * i - 0.1)
         assert type(p.data) is float
 
@@ -288,7 +291,7 @@ def _neuron_fn(activation: str, nin: int) -> tuple[Callable[..., Any], Callable[
 
     def fn_torch(*t: Any) -> Any:
         torch = require_torch()
-        z = t[nin] + sum(w * x for w, x in zip(t[:nin], t[nin + 1 :]))
+        z = t[nin] + sum(w * x for w, x in zip(t[:nin], t[nin + 1 :], strict=True))
         return {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}.get(
             activation, lambda z: z
         )(z)
@@ -320,7 +323,7 @@ def _torch_mlp(torch: Any, model: MLP, x: list[float]) -> tuple[list[Any], Any]:
         nxt = []
         for n in layer.neurons:
             ws = [next(it) for _ in n.w]
-            z = next(it) + sum(w * xi for w, xi in zip(ws, h))
+            z = next(it) + sum(w * xi for w, xi in zip(ws, h, strict=True))
             nxt.append(acts.get(layer.activation, lambda z: z)(z))
         h = nxt
     return params, h
@@ -357,7 +360,7 @@ def train_seed_loop(seed: int, activation: str = "relu", epochs: int = 40) -> li
     losses = []
     for _ in range(epochs):
         ypred = [model(x) for x in XS]
-        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(YS, ypred)) / len(YS)
+        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(YS, ypred, strict=True)) / len(YS)
         model.zero_grad()
         loss.backward()
         for p in model.parameters():
@@ -387,7 +390,7 @@ def test_training_with_update_parameters_matches_manual_step() -> None:
         model = MLP(3, [4, 4, 1], rng=random.Random(3))
         losses = []
         for _ in range(5):
-            loss = sum((model(x) - y) ** 2 for x, y in zip(XS, YS)) / len(YS)
+            loss = sum((model(x) - y) ** 2 for x, y in zip(XS, YS, strict=True)) / len(YS)
             model.zero_grad()
             loss.backward()
             if use_method:

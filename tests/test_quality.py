@@ -22,13 +22,3 @@ def test_linters_are_clean(command: list[str]) -> None:
     pytest.importorskip(tool, reason=f"{tool} is not installed (it comes with the test extra)")
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_engine_and_nn_import_only_the_standard_library() -> None:
-    code = (
-        "import sys; import micrograd.engine, micrograd.nn, micrograd.gradcheck; "
-        "heavy = {'numpy', 'torch', 'matplotlib', 'rich'} & set(sys.modules); "
-        "print(sorted(heavy))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

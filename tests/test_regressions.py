@@ -53,7 +53,7 @@ def test_million_node_chain_forward_backward_and_topo_sort() -> None:
     assert topo[0] is a
     assert topo[-1] is x
     # A chain has exactly one topological order: the order the nodes were made in.
-    assert all(t is v for t, v in zip(topo, nodes))
+    assert all(t is v for t, v in zip(topo, nodes, strict=True))
     del topo
 
     x.backward()

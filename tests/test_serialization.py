@@ -50,7 +50,7 @@ def architecture(model: MLP) -> tuple[Any, ...]:
 @pytest.fixture
 def model() -> MLP:
     m = make_model()
-    for p, x in zip(m.parameters(), TRICKY, strict=False):
+    for p, x in zip(m.parameters()[: len(TRICKY)], TRICKY, strict=True):  # the first few
         p.data = x
     return m
 

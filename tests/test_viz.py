@@ -305,11 +305,20 @@ def test_graphviz_svg_png_and_html(tmp_path: Path) -> None:
     assert html.count("<svg") == 1 and "<?xml" not in html and "DOCTYPE svg" not in html
 
 
+ODD_LABEL = 'we{ird}|<la"bel>\\ \x01'
+ODD_LABEL_SHOWN = 'we{ird}|<la"bel>\\ \\x01'  # the control character spelled out
+
+
+def test_builtin_layout_shows_odd_labels_as_typed() -> None:
+    graph = draw_dot(Value(1.0, label=ODD_LABEL) * 2)
+    assert ODD_LABEL_SHOWN in texts(svg_root(graph.to_svg("builtin")))
+
+
 @needs_dot
-def test_graphviz_accepts_odd_labels(tmp_path: Path) -> None:
-    v = Value(1.0, label='we{ird}|<la"bel>\\ \x01')
-    graph = draw_dot(v * 2)
-    graph.save(tmp_path / "odd.svg", engine="graphviz")
+def test_graphviz_shows_odd_labels_as_typed(tmp_path: Path) -> None:
+    graph = draw_dot(Value(1.0, label=ODD_LABEL) * 2)
+    svg = graph.save(tmp_path / "odd.svg", engine="graphviz").read_text(encoding="utf-8")
+    assert ODD_LABEL_SHOWN in " ".join(texts(svg_root(svg)))
 
 
 # -- trace_model ----------------------------------------------------------------------------

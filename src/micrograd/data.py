@@ -16,6 +16,7 @@ column. No row is ever dropped and no value is ever silently changed.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Callable
@@ -26,11 +27,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .files import write_atomic
+
 __all__ = [
     "DATASETS",
     "TASKS",
     "DataError",
     "Dataset",
+    "label_text",
     "load_csv",
     "load_dataset",
     "make_blobs",
@@ -644,7 +648,7 @@ def _resolve_targets(
         )
     if task is None and distinct != set(range(len(distinct))):
         # Given a task, a class may be missing from a file; guessing one, gaps mean "not labels".
-        shown = ", ".join(_format_number(v) for v in sorted(distinct))
+        shown = ", ".join(label_text(v) for v in sorted(distinct))
         raise DataError(
             f"{where}: {asked}, but {{{shown}}} is not 0..C-1; relabel the classes as 0..C-1, "
             "or pass task='regression' to treat the targets as numbers"
@@ -663,8 +667,9 @@ def _resolve_targets(
     return kind, targets.astype(np.int64), n_classes, None
 
 
-def _format_number(x: float) -> str:
-    """The shortest text that reads back as exactly `x`; integers without a '.0'."""
+def label_text(x: float) -> str:
+    """A label or number as a file would hold it: the shortest text that reads back as exactly
+    `x`, integers without a '.0' (class 1.0 is "1")."""
     return str(int(x)) if x == int(x) and abs(x) < 2**53 else repr(float(x))
 
 
@@ -680,10 +685,11 @@ def save_csv(ds: Dataset, path: str | os.PathLike[str], header: bool = True) -> 
         targets = [repr(float(t)) for t in ds.y]
     else:
         labels = ds.classes or list(range(ds.n_classes))
-        targets = [_format_number(float(labels[int(c)])) for c in ds.y]
-    with Path(path).open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        if header:
-            writer.writerow(names)
-        for row, target in zip(ds.X, targets, strict=True):
-            writer.writerow([*(repr(float(x)) for x in row), target])
+        targets = [label_text(float(labels[int(c)])) for c in ds.y]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow(names)
+    for row, target in zip(ds.X, targets, strict=True):
+        writer.writerow([*(repr(float(x)) for x in row), target])
+    write_atomic(Path(path), buffer.getvalue().encode("utf-8"))

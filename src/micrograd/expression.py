@@ -271,6 +271,17 @@ def _at(node: ast.AST) -> str:
     return f" (at line {line}, column {column})" if line > 1 else f" (at column {column})"
 
 
+
+def _check_operator(
+    node: ast.AST, op: ast.AST, allowed: Mapping[Any, Any], names: Mapping[Any, str], only: str
+) -> None:
+    if type(op) not in allowed:
+        symbol = names.get(type(op), type(op).__name__)
+        raise ExpressionError(
+            f"the operator {symbol!r} is not allowed{_at(node)}: only {only} may be used"
+        )
+
+
 def _validate(tree: ast.Expression, source: str, values: Mapping[str, object]) -> None:
     """Reject everything outside the whitelist before anything is computed."""
     stack: list[tuple[ast.expr, int]] = [(tree.body, 1)]
@@ -286,21 +297,11 @@ def _validate(tree: ast.Expression, source: str, values: Mapping[str, object]) -
         elif isinstance(node, ast.Name):
             _check_name_use(node, values)
         elif isinstance(node, ast.BinOp):
-            if type(node.op) not in _BINARY:
-                symbol = _OTHER_BINARY.get(type(node.op), type(node.op).__name__)
-                raise ExpressionError(
-                    f"the operator {symbol!r} is not allowed{_at(node)}: only + - * / ** // "
-                    "may be used"
-                )
+            _check_operator(node, node.op, _BINARY, _OTHER_BINARY, "+ - * / ** //")
             stack.append((node.right, depth + 1))
             stack.append((node.left, depth))
         elif isinstance(node, ast.UnaryOp):
-            if type(node.op) not in _UNARY:
-                symbol = _OTHER_UNARY.get(type(node.op), type(node.op).__name__)
-                raise ExpressionError(
-                    f"the operator {symbol!r} is not allowed{_at(node)}: only unary - and + "
-                    "may be used"
-                )
+            _check_operator(node, node.op, _UNARY, _OTHER_UNARY, "unary - and +")
             stack.append((node.operand, depth + 1))
         elif isinstance(node, ast.Call):
             stack.append((_check_call(node, source), depth + 1))

@@ -35,10 +35,11 @@ from typing import Any
 
 import numpy as np
 
+from .files import write_atomic
 from .nn import MLP
 from .optional import require
 from .preprocessing import Standardizer
-from .serialization import FORMAT, VERSION, load_state_dict, write_atomic
+from .serialization import FORMAT, VERSION, load_state_dict
 
 __all__ = [
     "INPUT_NAME",

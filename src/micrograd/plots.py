@@ -10,10 +10,8 @@ picture behind.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,10 +19,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .data import Dataset
-from .engine import Value
+from .data import Dataset, label_text
+from .files import replacing
 from .nn import MLP
-from .train import History, RunsSummary, gc_paused, predict
+from .train import History, RunsSummary, predict, raw_outputs
 
 __all__ = [
     "CLASS_COLORS",
@@ -75,15 +73,9 @@ def new_figure(width: float, height: float) -> Any:
 def save_png(fig: Any, path: PathLike) -> Path:
     """Write `fig` as a PNG at `path`, atomically."""
     target = Path(path)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    try:
+    with replacing(target) as tmp:
         fig.savefig(tmp, format="png", dpi=_DPI, facecolor="white", bbox_inches="tight",
                     pad_inches=0.15)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
     return target
 
 
@@ -99,27 +91,14 @@ def _lighten(color: str, amount: float = 0.72) -> tuple[float, float, float]:
     return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
 
 
-def _label_text(label: float | int) -> str:
-    x = float(label)
-    return str(int(x)) if x == int(x) else f"{x:g}"
-
-
 def class_names(dataset: Dataset) -> list[str]:
     """How each class is named in legends: the dataset's own names ('setosa'), else its original
     label when the file's were mapped, else its index."""
     if dataset.class_names is not None:
         return list(dataset.class_names)
     if dataset.classes is not None:
-        return [f"class {_label_text(c)}" for c in dataset.classes]
+        return [f"class {label_text(c)}" for c in dataset.classes]
     return [f"class {k}" for k in range(dataset.n_classes)]
-
-
-def _raw_outputs(model: MLP, X: NDArray[np.float64]) -> NDArray[np.float64]:
-    with gc_paused():
-        out = model(X)
-    if not isinstance(out, Value):
-        raise TypeError("a batched forward pass should return one Value")
-    return np.asarray(out.data, dtype=np.float64)
 
 
 def _splits(
@@ -266,7 +245,7 @@ def plot_decision_boundary(
                 colors=[_lighten(_class_color(k)) for k in range(n)])
     if task == "binary":
         # The exact boundary, where the output crosses 0, drawn from the raw scores.
-        scores = _raw_outputs(model, grid).reshape(xx.shape)
+        scores = raw_outputs(model, grid)[:, 0].reshape(xx.shape)
         if scores.min() < 0 < scores.max():
             ax.contour(xx, yy, scores, levels=[0.0], colors="#333", linewidths=1.2)
     for split, ds in splits:
@@ -318,7 +297,7 @@ def plot_regression_fit(
     lo, hi = float(xs_all.min()), float(xs_all.max())
     pad = max((hi - lo) * 0.05, 0.1)
     xs = np.linspace(lo - pad, hi + pad, resolution)
-    curve = _raw_outputs(model, xs[:, None])
+    curve = raw_outputs(model, xs[:, None])[:, 0]
 
     fig = new_figure(8.0, 4.8)
     ax = fig.subplots()

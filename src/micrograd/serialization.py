@@ -28,19 +28,17 @@ nothing unless the whole state is valid.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import math
 import os
 import random
-import secrets
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .files import write_atomic
 from .nn import ACTIVATIONS, MLP
 
 __all__ = [
@@ -54,7 +52,6 @@ __all__ = [
     "load_state_dict",
     "save",
     "state_dict",
-    "write_atomic",
 ]
 
 FORMAT = "micrograd.mlp"
@@ -184,6 +181,15 @@ def _activation(source: str, where: str, x: object) -> str:
     return x
 
 
+def _array(source: str, where: str, x: object, length: int, what: str, why: str) -> list[Any]:
+    """`x` as a JSON array of `length` items (`what`, e.g. "weights"; `why` that many)."""
+    if not isinstance(x, list):
+        raise _fail(source, f"{where} must be an array of {what}, got {_kind(x)}")
+    if len(x) != length:
+        raise _fail(source, f"{where} has {len(x)} {what}, expected {length} ({why})")
+    return x
+
+
 def _parse(state: object, source: str) -> _State:
     """Validate a whole model structure (as read from JSON); raise ModelFileError on any fault."""
     if not isinstance(state, dict):
@@ -243,27 +249,14 @@ def _parse(state: object, source: str) -> _State:
     layers: list[list[tuple[list[float], float]]] = []
     fan_in = nin
     for i, (layer_raw, nout) in enumerate(zip(layers_raw, nouts, strict=True)):
-        if not isinstance(layer_raw, list):
-            raise _fail(source, f"layers[{i}] must be an array of neurons, got {_kind(layer_raw)}")
-        if len(layer_raw) != nout:
-            raise _fail(
-                source,
-                f"layers[{i}] has {len(layer_raw)} neurons, expected {nout} "
-                f"(architecture.nouts[{i}])",
-            )
+        _array(source, f"layers[{i}]", layer_raw, nout, "neurons", f"architecture.nouts[{i}]")
         layer = []
         for j, neuron_raw in enumerate(layer_raw):
             where = f"layers[{i}][{j}]"
             neuron = _object(source, where, neuron_raw, ("w", "b"), ())
-            w_raw = neuron["w"]
-            if not isinstance(w_raw, list):
-                raise _fail(source, f"{where}.w must be an array of weights, got {_kind(w_raw)}")
-            if len(w_raw) != fan_in:
-                raise _fail(
-                    source,
-                    f"{where}.w has {len(w_raw)} weights, expected {fan_in} "
-                    f"(one per input of layer {i})",
-                )
+            w_raw = _array(
+                source, f"{where}.w", neuron["w"], fan_in, "weights", f"one per input of layer {i}"
+            )
             w = [_number(source, f"{where}.w[{k}]", x) for k, x in enumerate(w_raw)]
             layer.append((w, _number(source, f"{where}.b", neuron["b"])))
         layers.append(layer)
@@ -395,45 +388,6 @@ def _format(state: dict[str, Any]) -> str:
         meta = json.dumps(state["metadata"], indent=2, allow_nan=False).replace("\n", "\n  ")
         lines.append(f'  "metadata": {meta}')
     return "{\n" + ",\n".join(lines) + "\n}\n"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path` in one step:
-    a reader, or a crash, never sees half a file."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            errno.ENOENT,
-            f"cannot write {path.name}: the folder {str(folder)!r} does not exist",
-            str(path),
-        )
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(OSError):  # keep an existing file's permissions
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if os.name == "posix":  # make the rename itself durable
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
 
 
 def save(model: MLP, path: PathLike, metadata: dict[str, Any] | None = None) -> None:

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import losses as L
 from .data import Dataset, load_csv, load_dataset, train_val_test_split
@@ -47,6 +48,7 @@ __all__ = [
     "fit",
     "gc_paused",
     "predict",
+    "raw_outputs",
     "train",
 ]
 
@@ -190,6 +192,18 @@ def _metrics(task: str, y: np.ndarray, out: np.ndarray, prefix: str = "") -> dic
     if task == "regression":
         return {f"{prefix}rmse": rmse(y, out), f"{prefix}r2": r2_score(y, out)}
     return {f"{prefix}accuracy": accuracy(y, _decide(out, task))}
+
+
+def raw_outputs(model: MLP, X: Any) -> NDArray[np.float64]:
+    """The model's outputs on a 2-D batch of samples, one row per sample: (N, outputs)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(
+            f"raw_outputs expects a 2-D array of samples x features, got shape {X.shape}"
+        )
+    with gc_paused():
+        out = _outputs(model(X))
+    return out[:, None] if out.ndim == 1 else out
 
 
 def predict(model: MLP, X: Any, task: str) -> np.ndarray:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import Value, _is_array
+from .files import write_atomic
 from .nn import MLP, Layer, Neuron
 
 __all__ = [
@@ -215,18 +216,19 @@ class Graph:
             )
         chosen = _choose(engine)
         if ext in (".dot", ".gv"):
-            target.write_text(self.source, encoding="utf-8")
+            data = self.source.encode("utf-8")
         elif ext == ".svg":
-            target.write_text(self.to_svg(chosen), encoding="utf-8")
+            data = self.to_svg(chosen).encode("utf-8")
         elif ext == ".html":
-            target.write_text(self.to_html(title or "micrograd graph", chosen), encoding="utf-8")
+            data = self.to_html(title or "micrograd graph", chosen).encode("utf-8")
         else:
             if engine == "builtin":
                 raise ValueError(
                     f"the builtin layout writes only .svg and .html, not {ext}: save as "
                     ".svg/.html, or use engine='graphviz' with Graphviz installed"
                 )
-            target.write_bytes(self._run_dot(ext[1:]))
+            data = self._run_dot(ext[1:])
+        write_atomic(target, data)
         return target
 
     def _run_dot(self, fmt: str) -> bytes:

@@ -1,0 +1,7 @@
+"""`python -m micrograd`: the `micrograd` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,370 @@
+"""The options that make a `TrainConfig`, and the checks of a config against its data.
+
+`OPTIONS` lists every `train.TrainConfig` field the command sets: its flag, how it is parsed and
+how its default reads in `--help`. `train` takes one value per option, `compare` one or more.
+`prepare` loads the data and rejects, in terms of options, what training would reject later.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from inspect import signature
+from pathlib import Path
+from typing import Any
+
+from ..data import DATASETS, Dataset
+from ..losses import LOSSES
+from ..nn import ACTIVATIONS
+from ..optim import OPTIMIZERS, SCHEDULES
+from ..train import DEFAULT_LOSS, MODES, TASK_LOSSES, TrainConfig, load_data, output_width
+from .arguments import (
+    UsageError,
+    fraction,
+    layers,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    standardize,
+)
+
+__all__ = [
+    "BY_FIELD",
+    "DEFAULTS",
+    "OPTIONS",
+    "Option",
+    "add_config_options",
+    "make_config",
+    "model_shape",
+    "prepare",
+    "show",
+]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option that sets a `TrainConfig` field."""
+
+    flag: str
+    field: str
+    convert: Callable[[str], Any] | None
+    help: str
+    default: str  # how the default is shown in --help
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+
+
+def _dataset_defaults(parameter: str) -> str:
+    parts = []
+    for name, make in DATASETS.items():
+        default = signature(make).parameters[parameter].default
+        if default is not None:
+            parts.append(f"{name} {default}")
+    return ", ".join(parts)
+
+
+DEFAULTS = TrainConfig()
+_LOSS_BY_TASK = ", ".join(f"{loss} for {task}" for task, loss in DEFAULT_LOSS.items())
+
+OPTIONS = (
+    Option(
+        "--dataset",
+        "dataset",
+        None,
+        "a generated dataset, or a real one that scikit-learn ships (digits, iris, wine, "
+        'breast-cancer, diabetes; pip install "micrograd[datasets]")',
+        DEFAULTS.dataset,
+        choices=tuple(DATASETS),
+    ),
+    Option(
+        "--data",
+        "data_path",
+        None,
+        "a CSV file instead: the features, then the target in the last column; a header "
+        "line is optional; integer targets are class labels",
+        "none, use --dataset",
+        metavar="FILE.csv",
+    ),
+    Option(
+        "--samples",
+        "samples",
+        positive_int,
+        "how many samples to generate",
+        f"the dataset's own: {_dataset_defaults('n_samples')}",
+        metavar="N",
+    ),
+    Option(
+        "--noise",
+        "noise",
+        non_negative_float,
+        "standard deviation of the gaussian noise added to the generated data",
+        f"the dataset's own: {_dataset_defaults('noise')}",
+        metavar="SIGMA",
+    ),
+    Option(
+        "--data-seed",
+        "data_seed",
+        non_negative_int,
+        "seed of the generated data and of the validation/test split",
+        str(DEFAULTS.data_seed),
+        metavar="N",
+    ),
+    Option(
+        "--val",
+        "val",
+        fraction,
+        "fraction of the data held out for validation (reported every epoch)",
+        f"{DEFAULTS.val:g}, no validation set",
+        metavar="FRACTION",
+    ),
+    Option(
+        "--test",
+        "test",
+        fraction,
+        "fraction of the data held out for a final test",
+        f"{DEFAULTS.test:g}, no test set",
+        metavar="FRACTION",
+    ),
+    Option(
+        "--standardize",
+        "standardize",
+        standardize,
+        "rescale every feature to mean 0 and standard deviation 1 with the training split's "
+        "statistics, kept in model.json for predict: yes, no, or auto (as the dataset asks: "
+        "yes for the real datasets)",
+        "auto",
+        metavar="yes|no|auto",
+    ),
+    Option(
+        "--layers",
+        "layers",
+        layers,
+        "width of every layer, the output layer last; the output must fit the task: 1 for "
+        "two classes or regression, C for C classes",
+        "16,16,1, or 16,16,C for C classes",
+        metavar="W,W,...",
+    ),
+    Option(
+        "--activation",
+        "activation",
+        None,
+        "activation of the hidden layers",
+        DEFAULTS.activation,
+        choices=ACTIVATIONS,
+    ),
+    Option(
+        "--loss",
+        "loss",
+        None,
+        "loss to minimise: hinge, bce or mse for two classes, cross_entropy for more, "
+        "mse for regression",
+        f"by task: {_LOSS_BY_TASK}",
+        choices=tuple(LOSSES),
+    ),
+    Option(
+        "--optimizer",
+        "optimizer",
+        None,
+        "the optimizer",
+        DEFAULTS.optimizer,
+        choices=tuple(OPTIMIZERS),
+    ),
+    Option(
+        "--lr",
+        "lr",
+        positive_float,
+        "learning rate at the start",
+        f"{DEFAULTS.lr:g}",
+        metavar="RATE",
+    ),
+    Option(
+        "--momentum",
+        "momentum",
+        non_negative_float,
+        "momentum (sgd only)",
+        f"{DEFAULTS.momentum:g}",
+        metavar="M",
+    ),
+    Option(
+        "--schedule",
+        "schedule",
+        None,
+        "how the learning rate changes over the epochs: constant; linear to lr/10; step "
+        "(divide by 10 every third of the epochs); exponential to lr/100; cosine to 0",
+        DEFAULTS.schedule,
+        choices=tuple(SCHEDULES),
+    ),
+    Option(
+        "--epochs",
+        "epochs",
+        positive_int,
+        "the most epochs to train",
+        str(DEFAULTS.epochs),
+        metavar="N",
+    ),
+    Option(
+        "--batch-size",
+        "batch_size",
+        positive_int,
+        "samples per step, shuffled every epoch",
+        "the whole training set in one step",
+        metavar="N",
+    ),
+    Option(
+        "--l1",
+        "l1",
+        non_negative_float,
+        "weight of the L1 penalty on the parameters",
+        f"{DEFAULTS.l1:g}",
+        metavar="WEIGHT",
+    ),
+    Option(
+        "--l2",
+        "l2",
+        non_negative_float,
+        "weight of the L2 penalty on the parameters",
+        f"{DEFAULTS.l2:g}",
+        metavar="WEIGHT",
+    ),
+    Option(
+        "--tolerance",
+        "tolerance",
+        non_negative_float,
+        "stop once the training loss is at or below this",
+        "none, train every epoch",
+        metavar="LOSS",
+    ),
+    Option(
+        "--patience",
+        "patience",
+        positive_int,
+        "stop once the validation loss has not improved for N epochs, and keep the best "
+        "epoch's weights (needs --val)",
+        "none, no early stopping",
+        metavar="N",
+    ),
+    Option(
+        "--seed",
+        "seed",
+        non_negative_int,
+        "seed of the initial weights and of the batch shuffling",
+        str(DEFAULTS.seed),
+        metavar="N",
+    ),
+    Option(
+        "--mode",
+        "mode",
+        None,
+        "batched: whole arrays through fused nodes (fast); per-sample: one scalar graph "
+        "per sample, as in the original micrograd (slow, same maths)",
+        DEFAULTS.mode,
+        choices=MODES,
+    ),
+)
+BY_FIELD = {o.field: o for o in OPTIONS}
+
+
+def add_config_options(parser: argparse.ArgumentParser, *, several: bool) -> None:
+    """The TrainConfig options; with `several`, each takes one or more values (compare)."""
+    group = parser.add_argument_group(
+        "what to train (give ONE of these two or more values to compare them)"
+        if several
+        else "what to train"
+    )
+    source = group.add_mutually_exclusive_group()
+    for o in OPTIONS:
+        if several and o.field == "seed":
+            continue
+        target = source if o.field in ("dataset", "data_path") else group
+        kwargs: dict[str, Any] = {"dest": o.field, "help": f"{o.help} (default: {o.default})"}
+        if o.convert is not None:
+            kwargs["type"] = o.convert
+        if o.metavar is not None:
+            kwargs["metavar"] = o.metavar
+        if o.choices is not None:
+            kwargs["choices"] = o.choices
+            if several:  # keep the usage line short: the choices go in the help
+                kwargs["metavar"] = o.flag.lstrip("-").upper()
+                kwargs["help"] = f"{o.help}: any of {', '.join(o.choices)} (default: {o.default})"
+        if several:
+            kwargs["nargs"] = "+"
+            kwargs["default"] = None
+        elif o.field == "dataset":
+            # None, not "moons": argparse would not see `--dataset moons --data x.csv` clash.
+            kwargs["default"] = None
+        else:
+            kwargs["default"] = getattr(DEFAULTS, o.field)
+        target.add_argument(o.flag, **kwargs)
+
+
+def make_config(values: dict[str, Any]) -> TrainConfig:
+    try:
+        return TrainConfig(**values)
+    except ValueError as e:  # TrainConfig checks only what the user chose
+        raise UsageError(str(e)) from None
+
+
+def show(field: str, value: Any) -> str:
+    """A config value as it would be typed on the command line."""
+    if field == "standardize":
+        return {None: "auto", True: "yes", False: "no"}[value]
+    if value is None:
+        return "none"
+    if field == "layers":
+        return ",".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _load(config: TrainConfig) -> Dataset:
+    if config.data_path is not None:
+        path = Path(config.data_path)
+        if config.samples is not None or config.noise is not None:
+            raise UsageError(
+                "--samples and --noise shape a generated dataset; they do not apply to --data "
+                f"{path}: leave them out, or use --dataset"
+            )
+        if not path.is_file():
+            what = "is a folder" if path.is_dir() else "does not exist"
+            raise UsageError(
+                f"--data {path} {what}: expected a CSV file of numbers, the target in the "
+                "last column"
+            )
+    return load_data(config)
+
+
+def _check(config: TrainConfig, ds: Dataset) -> None:
+    """Everything the library would reject once training starts, said in terms of options."""
+    need = output_width(ds)
+    kind = f"{ds.n_classes} classes" if ds.task == "multiclass" else f"a {ds.task} task"
+    if config.layers is not None and config.layers[-1] != need:
+        fixed = ",".join(map(str, [*config.layers[:-1], need]))
+        raise UsageError(
+            f"--layers {show('layers', config.layers)} ends with {config.layers[-1]} "
+            f"output{'s' if config.layers[-1] > 1 else ''}, but {ds.name} is {kind}: end it "
+            f"with {need}, e.g. --layers {fixed}"
+        )
+    if config.loss is not None and config.loss not in TASK_LOSSES[ds.task]:
+        raise UsageError(
+            f"--loss {config.loss} does not fit {ds.name}, which is {kind}: use one of "
+            f"{', '.join(TASK_LOSSES[ds.task])}"
+        )
+    if config.patience is not None and config.val == 0:
+        raise UsageError(
+            "--patience watches the validation loss: add a validation set, e.g. --val 0.2"
+        )
+
+
+def prepare(config: TrainConfig) -> Dataset:
+    """The config's data, after checking that the config fits it."""
+    ds = _load(config)
+    _check(config, ds)
+    return ds
+
+
+def model_shape(config: TrainConfig, ds: Dataset) -> list[int]:
+    widths = list(config.layers) if config.layers is not None else [16, 16, output_width(ds)]
+    return [ds.n_features, *widths]

@@ -1,0 +1,231 @@
+"""`micrograd predict`: run a saved model on inputs from the command line or a CSV file."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from ..data import label_text, read_csv_table
+from ..metrics import accuracy, r2_score, rmse
+from ..serialization import load, load_metadata
+from ..train import predict, raw_outputs
+from .arguments import PROG, UsageError, add_command, sample
+from .models import ModelInfo, check_width, label, model_info, model_scaler
+from .output import console, make_folder, num, write_text
+
+__all__ = ["register", "run"]
+
+NAME = "predict"
+HELP = "run a saved model on inputs from the command line or a CSV file"
+DESCRIPTION = (
+    "Predict with a model saved by 'micrograd train': prints the inputs, the "
+    "raw outputs and, for classification, the predicted class."
+)
+EXAMPLES = f"""\
+examples:
+  {PROG} predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2 --input 1,-0.3
+  {PROG} predict --model runs/moons-relu-seed0/model.json --input=-0.5,0.2
+      (a value starting with '-' needs the '=' form)
+  {PROG} predict --model model.json --csv points.csv
+      with one more column than the model's inputs, the last is taken as the target and
+      the accuracy (or rmse) is reported too
+  {PROG} predict --model model.json --csv points.csv --format csv --output predictions.csv
+"""
+
+# A column of the predictions: its name, how a table shows its numbers, and its values.
+_Column = tuple[str, str, list[Any]]
+
+
+def register(commands: Any) -> None:
+    """Add `predict` to the subcommands."""
+    p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
+    p.add_argument(
+        "--model",
+        required=True,
+        metavar="MODEL.json",
+        help="a model file written by micrograd train (required)",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--input",
+        action="append",
+        type=sample,
+        metavar="X1,X2,...",
+        help="one sample, its inputs separated by commas; repeat for more "
+        "(default: none; give --input or --csv)",
+    )
+    source.add_argument(
+        "--csv",
+        metavar="FILE.csv",
+        help="a CSV file of samples, with or without a header; one extra "
+        "column is read as the target (default: none)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "csv"),
+        default="table",
+        help="how to print the predictions (default: table)",
+    )
+    p.add_argument(
+        "--output",
+        metavar="FILE.csv",
+        default=None,
+        help="write the predictions to this CSV file instead of printing them (default: print)",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    path = args.model
+    model = load(path)
+    meta = load_metadata(path)
+    info = model_info(model, meta, path)
+    scaler = model_scaler(model, meta, path)
+    targets: NDArray[np.float64] | None = None
+    target_name = info.target_name
+    if args.input:
+        for one in args.input:
+            check_width(one, model, path)
+        X = np.array(args.input, dtype=np.float64)
+        names = info.feature_names
+    else:
+        X, targets, header = _read_inputs(Path(args.csv), model.nin)
+        names = header[: model.nin] if header else info.feature_names
+        if header and targets is not None:
+            target_name = header[-1]
+    # The columns show the features as given; the model reads them as training saw them.
+    seen = X if scaler is None else scaler.transform(X)
+    outputs = raw_outputs(model, seen)
+
+    columns: list[_Column] = [(name, "input", X[:, j].tolist()) for j, name in enumerate(names)]
+    if targets is not None:
+        kind = "input" if info.task == "regression" else "label"
+        columns.append((f"{target_name} (given)", kind, targets.tolist()))
+    if outputs.shape[1] == 1:
+        columns.append(("output", "output", outputs[:, 0].tolist()))
+    else:
+        columns += [
+            (f"output {label(info, k)}", "output", outputs[:, k].tolist())
+            for k in range(outputs.shape[1])
+        ]
+    summary = ""
+    if info.task != "regression":
+        predicted = predict(model, seen, info.task)
+        columns.append(("class", "class", [label(info, int(k)) for k in predicted.tolist()]))
+        if targets is not None:
+            truth = _class_indices(info, targets, Path(args.csv))
+            summary = (
+                f"accuracy {accuracy(truth, predicted):.4f} on {len(truth)} samples "
+                f"({int((truth == predicted).sum())} right)"
+            )
+    elif targets is not None:
+        pred = outputs[:, 0]
+        summary = (
+            f"rmse {rmse(targets, pred):.4f}, r2 {r2_score(targets, pred):.4f} on "
+            f"{len(targets)} samples"
+        )
+
+    shown = console()
+    if args.output is not None or args.format == "csv":
+        text = _csv_text(
+            [c[0] for c in columns],
+            [list(row) for row in zip(*(_csv_cells(c) for c in columns), strict=True)],
+        )
+        if args.output is not None:
+            out_path = Path(args.output)
+            make_folder(out_path.parent)
+            write_text(out_path, text)
+            shown.print(
+                f"wrote {len(X)} prediction{'s' if len(X) != 1 else ''} to {escape(str(out_path))}"
+            )
+            if summary:
+                shown.print(summary)
+        else:
+            sys.stdout.write(text)
+            if summary:  # stdout holds only the CSV
+                print(summary, file=sys.stderr)
+        return 0
+    shown.print(f"predictions of {escape(path)} ({info.task})")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, _, _ in columns:
+        table.add_column(escape(name), justify="right")
+    for row in zip(*(_table_cells(c) for c in columns), strict=True):
+        table.add_row(*row)
+    shown.print(table)
+    if summary:
+        shown.print(summary)
+    return 0
+
+
+def _read_inputs(
+    path: Path, nin: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, list[str] | None]:
+    """(X, targets or None, header or None) from a CSV with `nin` or `nin` + 1 columns."""
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise UsageError(f"--csv {path} {what}: expected a CSV file of input rows")
+    values, header, _ = read_csv_table(path)
+    ncols = values.shape[1]
+    if ncols not in (nin, nin + 1):
+        raise UsageError(
+            f"{path} has {ncols} columns, but the model takes {nin} inputs: expected {nin} "
+            f"columns (the inputs) or {nin + 1} (the inputs, then the target)"
+        )
+    if ncols == nin:
+        return values, None, header
+    return np.ascontiguousarray(values[:, :-1]), values[:, -1], header
+
+
+def _class_indices(info: ModelInfo, targets: NDArray[np.float64], path: Path) -> NDArray[Any]:
+    """Targets as written in a file -> class indices, through the model's `classes`."""
+    labels = info.classes if info.classes is not None else list(range(info.n_classes))
+    index = {float(c): k for k, c in enumerate(labels)}
+    out = np.empty(len(targets), dtype=np.int64)
+    for i, t in enumerate(targets.tolist()):
+        if t not in index:
+            shown = ", ".join(label_text(c) for c in labels)
+            raise UsageError(
+                f"{path}: row {i + 1}: the target {label_text(t)} is not one of the "
+                f"model's classes ({shown})"
+            )
+        out[i] = index[t]
+    return out
+
+
+def _csv_cells(column: _Column) -> list[str]:
+    """Exact text: floats as the shortest repr that reads back the same."""
+    _, kind, values = column
+    if kind == "class":
+        return [str(v) for v in values]
+    if kind == "label":
+        return [label_text(v) for v in values]
+    return [repr(float(v)) for v in values]
+
+
+def _table_cells(column: _Column) -> list[str]:
+    _, kind, values = column
+    if kind == "class":
+        return [escape(str(v)) for v in values]
+    if kind == "label":
+        return [label_text(v) for v in values]
+    if kind == "input":
+        return [f"{v:.6g}" for v in values]
+    return [num(v) for v in values]
+
+
+def _csv_text(columns: list[str], rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return buffer.getvalue()

@@ -1,0 +1,287 @@
+"""`micrograd train`: train one network, show its progress, save it with its curves and pictures."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from .. import __version__, plots
+from ..data import Dataset
+from ..serialization import save
+from ..train import History, TrainConfig, TrainResult, train
+from .arguments import PROG, add_command, add_output_options
+from .options import DEFAULTS, OPTIONS, add_config_options, make_config, model_shape, prepare
+from .output import (
+    ProgressCallback,
+    console,
+    jsonable,
+    make_folder,
+    maybe_progress,
+    names,
+    write_json,
+)
+
+__all__ = ["register", "run"]
+
+NAME = "train"
+HELP = "train one network and save it with its curves and pictures"
+DESCRIPTION = (
+    "Train one network: a progress bar while it trains, a summary table at "
+    "the end, and the model, its history and pictures in --out."
+)
+EXAMPLES = f"""\
+examples:
+  {PROG} train
+      two moons, 100 samples, a 2-16-16-1 ReLU network, hinge loss, SGD lr 1 decaying
+      linearly, 100 epochs; writes runs/moons-relu-seed0/
+  {PROG} train --dataset yinyang --layers 16,16,3 --optimizer adam --lr 0.01 --epochs 200
+  {PROG} train --dataset circles --activation tanh --val 0.2 --patience 20 --epochs 500
+  {PROG} train --data points.csv --test 0.25 --out runs/mine
+  {PROG} train --dataset regression_1d --optimizer adam --lr 0.01 --epochs 300
+  {PROG} train --dataset digits --activation tanh --layers 32,10 --optimizer adam --lr 0.01
+      --schedule cosine --epochs 30 --batch-size 32 --l2 0.001 --val 0.1 --test 0.2
+      real handwritten digits (scikit-learn's), about 96% test accuracy in a few seconds
+
+writes into --out: model.json (weights and what predict needs), run.json (config, final
+metrics, every epoch), curves.png (loss and accuracy or rmse per epoch), and for 2-D
+classification decision_boundary.png, for 1-D regression fit.png, for more than two classes
+confusion_matrix.png (on the test split, else validation, else training) and for the digits
+misclassified.png.
+"""
+
+_PLOT_FILES = (
+    "curves.png",
+    "decision_boundary.png",
+    "fit.png",
+    "confusion_matrix.png",
+    "misclassified.png",
+)
+
+
+def register(commands: Any) -> None:
+    """Add `train` to the subcommands."""
+    p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
+    add_config_options(p, several=False)
+    add_output_options(p, "runs/DATASET-ACTIVATION-seedSEED, e.g. runs/moons-relu-seed0")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    values = {o.field: getattr(args, o.field) for o in OPTIONS}
+    values["dataset"] = values["dataset"] or DEFAULTS.dataset
+    config = make_config(values)
+    ds = prepare(config)
+    name = _run_name(config, ds)
+    out = Path(args.out) if args.out is not None else Path("runs") / name
+    make_folder(out)
+    shown = console()
+    if not args.quiet:
+        shape = "-".join(map(str, model_shape(config, ds)))
+        shown.print(
+            f"training {escape(ds.name)} ({len(ds)} samples, {ds.task}) with a {shape} "
+            f"{config.activation} network: {config.optimizer} lr {config.lr:g} "
+            f"({config.schedule}), {config.epochs} epochs"
+        )
+    start = time.perf_counter()
+    with maybe_progress(not args.quiet) as progress:
+        callbacks = [ProgressCallback(progress)] if progress is not None else []
+        result = train(config, callbacks, ds)
+    seconds = time.perf_counter() - start
+    files = _write_run(result, ds, out, seconds, name, draw=not args.no_plots)
+    if not args.quiet:
+        shown.print(_summary_table(result, name))
+        shown.print(_summary_lines(result, seconds))
+        shown.print(f"wrote {escape(str(out))}{os.sep}: {names(files)}")
+    return 0
+
+
+def _run_name(config: TrainConfig, ds: Dataset) -> str:
+    return f"{ds.name}-{config.activation}-seed{config.seed}"
+
+
+def _stop_text(history: History, config: TrainConfig) -> str:
+    if history.stop_reason == "tolerance":
+        return f"the loss reached the tolerance {config.tolerance:g} at epoch {history.epochs}"
+    if history.stop_reason == "patience":
+        return (
+            f"no better validation loss for {config.patience} epochs; kept epoch "
+            f"{history.best_epoch}"
+        )
+    return "ran every epoch"
+
+
+def _final_metrics(result: TrainResult) -> dict[str, float]:
+    return {k: v for k, v in result.scores().items() if k != "lr"}
+
+
+def _metadata(result: TrainResult, ds: Dataset) -> dict[str, Any]:
+    """What `predict` needs to turn outputs into labels, and where the model came from."""
+    return {
+        "task": ds.task,
+        "n_classes": ds.n_classes,
+        "classes": ds.classes,
+        "dataset": ds.name,
+        "n_features": ds.n_features,
+        "feature_names": ds.columns[:-1] if ds.columns else None,
+        "target_name": ds.columns[-1] if ds.columns else None,
+        "class_names": ds.class_names,
+        "standardize": result.scaler.to_dict() if result.scaler is not None else None,
+        "loss": result.loss,
+        "mode": result.config.mode,
+        "config": jsonable(result.config.as_dict()),
+        "micrograd_version": __version__,
+    }
+
+
+def _write_run(
+    result: TrainResult, ds: Dataset, out: Path, seconds: float, name: str, draw: bool
+) -> list[Path]:
+    files = []
+    model_path = out / "model.json"
+    save(result.model, model_path, metadata=_metadata(result, ds))
+    files.append(model_path)
+    metrics = _final_metrics(result)
+    if draw:
+        files.append(
+            plots.plot_curves(
+                result.history,
+                out / "curves.png",
+                title=f"{name}: training curves",
+                loss_name=result.loss,
+            )
+        )
+        if ds.task != "regression" and ds.n_features == 2:
+            acc = metrics.get("accuracy", math.nan)
+            files.append(
+                plots.plot_decision_boundary(
+                    result.model,
+                    result.train,
+                    out / "decision_boundary.png",
+                    ds.task,
+                    val=result.val,
+                    test=result.test,
+                    title=f"{name}: decision boundary (train accuracy {acc:.3f})",
+                )
+            )
+        elif ds.task == "regression" and ds.n_features == 1:
+            files.append(
+                plots.plot_regression_fit(
+                    result.model,
+                    result.train,
+                    out / "fit.png",
+                    val=result.val,
+                    test=result.test,
+                    title=f"{name}: fit (train rmse {metrics.get('rmse', math.nan):.4f})",
+                )
+            )
+        if ds.task == "multiclass":
+            files += _mistake_plots(result, out, name)
+    # A run written over an older one must not leave that run's pictures behind.
+    for stale in _PLOT_FILES:
+        if out / stale not in files:
+            with contextlib.suppress(FileNotFoundError):
+                (out / stale).unlink()
+    run_path = out / "run.json"
+    files.append(run_path)
+    h = result.history
+    write_json(
+        run_path,
+        {
+            "name": name,
+            "micrograd_version": __version__,
+            "config": result.config.as_dict(),
+            "data": {
+                "name": ds.name,
+                "task": ds.task,
+                "n_classes": ds.n_classes,
+                "classes": ds.classes,
+                "n_features": ds.n_features,
+                "samples": {
+                    "train": len(result.train),
+                    "val": len(result.val) if result.val else 0,
+                    "test": len(result.test) if result.test else 0,
+                },
+            },
+            "model": {
+                "layers": [ds.n_features, *result.model.nouts],
+                "parameters": len(result.model.parameters()),
+            },
+            "loss": result.loss,
+            "metrics": metrics,
+            "epochs": h.epochs,
+            "stop_reason": h.stop_reason,
+            "best_epoch": h.best_epoch,
+            "epochs_to_tolerance": h.epochs_to_tolerance,
+            "seconds": seconds,
+            "files": [f.name for f in files],
+            "history": h.rows,
+        },
+    )
+    return files
+
+
+def _mistake_plots(result: TrainResult, out: Path, name: str) -> list[Path]:
+    """The confusion matrix on the held-out split (test, else validation, else training), and
+    for image data the misclassified images, drawn as the user would see them (unstandardised)."""
+    from .. import errorplots
+
+    split, ds = next(
+        (s, d)
+        for s, d in (("test", result.test), ("validation", result.val), ("training", result.train))
+        if d is not None and len(d)
+    )
+    files = [
+        errorplots.plot_confusion_matrix(
+            result.model,
+            ds,
+            out / "confusion_matrix.png",
+            title=f"{name}: confusion matrix on the {split} split",
+        )
+    ]
+    if ds.image_shape is not None:
+        images = ds.X if result.scaler is None else result.scaler.inverse_transform(ds.X)
+        files.append(
+            errorplots.plot_misclassified(
+                result.model,
+                ds,
+                out / "misclassified.png",
+                images=images,
+                title=f"{name}: misclassified on the {split} split",
+            )
+        )
+    return files
+
+
+def _summary_table(result: TrainResult, name: str) -> Table:
+    metrics = _final_metrics(result)
+    splits = [("train", "")]
+    if result.val is not None:
+        splits.append(("validation", "val_"))
+    if result.test is not None:
+        splits.append(("test", "test_"))
+    metric_names = ["loss", "rmse", "r2"] if result.task == "regression" else ["loss", "accuracy"]
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column(escape(name))
+    for split, _ in splits:
+        table.add_column(split, justify="right")
+    for metric in metric_names:
+        label = f"{metric} ({result.loss})" if metric == "loss" else metric
+        table.add_row(label, *(f"{metrics.get(p + metric, math.nan):.4f}" for _, p in splits))
+    return table
+
+
+def _summary_lines(result: TrainResult, seconds: float) -> str:
+    h = result.history
+    return (
+        f"epochs: {h.epochs} of {result.config.epochs}, {_stop_text(h, result.config)}\n"
+        f"time: {seconds:.1f} s"
+    )
