@@ -276,6 +276,33 @@ def test_missing_export_packages_are_one_line(
     )
 
 
+def test_standardize_takes_yes_no_or_auto(tmp_path: Path, capsys: Capsys) -> None:
+    assert_error(
+        ["train", "--standardize", "maybe", "--out", str(tmp_path)],
+        capsys,
+        "--standardize",
+        "expected yes, no or auto, got 'maybe'",
+    )
+    argv = [
+        "train",
+        "--dataset",
+        "iris",
+        "--layers",
+        "3",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--no-plots",
+        "--standardize",
+        "no",
+        "--out",
+        str(tmp_path / "raw"),
+    ]
+    assert cli.main(argv) == 0
+    meta = load_metadata(tmp_path / "raw" / "model.json")
+    assert meta["standardize"] is None and meta["config"]["standardize"] is False
+
+
 def test_real_datasets_refuse_samples_and_noise(tmp_path: Path, capsys: Capsys) -> None:
     assert_error(
         ["train", "--dataset", "iris", "--samples", "50", "--out", str(tmp_path)],
