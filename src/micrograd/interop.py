@@ -42,8 +42,8 @@ from .preprocessing import Standardizer
 from .serialization import FORMAT, VERSION, load_state_dict
 
 __all__ = [
+    "DTYPES",
     "INPUT_NAME",
-    "ONNX_DTYPES",
     "OPSET",
     "OUTPUT_NAME",
     "from_torch",
@@ -56,7 +56,7 @@ __all__ = [
 OPSET = 17
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
-ONNX_DTYPES = ("float32", "float64")
+DTYPES = ("float32", "float64")
 # The ONNX IR version written: 8 is what opset 17 came with, readable by any runtime since 2022.
 _IR_VERSION = 8
 
@@ -117,10 +117,8 @@ def save_torch(
 ) -> None:
     """Write `to_torch(model, scaler)` in `dtype` as a `torch.export` program at `path`,
     atomically. Load it with `torch.export.load(path).module()`; it takes (batch, nin)."""
-    if dtype not in ONNX_DTYPES:
-        raise ValueError(
-            f"save_torch: dtype must be one of {', '.join(ONNX_DTYPES)}, got {dtype!r}"
-        )
+    if dtype not in DTYPES:
+        raise ValueError(f"save_torch: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     seq = to_torch(model, scaler)
     torch = require("torch", "torch", "export", "save_torch")
     seq = seq.to(getattr(torch, dtype))
@@ -233,8 +231,8 @@ def to_onnx_bytes(
     """The ONNX model `to_onnx` writes, as bytes."""
     _check_model(model, "to_onnx")
     _check_scaler(scaler, model, "to_onnx")
-    if dtype not in ONNX_DTYPES:
-        raise ValueError(f"to_onnx: dtype must be one of {', '.join(ONNX_DTYPES)}, got {dtype!r}")
+    if dtype not in DTYPES:
+        raise ValueError(f"to_onnx: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     onnx = require("onnx", "onnx", "export", "to_onnx")
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
     np_type = np.float32 if dtype == "float32" else np.float64

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from rich.markup import escape
 
-from ..interop import INPUT_NAME, ONNX_DTYPES, OPSET, OUTPUT_NAME, save_torch, to_onnx
+from ..interop import DTYPES, INPUT_NAME, OPSET, OUTPUT_NAME, save_torch, to_onnx
 from ..nn import MLP
 from ..optional import MissingDependencyError, require
 from ..preprocessing import Standardizer
@@ -71,7 +71,7 @@ def register(commands: Any) -> None:
     )
     p.add_argument(
         "--dtype",
-        choices=ONNX_DTYPES,
+        choices=DTYPES,
         default=None,
         help="number type of the exported weights and inputs (default: float64 for torch, "
         "float32 for onnx)",
