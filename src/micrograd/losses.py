@@ -23,7 +23,8 @@ from itertools import repeat
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from .engine import Value, affine
+from .engine import Value
+from .fused import affine
 
 if TYPE_CHECKING:
     import numpy as np

@@ -14,14 +14,12 @@ serial run) and summarises the distribution, like the code tour's evaluation loo
 
 from __future__ import annotations
 
-import gc
 import math
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -31,6 +29,7 @@ from numpy.typing import NDArray
 from . import losses as L
 from .data import Dataset, load_csv, load_dataset, train_val_test_split
 from .engine import Value
+from .fused import gc_paused
 from .metrics import accuracy, r2_score, rmse
 from .nn import MLP
 from .optim import OPTIMIZERS, SCHEDULES, SGD, LRScheduler, Optimizer, make_scheduler
@@ -69,25 +68,6 @@ class TrainingDiverged(ArithmeticError):
 class ConfigError(ValueError):
     """A training setting is invalid, or does not fit the data (a bad layer list, a loss for
     another task, ...): the user's input is wrong, not the library."""
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector: micrograd graphs hold no reference cycles, so reference
-    counting frees them and the collector would only walk the live graph over and over.
-
-    On the way out the objects made meanwhile are handed to the oldest generation (freeze, then
-    unfreeze: two list splices), or the first allocation after re-enabling would walk them all.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 class Callback:

@@ -28,9 +28,10 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from .engine import Value, _is_array
+from .engine import Value
 from .files import write_atomic
 from .nn import MLP, Layer, Neuron
+from .numeric import is_array
 
 __all__ = [
     "MAX_NODES",
@@ -82,7 +83,7 @@ def draw_dot(root: Value, rankdir: str = "LR", *, max_nodes: int = MAX_NODES) ->
     values = _collect(root, max_nodes)
     index = {v: i for i, v in enumerate(values)}
     nodes = [_describe(v) for v in values]
-    edges = [(index[c], index[v]) for v in values for c in dict.fromkeys(v._inputs)]
+    edges = [(index[c], index[v]) for v in values for c in dict.fromkeys(v.children)]
     return Graph(nodes, edges, rankdir)
 
 
@@ -97,7 +98,7 @@ def _collect(root: Value, limit: int) -> list[Value]:
             order.append(node)
             continue
         stack.append((node, True))
-        for child in reversed(node._inputs):
+        for child in reversed(node.children):
             if child not in seen:
                 seen.add(child)
                 if len(seen) > limit:
@@ -118,7 +119,7 @@ def _number(x: float) -> str:
 
 def _show(x: Any) -> str:
     """A float as the notebook shows it; an array (batched mode) as its shape and mean."""
-    if _is_array(x):
+    if is_array(x):
         mean = float(x.mean()) if x.size else math.nan
         return f"shape {tuple(x.shape)} mean {_number(mean)}"
     return _number(float(x))
@@ -127,8 +128,8 @@ def _show(x: Any) -> str:
 def _describe(v: Value) -> _Node:
     data, grad = _show(v.data), _show(v.grad)
     fields = (f"data {data}", f"grad {grad}")
-    exact_data = repr(v.data) if not _is_array(v.data) else data
-    exact_grad = repr(v.grad) if not _is_array(v.grad) else grad
+    exact_data = repr(v.data) if not is_array(v.data) else data
+    exact_grad = repr(v.grad) if not is_array(v.grad) else grad
     tip = f"data={exact_data}, grad={exact_grad}"
     if v.label:
         return _Node((v.label, *fields), True, v._op, f"{v.label}: {tip}")

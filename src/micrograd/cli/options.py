@@ -152,7 +152,7 @@ OPTIONS = (
         None,
         "activation of the hidden layers",
         DEFAULTS.activation,
-        choices=ACTIVATIONS,
+        choices=tuple(ACTIVATIONS),
     ),
     Option(
         "--loss",
