@@ -66,8 +66,8 @@ def inputs(n: int, d: int, seed: int = 0, scale: float = 2.0) -> np.ndarray:
 @given(
     nin=st.integers(1, 6),
     nouts=st.lists(st.integers(1, 6), min_size=1, max_size=4),
-    activation=st.sampled_from(ACTIVATIONS),
-    out=st.sampled_from(ACTIVATIONS),
+    activation=st.sampled_from(tuple(ACTIVATIONS)),
+    out=st.sampled_from(tuple(ACTIVATIONS)),
     seed=st.integers(0, 2**16),
 )
 def test_micrograd_to_torch_to_micrograd_keeps_every_parameter_bit_for_bit(
@@ -85,8 +85,8 @@ def test_micrograd_to_torch_to_micrograd_keeps_every_parameter_bit_for_bit(
     np.testing.assert_array_equal(ours(back, X), ours(model, X))
 
 
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("out", ACTIVATIONS)
+@pytest.mark.parametrize("activation", tuple(ACTIVATIONS))
+@pytest.mark.parametrize("out", tuple(ACTIVATIONS))
 @pytest.mark.parametrize("width", [1, 3])
 def test_to_torch_outputs_equal_ours_for_every_activation_and_width(
     activation: str, out: str, width: int
@@ -254,7 +254,7 @@ def onnx_run(data: bytes, X: np.ndarray) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("activation", tuple(ACTIVATIONS))
 @pytest.mark.parametrize("out", ["linear", "sigmoid"])
 @pytest.mark.parametrize("width", [1, 4])
 def test_onnx_outputs_through_onnxruntime_equal_ours(activation: str, out: str, width: int) -> None:
