@@ -245,6 +245,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     names = [n for n in CONTENDERS if n not in args.skip]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     data = digits(args.seed)
     seconds: dict[str, list[float]] = {n: [] for n in names}
     accuracy: dict[str, float] = {}
@@ -284,6 +285,7 @@ def main() -> None:
             "python": f"Python {platform.python_version()}",
             "torch": torch.__version__,
             "sklearn": sklearn.__version__,
+            "load": f"{load:.1f}",
         },
         "table": rows,
     }
