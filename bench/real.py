@@ -195,7 +195,8 @@ the same batches in the same order, with a cosine learning-rate schedule; scikit
 weights, a constant learning rate and an L2 penalty on weights only.
 
 One run on a 2-core machine of this project ({s["python"]}, PyTorch {s["torch"]},
-scikit-learn {s["sklearn"]}):
+scikit-learn {s["sklearn"]}), shared with other work: the load average was {s["load"]} at the
+start, so the medians carry noise; the minimums show each contender's unhindered speed.
 
 {table(result["table"])}
 
