@@ -103,7 +103,7 @@ def test_without_scikit_learn_the_message_says_how_to_install_it(
 # -- stratified splits ------------------------------------------------------------------------
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     counts=st.lists(st.integers(1, 40), min_size=2, max_size=6),
     val=st.sampled_from([0.0, 0.1, 0.2, 0.25]),
@@ -124,10 +124,12 @@ def test_stratified_splits_keep_each_class_in_proportion(
     assert [len(p) for p in parts] == [len(p) for p in plain]
     ids = np.concatenate([p.X[:, 0] for p in parts])
     assert sorted(ids.tolist()) == list(range(n))  # each sample exactly once
-    for part in parts:
+    # Test and validation get their exact share rounded (largest remainder); training, the
+    # rest, can be off by the sum of their roundings.
+    for part, bound in zip(parts, (2.0, 1.0, 1.0), strict=True):
         have = np.bincount(part.y, minlength=len(counts))
         want = np.array(counts) * len(part) / n
-        assert np.all(np.abs(have - want) <= 2), (have, want)
+        assert np.all(np.abs(have - want) < bound), (have, want)
 
 
 def test_stratified_splits_are_seeded_and_refuse_regression() -> None:

@@ -449,16 +449,39 @@ def _subset(ds: Dataset, index: NDArray[np.intp]) -> Dataset:
     return replace(ds, X=ds.X[index], y=ds.y[index])
 
 
-def _stratified_order(y: NDArray[np.int64], rng: np.random.Generator) -> NDArray[np.intp]:
-    """A shuffled order of the samples in which every prefix holds each class in proportion
-    (within one sample): each class's shuffled members are spread evenly along (0, 1), and all
-    are sorted by that position, ties in random order."""
-    position = np.empty(len(y))
-    for c in np.unique(y):
-        members = np.flatnonzero(y == c)
-        position[rng.permutation(members)] = (np.arange(len(members)) + 0.5) / len(members)
-    tiebreak = rng.permutation(len(y))
-    return np.lexsort((tiebreak, position))
+def _share(
+    size: int, counts: NDArray[np.intp], room: NDArray[np.intp], rng: np.random.Generator
+) -> NDArray[np.intp]:
+    """`size` samples shared among the classes in proportion to `counts` (largest remainder:
+    each class gets the floor of its share, the rest go to the largest fractions, ties at
+    random), never more than a class's `room`."""
+    exact = size * counts / counts.sum()
+    take: NDArray[np.intp] = np.minimum(np.floor(exact).astype(np.intp), room)
+    order = np.lexsort((rng.permutation(len(counts)), -(exact - take)))
+    while take.sum() < size:  # terminates: the classes' room adds up to more than `size`
+        for k in order:
+            if take.sum() < size and take[k] < room[k]:
+                take[k] += 1
+    return take
+
+
+def _stratified(
+    y: NDArray[np.int64], n_test: int, n_val: int, rng: np.random.Generator
+) -> list[NDArray[np.intp]]:
+    """(test, validation, training) indices holding each class in proportion: the test and
+    validation counts of a class are its shares rounded, training takes the rest."""
+    classes = np.unique(y)
+    members = [rng.permutation(np.flatnonzero(y == c)) for c in classes]
+    counts = np.array([len(m) for m in members])
+    test = _share(n_test, counts, counts, rng)
+    val = _share(n_val, counts, counts - test, rng)
+    bounds = [(0, t, t + v) for t, v in zip(test, val, strict=True)]
+    splits = [
+        np.concatenate([m[b[0] : b[1]] for m, b in zip(members, bounds, strict=True)]),
+        np.concatenate([m[b[1] : b[2]] for m, b in zip(members, bounds, strict=True)]),
+        np.concatenate([m[b[2] :] for m, b in zip(members, bounds, strict=True)]),
+    ]
+    return [rng.permutation(split) for split in splits]
 
 
 def train_val_test_split(
@@ -469,8 +492,9 @@ def train_val_test_split(
     The validation and test sets get ceil(fraction * len(ds)) samples each, so a non-zero
     fraction never gives an empty split; the training set gets the rest and must not be empty.
     The three are disjoint and together hold every sample exactly once. With `stratify` (for
-    classification data) every split holds each class in the same proportion as `ds`, within
-    one sample.
+    classification data) the validation and test splits hold each class in the same proportion
+    as `ds` to within one sample (their shares rounded), and the training split, the rest, to
+    within two.
     """
     who = "train_val_test_split"
     fractions = {"val": _check_float("val", val, who), "test": _check_float("test", test, who)}
@@ -492,8 +516,10 @@ def train_val_test_split(
     rng = np.random.default_rng(_check_int("seed", seed, 0, who))
     if stratify and ds.task == "regression":
         raise DataError(f"{who}: stratify needs class labels, but {ds.name!r} is a regression set")
-    order = _stratified_order(ds.y, rng) if stratify else rng.permutation(n)
-    test_idx, val_idx, train_idx = np.split(order, [n_test, n_test + n_val])
+    if stratify:
+        test_idx, val_idx, train_idx = _stratified(ds.y, n_test, n_val, rng)
+    else:
+        test_idx, val_idx, train_idx = np.split(rng.permutation(n), [n_test, n_test + n_val])
     return _subset(ds, train_idx), _subset(ds, val_idx), _subset(ds, test_idx)
 
 

@@ -242,9 +242,8 @@ class Value:
         self._saved = fn
 
     def _propagate(self) -> None:
-        if self._rule in _KEEPS_SHAPE or (
-            self._data.__class__ is float and all(c._data.__class__ is float for c in self.children)
-        ):
+        # A float result has float children, but for `sum`, whose rule keeps shapes itself.
+        if self._data.__class__ is float or self._rule in _KEEPS_SHAPE:
             self._rule(self)
         else:  # batched: each child's gradient is summed back to the child's own shape
             children = dict.fromkeys(self.children)

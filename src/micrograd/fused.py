@@ -244,12 +244,6 @@ class FastBackprop:
                     propagate(node)
 
 
-def _carries(leaf: Value) -> bool:
-    """Must backward set this leaf's gradient aside? Yes if it holds one, or an array."""
-    g = leaf.grad
-    return g.__class__ is not float or bool(g) or leaf._data.__class__ is not float
-
-
 def _visit_group(
     params: tuple[Value, ...], entered: set[Value], stack: list[Value], carrying: set[Value]
 ) -> bool:
@@ -261,8 +255,8 @@ def _visit_group(
             all_leaves = False
             if p not in entered:
                 stack.append(p)
-        elif _carries(p):
-            carrying.add(p)
+        elif p.grad.__class__ is not float or p.grad or p._data.__class__ is not float:
+            carrying.add(p)  # it holds a gradient or an array: set it aside
     return all_leaves
 
 

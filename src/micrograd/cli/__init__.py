@@ -1,10 +1,11 @@
-"""The `micrograd` command: train, compare, predict and graph from the terminal.
+"""The `micrograd` command: train, compare, predict, graph, export and the workshop.
 
     micrograd train                              # two moons, the original demo's network
     micrograd compare --activation tanh relu     # which is better, over 10 seeds?
     micrograd predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2
     micrograd graph "(a*b + c).tanh()" a=2 b=-3 c=10
     micrograd export runs/moons-relu-seed0/model.json --format onnx   # for PyTorch or ONNX
+    micrograd workshop check 2                   # a learner's own micrograd, step 2 checked
 
 A thin layer over the library: `train.train` and `train.evaluate` do the work, `plots` draws,
 `serialization` saves, `viz` draws graphs. This package parses arguments, checks what the user
@@ -29,14 +30,14 @@ from ..optional import MissingDependencyError
 from ..serialization import ModelFileError
 from ..train import TrainingDiverged
 from ..viz import GraphTooLargeError
-from . import compare, export, graph, predict, train
+from . import compare, export, graph, predict, train, workshop
 from .arguments import PROG, Formatter, Parser, UsageError
 from .output import ProgressCallback, fail
 
 __all__ = ["COMMANDS", "ProgressCallback", "UsageError", "build_parser", "main"]
 
 # The subcommands, in the order `micrograd --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (train, compare, predict, graph, export)
+COMMANDS: tuple[ModuleType, ...] = (train, compare, predict, graph, export, workshop)
 
 _EXAMPLES = f"""\
 examples:
@@ -46,6 +47,7 @@ examples:
   {PROG} predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2
   {PROG} graph "(a*b + c).tanh()" a=2 b=-3 c=10
   {PROG} export runs/moons-relu-seed0/model.json --format onnx
+  {PROG} workshop start my-micrograd            build your own micrograd, checked step by step
 
 Run '{PROG} COMMAND --help' for each command's options and their defaults.
 """
