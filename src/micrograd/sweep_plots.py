@@ -2,7 +2,7 @@
 score per value of each swept parameter, and the best setting's training curves, as PNG files.
 
 Each function takes the ranked `SettingResult`s of `sweep.summarise` and writes one figure
-through `plots.new_figure` / `plots.save_figure` (Agg canvas, written atomically).
+through `plots.new_figure` / `plots.save_png` (Agg canvas, written atomically).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import PathLike, new_figure, save_figure
+from .plots import PathLike, new_figure, save_png
 from .sweep.results import SettingResult, show_value
 
 __all__ = ["plot_best_curves", "plot_boxes", "plot_heatmap"]
@@ -116,7 +116,7 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
     seeds = max(r.planned for r in results)
     over = f"{seeds} seeds" + (f" and {', '.join(others)}" if others else "")
     ax.set_title(f"mean final {metric} over {over}")
-    return save_figure(fig, path)
+    return save_png(fig, path)
 
 
 def plot_boxes(results: Sequence[SettingResult], path: PathLike) -> Path:
@@ -171,7 +171,7 @@ def plot_boxes(results: Sequence[SettingResult], path: PathLike) -> Path:
     fig.suptitle(
         f"final {metric} of every run, per value of each swept parameter ({_better(metric)})"
     )
-    return save_figure(fig, path)
+    return save_png(fig, path)
 
 
 def plot_best_curves(result: SettingResult, path: PathLike) -> Path:
@@ -203,4 +203,4 @@ def plot_best_curves(result: SettingResult, path: PathLike) -> Path:
     if len(runs) <= 12:
         ax_loss.legend(fontsize="small", ncols=2)
     fig.suptitle(f"best setting: {result.label()}: {len(runs)} runs, one line per seed")
-    return save_figure(fig, path)
+    return save_png(fig, path)
