@@ -225,3 +225,14 @@ def test_a_missing_or_binary_sweep_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "bin.toml").write_bytes(b"\xff\xfe\x00")
     with pytest.raises(SweepError, match="not"):
         load_sweep_file(tmp_path / "bin.toml", PARAMS)
+
+
+def test_a_setting_key_hashes_only_what_differs_from_the_defaults() -> None:
+    # So a database written before an option existed (its configs lack it) resumes with the
+    # same keys once the option is added with a default.
+    import hashlib
+    import json
+
+    config = TrainConfig(lr=0.3, activation="tanh", seed=4)
+    text = json.dumps({"activation": "tanh", "lr": 0.3}, sort_keys=True, separators=(",", ":"))
+    assert setting_key(config) == hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -114,10 +114,14 @@ class Job:
     seed: int
 
 
+_DEFAULTS = TrainConfig().as_dict()
+
+
 def setting_key(config: TrainConfig) -> str:
-    """A short, stable name of a setting: a hash of its config without the seed."""
-    values = config.as_dict()
-    values.pop("seed")
+    """A short, stable name of a setting: a hash of its config without the seed. Only values
+    that differ from the defaults count, so a database stays resumable when a later micrograd
+    adds a training option (with a default that keeps the old behaviour)."""
+    values = {k: v for k, v in config.as_dict().items() if k != "seed" and v != _DEFAULTS[k]}
     text = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
