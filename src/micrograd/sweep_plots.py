@@ -34,6 +34,11 @@ def _ordered(texts: set[str]) -> list[str]:
     return sorted(texts, key=key)
 
 
+def _short(x: float) -> str:
+    """A score in a few characters: 0.953, 12.4, 3.1e+05."""
+    return f"{x:.3f}" if 1e-3 <= abs(x) < 100 or x == 0 else f"{x:.3g}"
+
+
 def _scores(result: SettingResult) -> list[float]:
     return [r.metric for r in result.summary.finished if math.isfinite(r.metric)]
 
@@ -72,21 +77,22 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
         bad="#dddddd"
     )
     finite = grid[np.isfinite(grid)]
-    image = ax.imshow(
-        np.ma.masked_invalid(grid),
-        cmap=cmap,
-        aspect="auto",
-        vmin=finite.min() if finite.size else 0.0,
-        vmax=finite.max() if finite.size else 1.0,
-    )
-    mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    # Errors and losses that span decades (a blown-up run) get a log colour scale, or the one
+    # bad cell would flatten every other into the same colour.
+    log = metric != "accuracy" and low > 0 and high / low > 100
+    from matplotlib.colors import LogNorm, Normalize
+
+    norm = LogNorm(low, high) if log else Normalize(low, high)
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto", norm=norm)
+    mid = float(norm.inverse(0.5))
     for i, cy in enumerate(ys):
         for j, cx in enumerate(xs):
             value = grid[i, j]
             diverged, runs = counts.get((cx, cy), [0, 0])
             if math.isfinite(value):
                 light = (value < mid) == (metric == "accuracy")
-                text = f"{value:.3f}" + (f"\n{diverged} diverged" if diverged else "")
+                text = _short(value) + (f"\n{diverged} diverged" if diverged else "")
                 ax.text(
                     j,
                     i,
@@ -112,7 +118,8 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
     ax.set_yticks(range(len(ys)), ys)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    fig.colorbar(image, ax=ax, label=f"mean {metric} ({_better(metric)})")
+    scale = ", log scale" if log else ""
+    fig.colorbar(image, ax=ax, label=f"mean {metric} ({_better(metric)}{scale})")
     seeds = max(r.planned for r in results)
     over = f"{seeds} seeds" + (f" and {', '.join(others)}" if others else "")
     ax.set_title(f"mean final {metric} over {over}")
@@ -165,6 +172,10 @@ def plot_boxes(results: Sequence[SettingResult], path: PathLike) -> Path:
         ax.set_xlim(0.4, len(labels) + 0.6)
         ax.set_xlabel(name)
         ax.set_ylabel(f"final {metric}")
+        flat = [v for values in data for v in values]
+        if metric != "accuracy" and flat and min(flat) > 0 and max(flat) / min(flat) > 100:
+            ax.set_yscale("log")
+            ax.set_ylabel(f"final {metric} (log scale)")
         ax.grid(True, axis="y", alpha=0.3)
     for ax in axes[len(names) :]:
         ax.set_visible(False)

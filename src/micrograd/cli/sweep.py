@@ -40,7 +40,7 @@ from ..sweep.spec import config_from_dict
 from .arguments import PROG, UsageError, add_command, non_negative_int, positive_int
 from .options import OPTIONS, prepare
 from .output import console, maybe_progress
-from .sweep_report import add_report_options, report
+from .sweep_report import add_report_options, heatmap_axes, report
 
 __all__ = ["parameters", "register", "run", "run_show"]
 
@@ -315,6 +315,7 @@ def _run(args: argparse.Namespace) -> int:
     store, plan, db = _open(args)
     try:
         _check_settings(plan)
+        heatmap_axes(plan, args.heatmap)
         remaining = store.remaining() if store is not None else plan.jobs()
         if args.dry_run:
             return _dry_run(plan, remaining, backend, db)

@@ -20,7 +20,7 @@ from ..sweep.store import Plan
 from .arguments import UsageError, positive_int
 from .output import console, make_folder, names, num, write_json, write_text
 
-__all__ = ["add_report_options", "report", "table"]
+__all__ = ["add_report_options", "heatmap_axes", "report", "table"]
 
 
 def add_report_options(parser: argparse.ArgumentParser) -> None:
@@ -108,9 +108,9 @@ def table(plan: Plan, results: list[SettingResult], top: int) -> Table:
     return t
 
 
-def _heatmap_axes(
-    plan: Plan, results: list[SettingResult], text: str | None
-) -> tuple[str, str] | None:
+def heatmap_axes(plan: Plan, text: str | None) -> tuple[str, str] | None:
+    """The parameters `--heatmap X,Y` names, checked against the plan (None when not given):
+    called before a sweep runs, so a typo costs nothing."""
     if text is not None:
         x, comma, y = text.partition(",")
         wanted = [n.strip().replace("-", "_") for n in (x, y)]
@@ -125,6 +125,11 @@ def _heatmap_axes(
         if wanted[0] == wanted[1]:
             raise UsageError(f"--heatmap {text}: give two different parameters")
         return wanted[0], wanted[1]
+    return None
+
+
+def _default_axes(plan: Plan, results: list[SettingResult]) -> tuple[str, str] | None:
+    """The two swept parameters with the most values."""
     if len(plan.varied) < 2:
         return None
     sizes = {k: len({show_value(r.values[k]) for r in results}) for k in plan.varied}
@@ -135,7 +140,7 @@ def _heatmap_axes(
 def _pictures(
     args: argparse.Namespace, plan: Plan, results: list[SettingResult], db: Path
 ) -> list[Path]:
-    axes = _heatmap_axes(plan, results, args.heatmap)
+    axes = heatmap_axes(plan, args.heatmap) or _default_axes(plan, results)
     if args.no_plots or not any(r.records for r in results):
         return []
     out = Path(args.plots) if args.plots is not None else db.with_name(f"{db.stem}-plots")
