@@ -199,9 +199,23 @@ def test_an_estimate_times_short_runs_and_scales_to_the_whole_sweep() -> None:
     assert 0 < guess.seconds < 60 and guess.seconds == pytest.approx(8 * guess.seconds_per_run / 2)
 
 
-def test_evaluate_goes_through_the_runner_and_matches_a_sweep(tmp_path: Path) -> None:
+def test_evaluate_goes_through_the_runner_and_matches_a_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from micrograd.sweep import runner
+
     config = TrainConfig(samples=30, epochs=8, activation="tanh", lr=0.1)
     summary = evaluate(config, seeds=range(3), workers=2)
+    seen: list[int] = []
+    real = runner.run
+
+    def counted(config: TrainConfig, seed: int | None = None) -> RunRecord:
+        seen.append(config.seed)
+        return real(config, seed)
+
+    monkeypatch.setattr(runner, "run", counted)
+    assert evaluate(config, seeds=range(3), workers=1).runs == summary.runs
+    assert seen == [0, 1, 2]
     plan = tiny_plan()
     with Store.create(tmp_path / "sweep.db", plan) as store:
         run_sweep(store, Backend.parse("serial"))
