@@ -168,10 +168,13 @@ def _lost(job: Job, error: BaseException) -> RunRecord:
     )
 
 
-def execute(jobs: Sequence[Job], executor: Executor | None) -> Iterator[tuple[int, RunRecord]]:
+def execute(
+    jobs: Sequence[Job], executor: Executor | None, *, cancel: bool = True
+) -> Iterator[tuple[int, RunRecord]]:
     """Run `jobs` on `executor` (None: here, in order) and yield `(index, record)` as each
     finishes. Leaving early (Ctrl-C, an exception, closing the iterator) cancels the runs that
-    have not started. A `BrokenProcessPool` goes on up, with the unfinished runs not yielded."""
+    have not started (unless `cancel` is False: the caller ends the executor itself). A
+    `BrokenProcessPool` goes on up, with the unfinished runs not yielded."""
     if executor is None:
         for i, job in enumerate(jobs):
             yield i, run(job.config)
@@ -193,8 +196,9 @@ def execute(jobs: Sequence[Job], executor: Executor | None) -> Iterator[tuple[in
                     record = _lost(jobs[i], e)
                 yield i, record
     finally:
-        for future in pending:
-            future.cancel()
+        if cancel:
+            for future in pending:
+                future.cancel()
 
 
 # -- backends ------------------------------------------------------------------------------------
@@ -288,10 +292,13 @@ def _local_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     try:
         yield pool
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Ending the workers fails every queued and running future with BrokenProcessPool.
+        # (Cancelling them first would trip Python 3.11's pool, which then sets an exception
+        # on a cancelled future in its own thread: `run_jobs` leaves them alone.)
         while not pids.empty():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pids.get(), signal.SIGTERM)
+        pool.shutdown(wait=True)
         raise
     else:
         pool.shutdown(wait=True)
@@ -360,7 +367,8 @@ def run_jobs(
                 ex = (
                     executor if executor is not None else stack.enter_context(open_backend(backend))
                 )
-                for k, record in execute([jobs[i] for i in left], ex):
+                own_pool = executor is None and backend.kind == "processes"
+                for k, record in execute([jobs[i] for i in left], ex, cancel=not own_pool):
                     finished.add(k)
                     on_record(left[k], record)
             return
