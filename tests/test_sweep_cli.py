@@ -291,3 +291,15 @@ def test_ctrl_c_keeps_the_finished_runs_and_says_how_to_resume(tmp_path: Path) -
         f"'micrograd sweep --resume {db}'"
     ) in err
     assert "Traceback" not in err
+
+
+def test_seeds_and_random_on_the_command_line_override_the_file(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    sweep_file = tmp_path / "sweep.toml"
+    sweep_file.write_text("seeds = 5\n[grid]\nlr = [0.1, 0.3, 1.0]\nepochs = 3\n")
+    base = ["sweep", "--file", str(sweep_file), "--db", str(tmp_path / "s.db"), "--dry-run"]
+    assert cli.main(base) == 0
+    assert "3 settings x 5 seeds = 15 runs" in capsys.readouterr().out
+    assert cli.main([*base, "--seeds", "2", "--random", "2"]) == 0
+    assert "2 settings x 2 seeds = 4 runs" in capsys.readouterr().out

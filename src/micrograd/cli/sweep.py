@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from ..sweep import (
     parse_grid,
     run_sweep,
 )
+from ..sweep.results import show_value
 from ..sweep.spec import config_from_dict
 from .arguments import PROG, UsageError, add_command, non_negative_int, positive_int
 from .options import OPTIONS, prepare
@@ -196,18 +198,7 @@ def _sweep(args: argparse.Namespace) -> Sweep:
             changes["draws"] = args.random
         if args.random_seed is not None:
             changes["random_seed"] = args.random_seed
-        if not changes:
-            return sweep
-        return Sweep(
-            grid=sweep.grid,
-            ranges=sweep.ranges,
-            **{
-                "draws": sweep.draws,
-                "seeds": sweep.seeds,
-                "random_seed": sweep.random_seed,
-                **changes,
-            },
-        )
+        return replace(sweep, **changes)
     if args.grid is None:
         raise UsageError(
             "sweep needs settings: --grid KEY=VALUES... (e.g. --grid activation=tanh,relu "
@@ -243,7 +234,7 @@ def _check_settings(plan: Plan) -> None:
         try:
             prepare(config_from_dict(settings))
         except UsageError as e:
-            shown = " ".join(f"{k}={settings[k]}" for k in plan.varied)
+            shown = " ".join(f"{k}={show_value(settings[k])}" for k in plan.varied)
             raise UsageError(f"the setting {shown or '(fixed)'} does not fit: {e}") from None
 
 
