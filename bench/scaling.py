@@ -2,9 +2,9 @@
 
 Workload: moons, MLP(2, [w, w, 1]), hinge + L2, SGD (lr 0.1), weights scaled by 1/sqrt(fan_in).
 The contenders run in their own processes with rotating turns, as in the suite; each cell sets
-up a fresh model in the same processes. The fit: for each contender, (its step time - the numpy
-floor's) = a + b * parameters by least squares over all cells, and per sample
-step time = a + b * samples * parameters.
+up a fresh model in the same processes. The fit, by least squares: for each contender and batch
+size, (its step time - the numpy floor's) = a + b * parameters over the widths; per sample,
+step time = a + b * samples * parameters over every cell.
 """
 
 from __future__ import annotations
@@ -91,25 +91,30 @@ def _line(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
     return a, slope, 1 - res / ss if ss else 1.0
 
 
-def fits(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    out = {}
-    if rows and "numpy" in rows[0]:
-        for name in FITTED:
-            if name in rows[0]:
-                a, b, r2 = _line(
-                    [r["parameters"] for r in rows], [r[name] - r["numpy"] for r in rows]
-                )
-                out[name] = {"over_numpy_us": a * 1e3, "us_per_parameter": b * 1e3, "r2": r2}
-    if rows and "micrograd per-sample" in rows[0]:
+def fits(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, float]]]:
+    """Per batch size, over the widths: (contender - numpy) = a + b * parameters; and per
+    sample over every cell: step time = a + b * samples * parameters."""
+    out: dict[str, list[dict[str, float]]] = {}
+    if not rows:
+        return out
+    for name in FITTED:
+        if name not in rows[0] or "numpy" not in rows[0]:
+            continue
+        out[name] = []
+        for n in sorted({r["samples"] for r in rows}):
+            cell = [r for r in rows if r["samples"] == n]
+            a, b, r2 = _line([r["parameters"] for r in cell], [r[name] - r["numpy"] for r in cell])
+            out[name].append(
+                {"samples": n, "over_numpy_us": a * 1e3, "us_per_parameter": b * 1e3, "r2": r2}
+            )
+    if "micrograd per-sample" in rows[0]:
         a, b, r2 = _line(
             [r["samples"] * r["parameters"] for r in rows],
             [r["micrograd per-sample"] for r in rows],
         )
-        out["micrograd per-sample"] = {
-            "fixed_us": a * 1e3,
-            "ns_per_sample_parameter": b * 1e6,
-            "r2": r2,
-        }
+        out["micrograd per-sample"] = [
+            {"fixed_us": a * 1e3, "ns_per_sample_parameter": b * 1e6, "r2": r2}
+        ]
     return out
 
 
@@ -143,16 +148,18 @@ def markdown_table(scale: dict[str, Any]) -> str:
 
 def fit_text(scale: dict[str, Any]) -> str:
     lines = []
-    for name, f in scale["fits"].items():
-        if "us_per_parameter" in f:
-            lines.append(
-                f"{name}: step = numpy floor + {f['over_numpy_us']:.0f} us + "
-                f"{f['us_per_parameter']:.3f} us per parameter (R^2 {f['r2']:.2f})"
-            )
-        else:
-            lines.append(
-                f"{name}: step = {f['fixed_us']:.0f} us + "
-                f"{f['ns_per_sample_parameter']:.0f} ns per sample x parameter "
-                f"(R^2 {f['r2']:.2f})"
-            )
+    for name, found in scale["fits"].items():
+        for f in found:
+            if "us_per_parameter" in f:
+                lines.append(
+                    f"{name}, batch {f['samples']}: step = numpy floor + "
+                    f"{f['over_numpy_us']:.0f} us + {f['us_per_parameter']:.3f} us per parameter "
+                    f"(R^2 {f['r2']:.2f})"
+                )
+            else:
+                lines.append(
+                    f"{name}: step = {f['fixed_us']:.0f} us + "
+                    f"{f['ns_per_sample_parameter']:.0f} ns per sample x parameter "
+                    f"(R^2 {f['r2']:.2f})"
+                )
     return "\n".join(lines)
