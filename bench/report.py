@@ -175,8 +175,11 @@ def docs_block(out: dict[str, Any]) -> str:
     m = out["machine"]
     run = (
         f"Run of {out['date']} (UTC): `{out['command']}`, Python {m['python']}, "
-        f"{m['cpus']} CPUs, {m['platform']}."
+        f"{m['cpus']} CPUs, {m['platform']}"
     )
+    if m.get("load_average"):
+        run += ", load average at the end " + " / ".join(f"{x:.1f}" for x in m["load_average"])
+    run += "."
     parts = [BEGIN, "", run, ""]
     for res in out["workloads"]:
         parts += [f"### {res['title']}", "", markdown(*cells(res["table"])), ""]

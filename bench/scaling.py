@@ -26,7 +26,7 @@ CONTENDERS = [
 ]
 SAMPLES = (25, 100, 400, 1600)
 WIDTHS = (8, 16, 32, 64)
-STEPS, PER_SAMPLE_STEPS = 20, 3
+STEPS, PER_SAMPLE_STEPS = 20, 5
 FITTED = ["micrograd batched", "torch f64 optim", "torch f64 lean"]
 
 

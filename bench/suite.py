@@ -262,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
+            # other work on the machine: the load average (1, 5, 15 min) as the run ends
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         },
         "quick": args.quick,
         "seed": args.seed,
