@@ -1,6 +1,6 @@
 """The benchmark suite: five workloads, every contender side by side, in one run.
 
-    python bench/suite.py                      # full run (about 10 minutes), tables + JSON
+    python bench/suite.py                      # full run (about 6 minutes), tables + JSON
     python bench/suite.py --write-docs         # ... and the tables into docs/benchmarks.md
     python bench/suite.py --quick              # smoke run: 3 steps each, tiny scaling grid
     python bench/suite.py --workload moons --skip original
