@@ -338,7 +338,7 @@ def test_multiclass_run_draws_its_classes(tmp_path: Path) -> None:
 def test_regression_draws_a_fit_and_replaces_an_older_runs_pictures(tmp_path: Path) -> None:
     assert cli.main(["train", *SMALL, "--out", str(tmp_path), "--quiet"]) == 0
     assert (tmp_path / "decision_boundary.png").exists()
-    assert cli.main([*REGRESSION, "--out", str(tmp_path), "--quiet"]) == 0
+    assert cli.main([*REGRESSION, "--out", str(tmp_path), "--quiet", "--force"]) == 0
     assert_picture(tmp_path / "fit.png")
     assert not (tmp_path / "decision_boundary.png").exists()
     run_json = read_json(tmp_path / "run.json")
@@ -577,7 +577,8 @@ def test_compare_activations(tmp_path: Path, capsys: Capsys) -> None:
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert not ANSI.search(out)
-    assert "tanh" in out and "relu" in out and "±" in out and "3/3" in out
+    assert "tanh" in out and "relu" in out and "±" in out and "0/3" in out  # none diverged
+    assert "converged" not in out  # it means "reached the tolerance", and none was given
     result = read_json(tmp_path / "compare.json")
     assert result["option"] == "activation" and result["values"] == ["tanh", "relu"]
     assert result["seeds"] == [0, 1, 2] and result["fixed"]["epochs"] == 20
@@ -588,6 +589,7 @@ def test_compare_activations(tmp_path: Path, capsys: Capsys) -> None:
             setting
         )
         assert {"mean", "std", "min", "max"} <= set(setting["loss"])
+        assert setting["converged"] is None  # no --tolerance, no convergence to count
         assert [r["seed"] for r in setting["runs"]] == [0, 1, 2]
     assert_picture(tmp_path / "compare.png")
 

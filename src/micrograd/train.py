@@ -46,6 +46,8 @@ __all__ = [
     "gc_paused",
     "predict",
     "raw_outputs",
+    "run_once",
+    "split",
     "train",
 ]
 
@@ -60,7 +62,14 @@ TASK_LOSSES = {
 
 
 class TrainingDiverged(ArithmeticError):
-    """The loss became NaN or infinite; the model keeps its last good parameters."""
+    """The loss became NaN or infinite; the model keeps its last good parameters.
+
+    `reason` says what broke and where (without the advice), `epoch` in which epoch."""
+
+    def __init__(self, message: str, reason: str = "", epoch: int = 0) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+        self.epoch = epoch
 
 
 class ConfigError(ValueError):
@@ -91,14 +100,16 @@ class Callback:
     """Listens to `fit`. Override what you need; a plain function is treated as `on_epoch_end`."""
 
     def on_train_begin(self, info: dict[str, Any]) -> None:
-        """`info` holds `epochs` (the maximum), `batches` per epoch, `samples` and `mode`."""
+        """`info` holds `epochs` (the maximum), `batches` per epoch, `samples`, `mode` and
+        `model` (the network being trained, e.g. to keep a copy of its weights)."""
 
     def on_epoch_end(self, log: dict[str, float]) -> None:
         """`log` holds `epoch` (from 1), `loss`, the task's metrics, `lr`, `seconds`, and
         `val_loss` and friends when there is a validation set."""
 
     def on_train_end(self, history: History) -> None:
-        """Called once, also when training stops early or diverges."""
+        """Called once, also when training stops early, diverges or is interrupted
+        (`history.stop_reason` says which)."""
 
 
 @dataclass
@@ -192,13 +203,14 @@ def _metrics(task: str, y: np.ndarray, out: np.ndarray, prefix: str = "") -> dic
 
 
 def raw_outputs(model: MLP, X: Any) -> NDArray[np.float64]:
-    """The model's outputs on a 2-D batch of samples, one row per sample: (N, outputs)."""
+    """The model's outputs on a 2-D batch of samples, one row per sample: (N, outputs).
+    An output that overflows is infinite or NaN, without numpy's warnings: check for it."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(
             f"raw_outputs expects a 2-D array of samples x features, got shape {X.shape}"
         )
-    with gc_paused():
+    with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
         out = _outputs(model(X))
     return out[:, None] if out.ndim == 1 else out
 
@@ -208,7 +220,7 @@ def predict(model: MLP, X: Any, task: str) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"predict expects a 2-D array of samples x features, got shape {X.shape}")
-    with gc_paused():
+    with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
         return _decide(_outputs(model(X)), task)
 
 
@@ -262,7 +274,9 @@ def fit(
     penalties on the parameters. A `tolerance` stops training once the epoch's loss is at or
     below it; `patience` stops once the validation loss has not improved for that many epochs,
     and restores the best parameters. A NaN or infinite loss raises `TrainingDiverged` and
-    leaves the parameters as they were before the step that broke them.
+    leaves the parameters as they were before the step that broke them. Callbacks hear
+    `on_train_end` in every case; `history.stop_reason` is then "max_epochs", "tolerance",
+    "patience", "diverged" or "interrupted" (Ctrl-C, re-raised after the callbacks).
     """
     loss = loss or DEFAULT_LOSS.get(task, "")
     _check_task_loss(task, loss)
@@ -288,7 +302,13 @@ def fit(
     rng = random.Random(seed)
     history = History(tolerance=tolerance)
     listeners = [cb if isinstance(cb, Callback) else _FunctionCallback(cb) for cb in callbacks]
-    info = {"epochs": epochs, "batches": math.ceil(n / size), "samples": n, "mode": mode}
+    info = {
+        "epochs": epochs,
+        "batches": math.ceil(n / size),
+        "samples": n,
+        "mode": mode,
+        "model": model,
+    }
     for cb in listeners:
         cb.on_train_begin(info)
     best_val, best_params, waited = math.inf, [p.data for p in params], 0
@@ -353,8 +373,8 @@ def fit(
                             p.data = d
                         history.stop_reason = "patience"
                         break
-    except TrainingDiverged:
-        history.stop_reason = "diverged"
+    except (TrainingDiverged, KeyboardInterrupt) as stop:
+        history.stop_reason = "diverged" if isinstance(stop, TrainingDiverged) else "interrupted"
         for cb in listeners:
             cb.on_train_end(history)
         raise
@@ -364,9 +384,11 @@ def fit(
 
 
 def _diverged(epoch: int, lr: float, what: str) -> TrainingDiverged:
+    reason = (
+        f"training diverged at epoch {epoch}: {what}; try a smaller learning rate (it was {lr:g})"
+    )
     return TrainingDiverged(
-        f"training diverged at epoch {epoch}: {what}; try a smaller learning rate "
-        f"(it was {lr:g}). The model keeps its parameters from before that step."
+        f"{reason}. The model keeps its parameters from before that step.", reason, epoch
     )
 
 
@@ -466,9 +488,10 @@ class TrainResult:
         stopping), plus test metrics when there is a test set."""
         out = {k: v for k, v in self.history.final.items() if k not in ("epoch", "seconds")}
         if self.test is not None and len(self.test):
-            split = _evaluate_split(
-                self.model, self.test.X, self.test.y, self.task, self.loss, self.config.mode
-            )
+            with np.errstate(over="ignore", invalid="ignore"):
+                split = _evaluate_split(
+                    self.model, self.test.X, self.test.y, self.task, self.loss, self.config.mode
+                )
             out.update({k.replace("val_", "test_"): v for k, v in split.items()})
         return out
 
@@ -481,6 +504,12 @@ def load_data(config: TrainConfig) -> Dataset:
 
 def output_width(ds: Dataset) -> int:
     return ds.n_classes if ds.task == "multiclass" else 1
+
+
+def split(config: TrainConfig, ds: Dataset) -> tuple[Dataset, Dataset | None, Dataset | None]:
+    """(train, validation, test) as `train` splits `ds`; an empty split is None."""
+    tr, va, te = train_val_test_split(ds, val=config.val, test=config.test, seed=config.data_seed)
+    return tr, va if len(va) else None, te if len(te) else None
 
 
 def build_model(config: TrainConfig, ds: Dataset) -> MLP:
@@ -503,7 +532,7 @@ def train(
 ) -> TrainResult:
     """Build data, model, optimizer and schedule from `config` and train; see `fit`."""
     ds = data if data is not None else load_data(config)
-    tr, va, te = train_val_test_split(ds, val=config.val, test=config.test, seed=config.data_seed)
+    tr, va, te = split(config, ds)
     loss = config.loss or DEFAULT_LOSS[ds.task]
     _check_task_loss(ds.task, loss)
     model = build_model(config, ds)
@@ -525,14 +554,13 @@ def train(
         mode=config.mode,
         l1=config.l1,
         l2=config.l2,
-        validation=(va.X, va.y) if len(va) else None,
+        validation=(va.X, va.y) if va is not None else None,
         tolerance=config.tolerance,
         patience=config.patience,
         seed=config.seed,
         callbacks=callbacks,
     )
-    return TrainResult(model, history, config, tr, va if len(va) else None,
-                       te if len(te) else None, loss)
+    return TrainResult(model, history, config, tr, va, te, loss)
 
 
 @dataclass(frozen=True)
@@ -547,7 +575,8 @@ class RunOutcome:
     diverged: bool
 
 
-def _run_once(config: TrainConfig, seed: int, data: Dataset) -> RunOutcome:
+def run_once(config: TrainConfig, seed: int, data: Dataset) -> RunOutcome:
+    """Train `config` with `seed` on `data` and summarise the run (a diverged run too)."""
     cfg = replace(config, seed=seed)
     try:
         result = train(cfg, data=data)
@@ -623,10 +652,10 @@ def evaluate(
     data = load_data(config)
     metric = "rmse" if data.task == "regression" else "accuracy"
     if executor is not None:
-        runs = list(executor.map(_run_once, [config] * len(seeds), seeds, [data] * len(seeds)))
+        runs = list(executor.map(run_once, [config] * len(seeds), seeds, [data] * len(seeds)))
     elif workers == 1 or len(seeds) == 1:
-        runs = [_run_once(config, s, data) for s in seeds]
+        runs = [run_once(config, s, data) for s in seeds]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            runs = list(pool.map(_run_once, [config] * len(seeds), seeds, [data] * len(seeds)))
+            runs = list(pool.map(run_once, [config] * len(seeds), seeds, [data] * len(seeds)))
     return RunsSummary(config, metric, runs)

@@ -165,7 +165,18 @@ def add_command(
 def add_output_options(parser: argparse.ArgumentParser, out_default: str) -> None:
     group = parser.add_argument_group("output")
     group.add_argument(
-        "--out", metavar="DIR", default=None, help=f"folder for the files (default: {out_default})"
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="a new folder for the files; a DIR that already holds files is refused, and "
+        f"never overwritten, unless --force (default: {out_default}, or the same name with "
+        "-2, -3, ... appended when that folder already holds a run)",
+    )
+    group.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the run already in --out DIR (only a folder holding nothing but a "
+        "micrograd run's files) (default: never replace a run)",
     )
     group.add_argument(
         "--no-plots", action="store_true", help="skip the PNG pictures (default: draw them)"

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
+import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+import signal
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from rich import box
 from rich.markup import escape
-from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from .. import __version__, plots
-from ..train import RunsSummary, TrainConfig, evaluate
+from ..data import Dataset
+from ..train import DEFAULT_LOSS, RunOutcome, RunsSummary, TrainConfig, run_once
 from .arguments import PROG, UsageError, add_command, add_output_options, positive_int
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
-from .output import console, make_folder, maybe_progress, names, num, write_json
+from .output import console, maybe_progress, names, num, write_json
+from .runs import check_target, place, staging
 
 __all__ = ["register", "run"]
-
-_T = TypeVar("_T")
 
 NAME = "compare"
 HELP = "train each setting of one option over many seeds and compare"
@@ -69,97 +69,155 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-class _CountingExecutor(Executor):
-    """Hands `evaluate`'s runs to a pool (or runs them here) and reports each one finished."""
+def _worker_signals() -> None:
+    """In a worker: Ctrl-C is the parent's to handle (it stops the pool), and the parent's
+    SIGTERM stops the worker at once and quietly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    def __init__(self, pool: Executor | None, done: Callable[[], None]) -> None:
-        self.pool = pool
-        self.done = done
 
-    def map(
-        self,
-        fn: Callable[..., _T],
-        *iterables: Iterable[Any],
-        timeout: float | None = None,
-        chunksize: int = 1,
-    ) -> Iterator[_T]:
-        results = (
-            self.pool.map(fn, *iterables, timeout=timeout)
-            if self.pool is not None
-            else map(fn, *iterables)
-        )
-        for result in results:
-            self.done()
-            yield result
+def _job(job: tuple[int, TrainConfig, int, Dataset]) -> tuple[int, RunOutcome]:
+    index, config, seed, data = job
+    return index, run_once(config, seed, data)
+
+
+def _run_all(
+    jobs: list[tuple[int, TrainConfig, int, Dataset]],
+    workers: int,
+    done: Callable[[int, RunOutcome], None],
+) -> bool:
+    """Run every job, in `workers` processes or here; hand each result to `done` as it comes.
+    Return False when Ctrl-C stopped the runs: the queued ones are dropped and the running
+    ones ended at once, so that only finished runs are reported."""
+    if workers == 1:
+        try:
+            for job in jobs:
+                done(*_job(job))
+        except KeyboardInterrupt:
+            return False
+        return True
+    pool = multiprocessing.Pool(workers, initializer=_worker_signals)
+    try:
+        results = pool.imap_unordered(_job, jobs)
+        while True:
+            try:
+                done(*results.next(timeout=0.2))  # wakes up for a Ctrl-C at least this often
+            except multiprocessing.TimeoutError:
+                continue
+            except StopIteration:
+                break
+    except KeyboardInterrupt:
+        return False
+    finally:
+        pool.terminate()
+        pool.join()
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
     option, values, fixed = _varied(args)
     base = make_config(fixed)
-    settings: dict[str, TrainConfig] = {}
+    settings: dict[str, tuple[TrainConfig, Dataset]] = {}
     for value in values:
         config = make_config({**base.as_dict(), option.field: value})
-        prepare(config)  # every setting is checked before any run starts
-        settings[show(option.field, value)] = config
+        settings[show(option.field, value)] = (config, prepare(config))  # all checked first
     runs = args.runs
     seeds = range(runs)
     name = f"compare-{option.flag.lstrip('-')}"
-    out = Path(args.out) if args.out is not None else Path("runs") / name
-    make_folder(out)
+    explicit = args.out is not None
+    target = Path(args.out) if explicit else Path("runs") / name
+    check_target(target, "--out", numbered=not explicit, force=args.force)
     shown = console()
-    workers = min(args.workers or os.cpu_count() or 1, runs)
+    workers = min(args.workers or os.cpu_count() or 1, runs * len(settings))
     if not args.quiet:
         shown.print(
             f"comparing {option.flag} {' vs '.join(escape(k) for k in settings)}: {runs} runs "
             f"each (seeds 0..{runs - 1}), {workers} worker{'s' if workers > 1 else ''}"
         )
-    summaries: dict[str, RunsSummary] = {}
-    with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 1 else None
-        progress = stack.enter_context(maybe_progress(not args.quiet))
-        try:
-            for label, config in settings.items():
-                task = (
-                    progress.add_task(f"{option.flag} {label}", total=runs, status="")
-                    if progress is not None
-                    else None
+    labels = list(settings)
+    jobs = [
+        (i, config, seed, data)
+        for i, (config, data) in enumerate(settings.values())
+        for seed in seeds
+    ]
+    finished: dict[str, list[RunOutcome]] = {label: [] for label in labels}
+    with maybe_progress(not args.quiet) as progress:
+        tasks = (
+            [progress.add_task(f"{option.flag} {label}", total=runs, status="") for label in labels]
+            if progress is not None
+            else []
+        )
+
+        def done(index: int, outcome: RunOutcome) -> None:
+            finished[labels[index]].append(outcome)
+            if progress is not None:
+                progress.advance(tasks[index])
+
+        completed = _run_all(jobs, workers, done)
+    summaries = {
+        label: RunsSummary(config, _metric(data), sorted(finished[label], key=lambda r: r.seed))
+        for label, (config, data) in settings.items()
+    }
+    count = sum(len(f) for f in finished.values())
+    if not completed and count == 0:
+        raise KeyboardInterrupt
+    status = "completed" if completed else "interrupted"
+    with staging(target) as folder:
+        files = []
+        if not args.no_plots and any(s.finished for s in summaries.values()):
+            files.append(
+                plots.plot_comparison(
+                    summaries,
+                    folder / "compare.png",
+                    option=option.flag,
+                    loss_name=_loss_name(settings),
                 )
-
-                def done(task: TaskID | None = task, progress: Progress | None = progress) -> None:
-                    if progress is not None and task is not None:
-                        progress.advance(task)
-
-                summaries[label] = evaluate(config, seeds, executor=_CountingExecutor(pool, done))
-        except BaseException:
-            if pool is not None:  # on Ctrl-C, drop the queued runs instead of waiting for them
-                pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    files = []
-    if not args.no_plots:
-        files.append(plots.plot_comparison(summaries, out / "compare.png", option=option.flag))
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            (out / "compare.png").unlink()
-    json_path = out / "compare.json"
-    files.append(json_path)
-    write_json(
-        json_path,
-        {
-            "option": option.field,
-            "flag": option.flag,
-            "values": [show(option.field, v) for v in values],
-            "runs": runs,
-            "seeds": list(seeds),
-            "fixed": base.as_dict(),
-            "settings": {label: _summary_json(s) for label, s in summaries.items()},
-            "micrograd_version": __version__,
-        },
-    )
-    if not args.quiet:
+            )
+        files.append(folder / "compare.json")
+        write_json(
+            folder / "compare.json",
+            {
+                "option": option.field,
+                "flag": option.flag,
+                "values": [show(option.field, v) for v in values],
+                "runs": runs,
+                "seeds": list(seeds),
+                "status": status,
+                "finished": count,
+                "fixed": base.as_dict(),
+                "settings": {label: _summary_json(s) for label, s in summaries.items()},
+                "micrograd_version": __version__,
+            },
+        )
+        placed = place(folder, target, force=args.force)
+    where = f"{escape(str(placed))}{os.sep}"
+    if not args.quiet or not completed:
+        if placed != target:
+            shown.print(
+                f"{escape(str(target))} already holds files: this comparison went to {where}"
+            )
         shown.print(_compare_table(option, summaries))
-        shown.print(_compare_note(summaries))
-        shown.print(f"wrote {escape(str(out))}{os.sep}: {names(files)}")
+        if any(s.config.tolerance is not None for s in summaries.values()):
+            shown.print(_TOLERANCE_NOTE)
+        shown.print(f"wrote {where}: {names(files)}")
+    if not completed:
+        print(
+            f"{PROG}: interrupted: {count} of {len(jobs)} runs finished; the table shows them "
+            f"and {placed}{os.sep}compare.json holds them (status interrupted)",
+            file=sys.stderr,
+        )
+        return 130
     return 0
+
+
+def _metric(data: Dataset) -> str:
+    return "rmse" if data.task == "regression" else "accuracy"
+
+
+def _loss_name(settings: dict[str, tuple[TrainConfig, Dataset]]) -> str | None:
+    """The loss every setting trains with, or None when they differ."""
+    losses = {config.loss or DEFAULT_LOSS[data.task] for config, data in settings.values()}
+    return losses.pop() if len(losses) == 1 else None
 
 
 def _varied(args: argparse.Namespace) -> tuple[Option, list[Any], dict[str, Any]]:
@@ -210,10 +268,9 @@ def _compare_table(option: Option, summaries: dict[str, RunsSummary]) -> Table:
         "loss\nmin / max",
         f"{metric}\nmean ± std",
         f"{metric}\nmin / max",
-        "converged\nruns",
     ]
-    if tolerance:
-        headers.append("epochs to\ntolerance")
+    if tolerance:  # "converged" means "reached the tolerance": without one it means nothing
+        headers += ["converged\nruns", "epochs to\ntolerance"]
     for header in [*headers, "diverged\nruns"]:
         table.add_column(header, justify="right", no_wrap=True)
     for name, s in summaries.items():
@@ -221,26 +278,21 @@ def _compare_table(option: Option, summaries: dict[str, RunsSummary]) -> Table:
             escape(name),
             *_stats_text(s.loss),
             *_stats_text(s.score, 3 if s.metric == "accuracy" else 4),
-            f"{s.converged}/{len(s.runs)}",
         ]
         if tolerance:
             to_tol = s.epochs_to_tolerance["mean"]
-            cells.append("-" if math.isnan(to_tol) else f"{to_tol:.1f}")
+            cells += [
+                f"{s.converged}/{len(s.runs)}",
+                "-" if math.isnan(to_tol) else f"{to_tol:.1f}",
+            ]
         cells.append(f"{s.diverged}/{len(s.runs)}")
         table.add_row(*cells)
     return table
 
 
-def _compare_note(summaries: dict[str, RunsSummary]) -> str:
-    if any(s.config.tolerance is not None for s in summaries.values()):
-        return (
-            "converged: runs whose training loss reached --tolerance; epochs to tolerance: "
-            "their mean"
-        )
-    return (
-        "converged: runs that finished without diverging (give --tolerance LOSS to count "
-        "the runs that reach that loss, and how many epochs they take)"
-    )
+_TOLERANCE_NOTE = (
+    "converged: runs whose training loss reached --tolerance; epochs to tolerance: their mean"
+)
 
 
 def _summary_json(s: RunsSummary) -> dict[str, Any]:
@@ -249,7 +301,7 @@ def _summary_json(s: RunsSummary) -> dict[str, Any]:
         "metric": s.metric,
         "loss": s.loss,
         s.metric: s.score,
-        "converged": s.converged,
+        "converged": s.converged if s.config.tolerance is not None else None,
         "diverged": s.diverged,
         "epochs_to_tolerance": s.epochs_to_tolerance,
         "runs": [vars(r) | {s.metric: r.metric} for r in s.runs],

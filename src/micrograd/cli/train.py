@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,19 +16,30 @@ from rich.table import Table
 
 from .. import __version__, plots
 from ..data import Dataset
+from ..nn import MLP
 from ..serialization import save
-from ..train import History, TrainConfig, TrainResult, train
+from ..train import (
+    DEFAULT_LOSS,
+    Callback,
+    History,
+    TrainConfig,
+    TrainingDiverged,
+    TrainResult,
+    split,
+    train,
+)
 from .arguments import PROG, add_command, add_output_options
 from .options import DEFAULTS, OPTIONS, add_config_options, make_config, model_shape, prepare
 from .output import (
     ProgressCallback,
     console,
+    fail,
     jsonable,
-    make_folder,
     maybe_progress,
     names,
     write_json,
 )
+from .runs import check_target, place, staging
 
 __all__ = ["register", "run"]
 
@@ -53,8 +64,6 @@ metrics, every epoch), curves.png (loss and accuracy or rmse per epoch), and for
 classification decision_boundary.png, for 1-D regression fit.png.
 """
 
-_PLOT_FILES = ("curves.png", "decision_boundary.png", "fit.png")
-
 
 def register(commands: Any) -> None:
     """Add `train` to the subcommands."""
@@ -64,14 +73,55 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
+class _Keeper(Callback):
+    """Keeps what a run stopped by Ctrl-C or by divergence can still save: the model, its
+    weights as of the last finished epoch, and the history up to there."""
+
+    def __init__(self) -> None:
+        self.model: MLP | None = None
+        self.weights: list[float] = []
+        self.history = History()
+
+    def on_train_begin(self, info: dict[str, Any]) -> None:
+        self.model = info["model"]
+        self.on_epoch_end({})
+
+    def on_epoch_end(self, log: dict[str, float]) -> None:
+        if self.model is not None:
+            self.weights = [p.data for p in self.model.parameters()]
+
+    def on_train_end(self, history: History) -> None:
+        self.history = history
+
+    def result(self, config: TrainConfig, ds: Dataset) -> TrainResult | None:
+        """The run as of the last finished epoch, or None when training had not begun."""
+        if self.model is None:
+            return None
+        for p, w in zip(self.model.parameters(), self.weights, strict=True):
+            p.data = w
+        tr, va, te = split(config, ds)
+        loss = config.loss or DEFAULT_LOSS[ds.task]
+        return TrainResult(self.model, self.history, config, tr, va, te, loss)
+
+
+_STATUS = {
+    "max_epochs": "completed",
+    "tolerance": "stopped early",
+    "patience": "stopped early",
+    "diverged": "diverged",
+    "interrupted": "interrupted",
+}
+
+
 def run(args: argparse.Namespace) -> int:
     values = {o.field: getattr(args, o.field) for o in OPTIONS}
     values["dataset"] = values["dataset"] or DEFAULTS.dataset
     config = make_config(values)
     ds = prepare(config)
     name = _run_name(config, ds)
-    out = Path(args.out) if args.out is not None else Path("runs") / name
-    make_folder(out)
+    explicit = args.out is not None
+    target = Path(args.out) if explicit else Path("runs") / name
+    check_target(target, "--out", numbered=not explicit, force=args.force)
     shown = console()
     if not args.quiet:
         shape = "-".join(map(str, model_shape(config, ds)))
@@ -80,16 +130,44 @@ def run(args: argparse.Namespace) -> int:
             f"{config.activation} network: {config.optimizer} lr {config.lr:g} "
             f"({config.schedule}), {config.epochs} epochs"
         )
+    keeper = _Keeper()
+    stopped: TrainingDiverged | KeyboardInterrupt | None = None
     start = time.perf_counter()
-    with maybe_progress(not args.quiet) as progress:
-        callbacks = [ProgressCallback(progress)] if progress is not None else []
-        result = train(config, callbacks, ds)
+    try:
+        with maybe_progress(not args.quiet) as progress:
+            callbacks: list[Callback] = [keeper]
+            if progress is not None:
+                callbacks.append(ProgressCallback(progress))
+            result = train(config, callbacks, ds)
+    except (TrainingDiverged, KeyboardInterrupt) as e:
+        kept = keeper.result(config, ds)
+        if kept is None:
+            raise
+        stopped, result = e, kept
     seconds = time.perf_counter() - start
-    files = _write_run(result, ds, out, seconds, name, draw=not args.no_plots)
+    status = _STATUS.get(result.history.stop_reason, result.history.stop_reason)
+    with staging(target) as folder:
+        files = _write_run(result, ds, folder, seconds, name, not args.no_plots, status)
+        placed = place(folder, target, force=args.force)
+    where = f"{escape(str(placed))}{os.sep}"
+    epochs = result.history.epochs
+    if isinstance(stopped, TrainingDiverged):
+        return fail(
+            f"{stopped.reason}; saved the run as of epoch {epochs} (status diverged) in {where}"
+        )
+    if isinstance(stopped, KeyboardInterrupt):
+        print(
+            f"{PROG}: interrupted in epoch {epochs + 1} of {config.epochs}; saved the run as of "
+            f"epoch {epochs} (status interrupted) in {placed}{os.sep}",
+            file=sys.stderr,
+        )
+        return 130
     if not args.quiet:
+        if placed != target:
+            shown.print(f"{escape(str(target))} already holds a run: this one went to {where}")
         shown.print(_summary_table(result, name))
         shown.print(_summary_lines(result, seconds))
-        shown.print(f"wrote {escape(str(out))}{os.sep}: {names(files)}")
+        shown.print(f"wrote {where}: {names(files)}")
     return 0
 
 
@@ -130,14 +208,15 @@ def _metadata(result: TrainResult, ds: Dataset) -> dict[str, Any]:
 
 
 def _write_run(
-    result: TrainResult, ds: Dataset, out: Path, seconds: float, name: str, draw: bool
+    result: TrainResult, ds: Dataset, out: Path, seconds: float, name: str, draw: bool, status: str
 ) -> list[Path]:
+    """Write the run's files into the empty folder `out`; return them."""
     files = []
     model_path = out / "model.json"
     save(result.model, model_path, metadata=_metadata(result, ds))
     files.append(model_path)
     metrics = _final_metrics(result)
-    if draw:
+    if draw and result.history.rows:
         files.append(
             plots.plot_curves(
                 result.history,
@@ -170,11 +249,6 @@ def _write_run(
                     title=f"{name}: fit (train rmse {metrics.get('rmse', math.nan):.4f})",
                 )
             )
-    # A run written over an older one must not leave that run's pictures behind.
-    for stale in _PLOT_FILES:
-        if out / stale not in files:
-            with contextlib.suppress(FileNotFoundError):
-                (out / stale).unlink()
     run_path = out / "run.json"
     files.append(run_path)
     h = result.history
@@ -202,6 +276,7 @@ def _write_run(
             },
             "loss": result.loss,
             "metrics": metrics,
+            "status": status,
             "epochs": h.epochs,
             "stop_reason": h.stop_reason,
             "best_epoch": h.best_epoch,
@@ -224,8 +299,8 @@ def _summary_table(result: TrainResult, name: str) -> Table:
     metric_names = ["loss", "rmse", "r2"] if result.task == "regression" else ["loss", "accuracy"]
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column(escape(name))
-    for split, _ in splits:
-        table.add_column(split, justify="right")
+    for part, _ in splits:
+        table.add_column(part, justify="right")
     for metric in metric_names:
         label = f"{metric} ({result.loss})" if metric == "loss" else metric
         table.add_row(label, *(f"{metrics.get(p + metric, math.nan):.4f}" for _, p in splits))
