@@ -537,7 +537,7 @@ def test_file_errors(tmp_path: Path, capsys: Capsys, moons_run: Path) -> None:
     assert_error(
         ["predict", "--model", model, "--csv", str(ragged)],
         capsys,
-        "line 2 has 1 columns, expected 2",
+        "line 2 has 1 column, expected 2",
     )
     assert_error(
         ["predict", "--model", model, "--csv", str(wide)], capsys, "4 columns", "takes 2 inputs"
@@ -751,7 +751,7 @@ def test_graph_without_graphviz_uses_the_builtin_layout(
     stem = tmp_path / "g"
     assert cli.main(["graph", "relu(x*w + b)", "x=1.5", "w=-0.5", "b=1", "--out", str(stem)]) == 0
     out = capsys.readouterr().out
-    assert "PNG skipped" in out and "apt-get install graphviz" in out
+    assert "no PNG without Graphviz (apt-get install graphviz" in out
     assert "builtin layout" in out
     assert not (tmp_path / "g.png").exists()
     svg = ET.parse(tmp_path / "g.svg").getroot()

@@ -518,7 +518,8 @@ def read_csv_table(
         if len(row) != ncols:
             source = "the header" if header else f"line {first_line}"
             raise DataError(
-                f"{path}: line {line} has {len(row)} columns, expected {ncols} as on {source}"
+                f"{path}: line {line} has {len(row)} column{'s' if len(row) != 1 else ''}, "
+                f"expected {ncols} as on {source}"
             )
         for j, cell in enumerate(row):
             if not cell.strip():

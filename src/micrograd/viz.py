@@ -49,7 +49,11 @@ _FIX = "install Graphviz (apt-get install graphviz) or save as .html/.svg"
 
 
 class GraphTooLargeError(ValueError):
-    """The graph has more Values than a readable picture can show."""
+    """The graph has more Values than a readable picture can show (`limit`)."""
+
+    def __init__(self, message: str, limit: int = 0) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class GraphvizError(RuntimeError):
@@ -104,7 +108,8 @@ def _collect(root: Value, limit: int) -> list[Value]:
                     raise GraphTooLargeError(
                         f"the graph has more than {limit} values, too many for a readable "
                         "picture: draw a smaller expression or model (or pass a larger "
-                        "max_nodes)"
+                        "max_nodes)",
+                        limit,
                     )
                 stack.append((child, False))
     return order

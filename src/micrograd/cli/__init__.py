@@ -32,7 +32,7 @@ from ..serialization import ModelFileError
 from ..train import TrainingDiverged
 from ..viz import GraphTooLargeError
 from . import compare, graph, predict, train
-from .arguments import PROG, Formatter, Parser, UsageError
+from .arguments import PROG, Formatter, Parser, UsageError, attach_negative_values
 from .output import ProgressCallback, fail
 
 __all__ = ["COMMANDS", "ProgressCallback", "UsageError", "build_parser", "main"]
@@ -88,7 +88,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (argparse's own errors exit with 2)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         parser.print_help()
         return 2

@@ -19,7 +19,8 @@ from rich.table import Table
 from .. import __version__, plots
 from ..data import Dataset
 from ..train import DEFAULT_LOSS, RunOutcome, RunsSummary, TrainConfig, run_once
-from .arguments import PROG, UsageError, add_command, add_output_options, positive_int
+from .arguments import PROG, UsageError, add_command, add_output_options, count, positive_int
+from .limits import add_allow_large
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
 from .output import console, maybe_progress, names, num, write_json
 from .runs import check_target, place, staging
@@ -66,6 +67,7 @@ def register(commands: Any) -> None:
     )
     add_config_options(p, several=True)
     add_output_options(p, "runs/compare-OPTION, e.g. runs/compare-activation")
+    add_allow_large(p)
     p.set_defaults(run=run)
 
 
@@ -120,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
     settings: dict[str, tuple[TrainConfig, Dataset]] = {}
     for value in values:
         config = make_config({**base.as_dict(), option.field: value})
-        settings[show(option.field, value)] = (config, prepare(config))  # all checked first
+        settings[show(option.field, value)] = (
+            config,
+            prepare(config, args.allow_large),
+        )  # all checked first
     runs = args.runs
     seeds = range(runs)
     name = f"compare-{option.flag.lstrip('-')}"
@@ -131,8 +136,8 @@ def run(args: argparse.Namespace) -> int:
     workers = min(args.workers or os.cpu_count() or 1, runs * len(settings))
     if not args.quiet:
         shown.print(
-            f"comparing {option.flag} {' vs '.join(escape(k) for k in settings)}: {runs} runs "
-            f"each (seeds 0..{runs - 1}), {workers} worker{'s' if workers > 1 else ''}"
+            f"comparing {option.flag} {' vs '.join(escape(k) for k in settings)}: "
+            f"{count(runs, 'run')} each (seeds 0..{runs - 1}), {count(workers, 'worker')}"
         )
     labels = list(settings)
     jobs = [
@@ -158,9 +163,10 @@ def run(args: argparse.Namespace) -> int:
         label: RunsSummary(config, _metric(data), sorted(finished[label], key=lambda r: r.seed))
         for label, (config, data) in settings.items()
     }
-    count = sum(len(f) for f in finished.values())
-    if not completed and count == 0:
-        raise KeyboardInterrupt
+    done_runs = sum(len(f) for f in finished.values())
+    if not completed and done_runs == 0:
+        print(f"{PROG}: interrupted before any run finished; nothing to save", file=sys.stderr)
+        return 130
     status = "completed" if completed else "interrupted"
     with staging(target) as folder:
         files = []
@@ -183,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
                 "runs": runs,
                 "seeds": list(seeds),
                 "status": status,
-                "finished": count,
+                "finished": done_runs,
                 "fixed": base.as_dict(),
                 "settings": {label: _summary_json(s) for label, s in summaries.items()},
                 "micrograd_version": __version__,
@@ -202,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
         shown.print(f"wrote {where}: {names(files)}")
     if not completed:
         print(
-            f"{PROG}: interrupted: {count} of {len(jobs)} runs finished; the table shows them "
+            f"{PROG}: interrupted: {done_runs} of {len(jobs)} runs finished; the table shows them "
             f"and {placed}{os.sep}compare.json holds them (status interrupted)",
             file=sys.stderr,
         )

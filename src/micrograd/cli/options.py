@@ -28,6 +28,7 @@ from .arguments import (
     positive_float,
     positive_int,
 )
+from .limits import check_csv, check_network, check_samples
 
 __all__ = [
     "BY_FIELD",
@@ -305,7 +306,7 @@ def show(field: str, value: Any) -> str:
     return str(value)
 
 
-def _load(config: TrainConfig) -> Dataset:
+def _load(config: TrainConfig, allow_large: bool) -> Dataset:
     if config.data_path is not None:
         path = Path(config.data_path)
         if config.samples is not None or config.noise is not None:
@@ -313,12 +314,8 @@ def _load(config: TrainConfig) -> Dataset:
                 "--samples and --noise shape a generated dataset; they do not apply to --data "
                 f"{path}: leave them out, or use --dataset"
             )
-        if not path.is_file():
-            what = "is a folder" if path.is_dir() else "does not exist"
-            raise UsageError(
-                f"--data {path} {what}: expected a CSV file of numbers, the target in the "
-                "last column"
-            )
+        check_csv(path, "--data", allow_large)
+    check_samples(config.samples, allow_large)
     return load_data(config)
 
 
@@ -344,10 +341,11 @@ def _check(config: TrainConfig, ds: Dataset) -> None:
         )
 
 
-def prepare(config: TrainConfig) -> Dataset:
-    """The config's data, after checking that the config fits it."""
-    ds = _load(config)
+def prepare(config: TrainConfig, allow_large: bool = False) -> Dataset:
+    """The config's data, after checking that the config fits it and the size limits."""
+    ds = _load(config, allow_large)
     _check(config, ds)
+    check_network(model_shape(config, ds), allow_large)
     return ds
 
 

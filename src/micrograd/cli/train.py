@@ -28,7 +28,8 @@ from ..train import (
     split,
     train,
 )
-from .arguments import PROG, add_command, add_output_options
+from .arguments import PROG, add_command, add_output_options, count
+from .limits import add_allow_large
 from .options import DEFAULTS, OPTIONS, add_config_options, make_config, model_shape, prepare
 from .output import (
     ProgressCallback,
@@ -70,6 +71,7 @@ def register(commands: Any) -> None:
     p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
     add_config_options(p, several=False)
     add_output_options(p, "runs/DATASET-ACTIVATION-seedSEED, e.g. runs/moons-relu-seed0")
+    add_allow_large(p)
     p.set_defaults(run=run)
 
 
@@ -117,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     values = {o.field: getattr(args, o.field) for o in OPTIONS}
     values["dataset"] = values["dataset"] or DEFAULTS.dataset
     config = make_config(values)
-    ds = prepare(config)
+    ds = prepare(config, args.allow_large)
     name = _run_name(config, ds)
     explicit = args.out is not None
     target = Path(args.out) if explicit else Path("runs") / name
@@ -126,9 +128,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         shape = "-".join(map(str, model_shape(config, ds)))
         shown.print(
-            f"training {escape(ds.name)} ({len(ds)} samples, {ds.task}) with a {shape} "
+            f"training {escape(ds.name)} ({count(len(ds), 'sample')}, {ds.task}) with a {shape} "
             f"{config.activation} network: {config.optimizer} lr {config.lr:g} "
-            f"({config.schedule}), {config.epochs} epochs"
+            f"({config.schedule}), {count(config.epochs, 'epoch')}"
         )
     keeper = _Keeper()
     stopped: TrainingDiverged | KeyboardInterrupt | None = None
@@ -178,9 +180,9 @@ def _run_name(config: TrainConfig, ds: Dataset) -> str:
 def _stop_text(history: History, config: TrainConfig) -> str:
     if history.stop_reason == "tolerance":
         return f"the loss reached the tolerance {config.tolerance:g} at epoch {history.epochs}"
-    if history.stop_reason == "patience":
+    if history.stop_reason == "patience" and config.patience is not None:
         return (
-            f"no better validation loss for {config.patience} epochs; kept epoch "
+            f"no better validation loss for {count(config.patience, 'epoch')}; kept epoch "
             f"{history.best_epoch}"
         )
     return "ran every epoch"
