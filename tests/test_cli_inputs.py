@@ -226,3 +226,20 @@ def test_allow_large_lifts_a_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     argv = ["train", "--samples", "20", "--epochs", "2", "--no-plots", "--quiet"]
     assert run([*argv, "--out", str(tmp_path / "a"), "--allow-large"]) == 0
     assert json.loads((tmp_path / "a" / "run.json").read_text())["data"]["samples"]["train"] == 20
+
+
+# -- data that cannot be trained on says why, not "try a smaller learning rate" ---------------
+
+
+@pytest.mark.parametrize("noise", ["1e300", "1e308"])
+def test_absurd_noise_names_the_noise(noise: str, tmp_path: Path, capsys: Capsys) -> None:
+    line = assert_error(["train", "--noise", noise, "--out", str(tmp_path / "r")], capsys)
+    assert f"--noise {float(noise):g}" in line and "learning rate" not in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_absurdly_large_data_is_named(tmp_path: Path, capsys: Capsys) -> None:
+    data = tmp_path / "big.csv"
+    data.write_text("x,y\n1,1e308\n2,-1e308\n3,1e307\n")
+    line = assert_error(["train", "--data", str(data), "--out", str(tmp_path / "r")], capsys)
+    assert "1e+308" in line and "scale the data" in line and "learning rate" not in line

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import gc
 import math
+import multiprocessing
+import os
 import random
+import signal
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +39,7 @@ from .optim import OPTIMIZERS, SCHEDULES, SGD, LRScheduler, Optimizer, make_sche
 __all__ = [
     "Callback",
     "ConfigError",
+    "EvaluationInterrupted",
     "History",
     "RunsSummary",
     "TrainConfig",
@@ -46,10 +50,14 @@ __all__ = [
     "gc_paused",
     "predict",
     "raw_outputs",
+    "run_in_processes",
     "run_once",
     "split",
     "train",
 ]
+
+_Job = TypeVar("_Job")
+_Result = TypeVar("_Result")
 
 MODES = ("batched", "per-sample")
 # The loss each task trains with unless told otherwise, and which losses suit which task.
@@ -636,6 +644,60 @@ class RunsSummary:
         return sum(r.diverged for r in self.runs)
 
 
+class EvaluationInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped `evaluate`: `summary` holds the runs that had finished by then."""
+
+    def __init__(self, summary: RunsSummary) -> None:
+        super().__init__(f"interrupted after {len(summary.runs)} finished runs")
+        self.summary = summary
+
+
+def _ignore_ctrl_c() -> None:
+    """In a worker process: Ctrl-C is the parent's to handle (it ends the pool), and the
+    parent's SIGTERM ends the worker at once, quietly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def run_in_processes(
+    fn: Callable[[_Job], _Result],
+    jobs: Sequence[_Job],
+    workers: int,
+    done: Callable[[_Result], None],
+) -> bool:
+    """Call `fn(job)` for every job, in `workers` processes (1: here, serially), and hand each
+    result to `done` as it comes, in any order. `fn` must be picklable (a module-level
+    function). Return False when Ctrl-C stopped the jobs: queued ones are dropped and running
+    ones ended at once, so that only finished jobs have reached `done`."""
+    if workers == 1 or len(jobs) == 1:
+        try:
+            for job in jobs:
+                done(fn(job))
+        except KeyboardInterrupt:
+            return False
+        return True
+    pool = multiprocessing.Pool(min(workers, len(jobs)), initializer=_ignore_ctrl_c)
+    try:
+        results = pool.imap_unordered(fn, jobs)
+        while True:
+            try:
+                done(results.next(timeout=0.2))  # wakes up for a Ctrl-C at least this often
+            except multiprocessing.TimeoutError:
+                continue
+            except StopIteration:
+                break
+    except KeyboardInterrupt:
+        return False
+    finally:
+        pool.terminate()
+        pool.join()
+    return True
+
+
+def _seed_job(job: tuple[TrainConfig, int, Dataset]) -> RunOutcome:
+    return run_once(*job)
+
+
 def evaluate(
     config: TrainConfig,
     seeds: Sequence[int] = range(10),
@@ -645,17 +707,29 @@ def evaluate(
     """Train once per seed and summarise. Runs go to `executor` (any `concurrent.futures`
     Executor, so a cluster's can be passed in) or to a process pool of `workers` processes
     (default: one per core; 1 runs serially). Every run depends only on its seed, so the
-    results are the same however they are spread."""
+    results are the same however they are spread. Ctrl-C raises `EvaluationInterrupted`,
+    holding the runs finished by then, within a second: queued runs are dropped and, in the
+    process pool, running ones ended (an `executor`'s running runs cannot be ended)."""
     seeds = list(seeds)
     if not seeds:
         raise ValueError("evaluate needs at least one seed")
     data = load_data(config)
     metric = "rmse" if data.task == "regression" else "accuracy"
+    runs: list[RunOutcome] = []
     if executor is not None:
-        runs = list(executor.map(run_once, [config] * len(seeds), seeds, [data] * len(seeds)))
-    elif workers == 1 or len(seeds) == 1:
-        runs = [run_once(config, s, data) for s in seeds]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            runs = list(pool.map(run_once, [config] * len(seeds), seeds, [data] * len(seeds)))
+        futures = [executor.submit(run_once, config, s, data) for s in seeds]
+        try:
+            runs = [f.result() for f in futures]
+        except KeyboardInterrupt:
+            for f in futures:
+                f.cancel()
+            done = [f for f in futures if f.done() and not f.cancelled()]
+            runs = [f.result() for f in done if f.exception() is None]
+            raise EvaluationInterrupted(RunsSummary(config, metric, runs)) from None
+        return RunsSummary(config, metric, runs)
+    jobs = [(config, s, data) for s in seeds]
+    if not run_in_processes(_seed_job, jobs, workers or os.cpu_count() or 1, runs.append):
+        runs.sort(key=lambda r: seeds.index(r.seed))
+        raise EvaluationInterrupted(RunsSummary(config, metric, runs))
+    runs.sort(key=lambda r: seeds.index(r.seed))
     return RunsSummary(config, metric, runs)

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import os
-import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +15,14 @@ from rich.table import Table
 
 from .. import __version__, plots
 from ..data import Dataset
-from ..train import DEFAULT_LOSS, RunOutcome, RunsSummary, TrainConfig, run_once
+from ..train import (
+    DEFAULT_LOSS,
+    RunOutcome,
+    RunsSummary,
+    TrainConfig,
+    run_in_processes,
+    run_once,
+)
 from .arguments import PROG, UsageError, add_command, add_output_options, count, positive_int
 from .limits import add_allow_large
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
@@ -71,49 +75,9 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _worker_signals() -> None:
-    """In a worker: Ctrl-C is the parent's to handle (it stops the pool), and the parent's
-    SIGTERM stops the worker at once and quietly."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def _job(job: tuple[int, TrainConfig, int, Dataset]) -> tuple[int, RunOutcome]:
     index, config, seed, data = job
     return index, run_once(config, seed, data)
-
-
-def _run_all(
-    jobs: list[tuple[int, TrainConfig, int, Dataset]],
-    workers: int,
-    done: Callable[[int, RunOutcome], None],
-) -> bool:
-    """Run every job, in `workers` processes or here; hand each result to `done` as it comes.
-    Return False when Ctrl-C stopped the runs: the queued ones are dropped and the running
-    ones ended at once, so that only finished runs are reported."""
-    if workers == 1:
-        try:
-            for job in jobs:
-                done(*_job(job))
-        except KeyboardInterrupt:
-            return False
-        return True
-    pool = multiprocessing.Pool(workers, initializer=_worker_signals)
-    try:
-        results = pool.imap_unordered(_job, jobs)
-        while True:
-            try:
-                done(*results.next(timeout=0.2))  # wakes up for a Ctrl-C at least this often
-            except multiprocessing.TimeoutError:
-                continue
-            except StopIteration:
-                break
-    except KeyboardInterrupt:
-        return False
-    finally:
-        pool.terminate()
-        pool.join()
-    return True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -153,12 +117,13 @@ def run(args: argparse.Namespace) -> int:
             else []
         )
 
-        def done(index: int, outcome: RunOutcome) -> None:
+        def done(result: tuple[int, RunOutcome]) -> None:
+            index, outcome = result
             finished[labels[index]].append(outcome)
             if progress is not None:
                 progress.advance(tasks[index])
 
-        completed = _run_all(jobs, workers, done)
+        completed = run_in_processes(_job, jobs, workers, done)
     summaries = {
         label: RunsSummary(config, _metric(data), sorted(finished[label], key=lambda r: r.seed))
         for label, (config, data) in settings.items()

@@ -14,7 +14,9 @@ from inspect import signature
 from pathlib import Path
 from typing import Any
 
-from ..data import DATASETS, Dataset
+import numpy as np
+
+from ..data import DATASETS, DataError, Dataset
 from ..losses import LOSSES
 from ..nn import ACTIVATIONS
 from ..optim import OPTIMIZERS, SCHEDULES
@@ -66,6 +68,8 @@ def _dataset_defaults(parameter: str) -> str:
 
 
 DEFAULTS = TrainConfig()
+# Data beyond this is refused: a network's products and squares of it overflow a float.
+MAX_DATA_SCALE = 1e100
 _LOSS_BY_TASK = ", ".join(f"{loss} for {task}" for task, loss in DEFAULT_LOSS.items())
 
 OPTIONS = (
@@ -316,7 +320,31 @@ def _load(config: TrainConfig, allow_large: bool) -> Dataset:
             )
         check_csv(path, "--data", allow_large)
     check_samples(config.samples, allow_large)
-    return load_data(config)
+    try:
+        ds = load_data(config)
+    except DataError as e:
+        if config.noise is not None and "non-finite" in str(e):
+            raise UsageError(_too_noisy(config.noise)) from None
+        raise
+    scale = float(np.abs(ds.X).max(initial=0.0))
+    if ds.task == "regression":
+        scale = max(scale, float(np.abs(ds.y).max(initial=0.0)))
+    if scale > MAX_DATA_SCALE:
+        if config.data_path is None and config.noise is not None:
+            raise UsageError(_too_noisy(config.noise))
+        raise UsageError(
+            f"{ds.name}'s values reach {scale:.3g}: a network cannot train on numbers that "
+            f"large (their products overflow); scale the data to within ±{MAX_DATA_SCALE:g}, "
+            "ideally to about ±1"
+        )
+    return ds
+
+
+def _too_noisy(noise: float) -> str:
+    return (
+        f"--noise {noise:g} makes the generated data too large to train on (its values "
+        f"overflow or pass {MAX_DATA_SCALE:g}): use a noise well below 1, e.g. --noise 0.1"
+    )
 
 
 def _check(config: TrainConfig, ds: Dataset) -> None:
