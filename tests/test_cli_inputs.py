@@ -243,3 +243,37 @@ def test_absurdly_large_data_is_named(tmp_path: Path, capsys: Capsys) -> None:
     data.write_text("x,y\n1,1e308\n2,-1e308\n3,1e307\n")
     line = assert_error(["train", "--data", str(data), "--out", str(tmp_path / "r")], capsys)
     assert "1e+308" in line and "scale the data" in line and "learning rate" not in line
+
+
+def test_graph_of_a_model_whose_output_overflows(
+    model: Path, tmp_path: Path, capsys: Capsys
+) -> None:
+    argv = ["graph", "--model", str(model), "--input", "1e308,1e308", "--out", str(tmp_path / "g")]
+    assert "overflows" in assert_error(argv, capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_predict_output_into_an_unwritable_folder_names_the_users_file(
+    model: Path, tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = os.open
+
+    def refuse(file: object, flags: int, *args: object) -> int:
+        if flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return real_open(file, flags, *args)
+
+    monkeypatch.setattr(os, "open", refuse)
+    target = tmp_path / "predictions.csv"
+    argv = ["predict", "--model", str(model), "--input", "0,1", "--output", str(target)]
+    line = assert_error(argv, capsys, "Permission denied", str(target))
+    assert ".tmp" not in line
+
+
+def test_the_library_refuses_a_device_as_csv() -> None:
+    from micrograd.data import DataError, load_csv
+
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    with pytest.raises(DataError, match="not a regular file"):
+        load_csv("/dev/zero")

@@ -17,6 +17,7 @@ import csv
 import io
 import math
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -459,6 +460,8 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
     blank: int | None = None
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise DataError(f"{path}: not a regular file (a device or a pipe): expected CSV")
             reader = csv.reader(f)
             try:
                 for row in reader:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import shutil
 import sys
@@ -142,6 +143,12 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"cannot run {args.model} on --input {sample_text(args.input)}: {e}"
             ) from None
+        if not math.isfinite(float(root.data)):
+            raise UsageError(
+                f"--input {sample_text(args.input)}: the model's output overflows to "
+                f"{float(root.data):g} for these inputs; they are far outside what it was "
+                "trained on"
+            )
         what = f"{args.model} on input {sample_text(args.input)}"
         verdict = _verdict(model, load_metadata(args.model), args.model, args.input)
     else:
