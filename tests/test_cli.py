@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import assert_error, command, command_env, read_json, run
 
 from micrograd import cli
 from micrograd.cli import output
@@ -49,48 +48,8 @@ def assert_picture(path: Path, min_side: int = 300) -> None:
     assert min_side <= width <= 4000 and min_side <= height <= 4000, (path, width, height)
 
 
-def run(argv: list[str]) -> int:
-    """main(argv), with argparse's SystemExit turned into its status."""
-    try:
-        return cli.main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-
-
-def assert_error(argv: list[str], capsys: Capsys, *needles: str) -> str:
-    """The command fails with exit status 2 and one line on stderr naming the problem."""
-    status = run(argv)
-    out, err = capsys.readouterr()
-    assert status == 2, (argv, status, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("micrograd: error: "), err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
-def read_json(path: Path) -> Any:
-    def refuse(constant: str) -> None:
-        raise AssertionError(f"{path} holds {constant}, which is not JSON")
-
-    return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
-
-
-def command() -> str:
-    exe = shutil.which("micrograd")
-    if exe is None:
-        pytest.skip("the micrograd command is not on PATH (install the package: pip install -e .)")
-    return exe
-
-
 def run_command(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")
-    }
+    env = command_env()
     return subprocess.run(
         [command(), *args],
         cwd=cwd,

@@ -3,36 +3,17 @@ stderr and exit status 2 (or works), naming the user's path and, for limits, the
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_error, refuse_new_files, run
 
 from micrograd import cli
 from micrograd.cli import limits
 
 Capsys = pytest.CaptureFixture[str]
 SMALL = ["--samples", "60", "--epochs", "15"]
-
-
-def run(argv: list[str]) -> int:
-    try:
-        return cli.main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-
-
-def assert_error(argv: list[str], capsys: Capsys, *needles: str) -> str:
-    status = run(argv)
-    out, err = capsys.readouterr()
-    assert status == 2, (argv, status, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("micrograd: error: "), err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +49,7 @@ def test_graph_out_that_names_no_file(tmp_path: Path, capsys: Capsys) -> None:
 def test_graph_into_an_unwritable_folder_names_the_users_path(
     tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_open = os.open
-
-    def refuse(file: object, flags: int, *args: object) -> int:
-        if flags & os.O_CREAT:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
-        return real_open(file, flags, *args)
-
-    monkeypatch.setattr(os, "open", refuse)
+    refuse_new_files(monkeypatch)
     line = assert_error(["graph", "a*2", "a=1", "--out", str(tmp_path / "g")], capsys)
     assert "Permission denied" in line and str(tmp_path / "g.dot") in line and ".tmp" not in line
 
@@ -256,14 +230,7 @@ def test_graph_of_a_model_whose_output_overflows(
 def test_predict_output_into_an_unwritable_folder_names_the_users_file(
     model: Path, tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_open = os.open
-
-    def refuse(file: object, flags: int, *args: object) -> int:
-        if flags & os.O_CREAT:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
-        return real_open(file, flags, *args)
-
-    monkeypatch.setattr(os, "open", refuse)
+    refuse_new_files(monkeypatch)
     target = tmp_path / "predictions.csv"
     argv = ["predict", "--model", str(model), "--input", "0,1", "--output", str(target)]
     line = assert_error(argv, capsys, "Permission denied", str(target))

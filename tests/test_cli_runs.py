@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -18,25 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import command, command_env, read_json, run
 
-from micrograd import cli
 from micrograd.cli import compare as compare_command
 from micrograd.cli import train as train_command
 from micrograd.serialization import load, load_metadata
 
 Capsys = pytest.CaptureFixture[str]
 SMALL = ["--samples", "60", "--epochs", "15"]
-
-
-def run(argv: list[str]) -> int:
-    try:
-        return cli.main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def one_error_line(err: str) -> str:
@@ -204,15 +192,8 @@ def test_a_failed_write_leaves_no_folder_and_names_the_users_path(
 # -- kills and concurrency (the installed command) --------------------------------------------
 
 
-def command() -> str:
-    exe = shutil.which("micrograd")
-    if exe is None:
-        pytest.skip("the micrograd command is not on PATH (install the package: pip install -e .)")
-    return exe
-
-
 def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "COLUMNS")}
+    env = command_env()
     return subprocess.Popen(
         [command(), *args],
         cwd=cwd,
