@@ -30,10 +30,28 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("expression", "value"),
     [("sqrt(a)", "a=0"), ("a/a", "a=1e-200"), ("relu(-a)**0.5", "a=2")],
 )
-def test_graph_of_a_gradient_that_does_not_exist_is_one_line(
+def test_graph_at_a_point_without_a_finite_gradient_never_crashes(
     expression: str, value: str, tmp_path: Path, capsys: Capsys
 ) -> None:
-    assert_error(["graph", expression, value, "--out", str(tmp_path / "g")], capsys, expression)
+    status = run(["graph", expression, value, "--out", str(tmp_path / "g")])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    if status == 0:  # the engine's backward gives a gradient (inf or 0): it is drawn
+        assert "d result / d input" in out and (tmp_path / "g.svg").is_file()
+    else:
+        assert status == 2 and len(err.strip().splitlines()) == 1, err
+
+
+def test_graph_turns_an_error_in_backward_into_one_line(
+    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from micrograd.engine import Value
+
+    def fails(self: Value) -> None:
+        raise ZeroDivisionError("**: zero cannot be raised to the negative power -0.5")
+
+    monkeypatch.setattr(Value, "backward", fails)
+    assert_error(["graph", "sqrt(a)", "a=0", "--out", str(tmp_path / "g")], capsys, "sqrt(a)")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -320,13 +320,13 @@ def test_neuron_uses_replaced_and_computed_weights_across_samples() -> None:
 def test_shared_inputs_reached_again_through_a_computed_weight() -> None:
     """Two neuron nodes read one inputs tuple, and one's weight is computed from the other:
     the traversal must not skip the tuple for the inner node before its inputs are placed."""
-    from micrograd.engine import _affine_node
+    from micrograd.fused import neuron
 
     def f(a: Value, b: Value) -> Value:
         inputs = (a * 1.0, b * 1.0)  # non-leaf inputs, one tuple shared by both nodes
-        inner = _affine_node((Value(0.5), Value(-1.0), Value(0.1)), inputs)
+        inner = neuron((Value(0.5), Value(-1.0), Value(0.1)), inputs)
         weight = inner * 2.0
-        return _affine_node((weight, Value(1.0), Value(0.0)), inputs)
+        return neuron((weight, Value(1.0), Value(0.0)), inputs)
 
     out = f(Value(2.0), Value(3.0))
     order = out.topo_sort()

@@ -135,10 +135,97 @@ def test_graph_repr_and_len() -> None:
 
 
 def test_bad_arguments() -> None:
-    with pytest.raises(TypeError, match="draw_dot needs a Value, got float"):
-        draw_dot(1.0)  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError,
+        match="draw_dot needs a Value or an object shaped like one, "
+        "got float without data, grad, _op, _prev",
+    ):
+        draw_dot(1.0)
     with pytest.raises(ValueError, match="rankdir must be one of LR, TB"):
         draw_dot(small(), rankdir="XY")
+
+
+class LearnerValue:
+    """A workshop learner's Value: plain attributes, children in a set, no engine behind it."""
+
+    def __init__(
+        self,
+        data: float,
+        children: tuple[LearnerValue, ...] = (),
+        op: str = "",
+        label: str = "",
+        *,
+        public: bool = False,
+    ) -> None:
+        self.data = data
+        self.grad = 0.0
+        if public:
+            self.prev = set(children)
+        else:
+            self._prev = set(children)
+        self._op = op
+        self.label = label
+
+    def __eq__(self, other: object) -> bool:  # a learner may define ==; nodes stay distinct
+        return isinstance(other, LearnerValue) and self.data == other.data
+
+    __hash__ = object.__hash__
+
+
+@pytest.mark.parametrize("public", [False, True], ids=["_prev", "prev"])
+def test_a_look_alike_value_is_drawn_like_ours(public: bool) -> None:
+    a = LearnerValue(2.0, label="a", public=public)
+    b = LearnerValue(2.0, label="b", public=public)  # equal to a: still its own node
+    out = LearnerValue(4.0, (a, b), "*", "out", public=public)
+    out.grad, a.grad, b.grad = 1.0, 2.0, 2.0
+    ours = draw_dot(small())
+    graph = draw_dot(out)
+    assert len(graph) == 3 and repr(graph) == "Graph(3 values, 1 ops, rankdir='LR')"
+    source = graph.source
+    assert "{ a | data 2.0000 | grad 2.0000 }" in source and 'label="*"' in source
+    assert source.count(" -> n2_op;") == 2
+    root = svg_root(graph.to_svg())
+    assert {"out", "a", "b", "*"} <= set(texts(root))
+    assert ours.source != source
+
+
+def test_a_value_used_early_and_late_is_drawn_before_its_first_use() -> None:
+    """a feeds a*b and, later, the sum: every edge still runs left to right."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    out = a * b + a
+    out.backward()
+    graph = draw_dot(out)
+    lines = graph.source.splitlines()
+    a_line = next(i for i, line in enumerate(lines) if "{ a |" in line)
+    mul_line = next(i for i, line in enumerate(lines) if 'label="*"' in line)
+    assert a_line < mul_line
+    for path in svg_root(graph.to_svg()).iter(f"{SVG}path"):
+        d = path.get("d", "")
+        if " C" in d or "C" in d[1:]:  # an edge (the arrowhead marker is a plain polygon)
+            xs = [float(x) for x in re.findall(r"(-?[\d.]+),-?[\d.]+", d)]
+            assert xs[0] < xs[-1], d
+
+
+def test_a_look_alike_with_an_integer_grad_and_no_label_is_drawn() -> None:
+    leaf = LearnerValue(3.0)
+    del leaf.label
+    leaf.grad = 1  # type: ignore[assignment]
+    assert "{ data 3.0000 | grad 1.0000 }" in draw_dot(leaf).source
+
+
+def test_a_look_alike_must_have_numbers_and_children() -> None:
+    odd = LearnerValue(1.0)
+    odd.data = "one"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="a node's data must be a number, got str 'one'"):
+        draw_dot(odd)
+    bare = LearnerValue(1.0)
+    del bare._prev
+    with pytest.raises(TypeError, match=r"without _prev \(or prev\)"):
+        draw_dot(bare)
+    bad = LearnerValue(1.0)
+    bad._prev = 5  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="children \\(_prev\\) must be a set or sequence"):
+        draw_dot(bad)
 
 
 def test_too_big_a_graph_is_refused() -> None:
@@ -212,7 +299,7 @@ def test_builtin_svg_has_no_external_references() -> None:
 
 
 def test_builtin_svg_escapes_text() -> None:
-    v = Value(1.0, label="<b>&\"x\"\x01")
+    v = Value(1.0, label='<b>&"x"\x01')
     tree = svg_root(draw_dot(v).to_svg())  # would not parse if unescaped
     assert '<b>&"x"\\x01' in texts(tree)
 

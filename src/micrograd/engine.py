@@ -1,111 +1,293 @@
 """The autograd engine: `Value`, a node in a computation graph, and reverse-mode backpropagation.
 
-Every primitive operation is defined once, in the table below: a forward function beside its
-backward rule, which applies the chain rule by adding `out.grad` times the local derivative into
-each input's `grad`. Everything else (`-`, `/`, `sqrt`, ...) is composed from primitives and has
-no derivative code of its own.
+Read it in the lecture's order. A `Value` wraps a number and remembers how it was made: its
+children and its operation. Each operation is a *primitive* in one table, `PRIMITIVES`: a forward
+function on plain numbers beside its backward rule, which applies the chain rule by adding
+`out.grad` times the local derivative into each child's `grad`. Everything else (`-`, `/`, `sqrt`,
+`mean`, the losses) is built from primitives and has no derivative code of its own. `topo_sort()`
+orders the graph, children first, and `backward()` runs the rules from the output back.
 
-A node stores its inputs and the name of its rule, never a closure that points back at itself, so
-graphs hold no reference cycles and are freed as soon as the last reference goes.
+A node keeps its children and its rule, never a closure pointing back at itself, so graphs hold
+no reference cycles and are freed as soon as the last reference goes.
 
-`data` is a float. In batched mode it may also be a numpy array over samples; the same rules
-apply, and a gradient flowing from an array into a scalar is summed. numpy is imported only when
-an array is actually seen, so this module needs nothing beyond the standard library.
+`data` is a float, or in batched mode a numpy array over samples: the same rules apply, and a
+gradient flowing from an array into a smaller child is summed back to the child's shape. numpy is
+imported only when an array is seen. What exists only for speed (fused neuron nodes, a faster
+traversal) is in `micrograd.fused`, which registers itself here with `define` and `use_backprop`.
 """
 
 from __future__ import annotations
 
-import gc
 import math
-import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from numbers import Real
-from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["Value", "affine", "linear"]
+from .numeric import (
+    Array,
+    any_true,
+    coerce,
+    finite,
+    first,
+    fmt,
+    ieee,
+    ieee_pow,
+    is_array,
+    numpy,
+    sum_to,
+)
 
-# A gradient or data value: a float, or a numpy array in batched mode.
-Array = Any
-_Rule = Callable[["Value"], None]
+__all__ = [
+    "ACTIVATIONS", "PRIMITIVES", "Activation", "Backprop", "PlainBackprop", "Primitive", "Value",
+    "define", "make_node", "use_backprop",
+]  # fmt: skip
 
-_data_of = attrgetter("_data")
-
-
-def _numpy() -> Any:
-    import numpy
-
-    return numpy
-
-
-def _is_array(x: object) -> bool:
-    np = sys.modules.get("numpy")
-    return np is not None and isinstance(x, np.ndarray)
-
-
-def _coerce(data: object) -> float | Array:
-    """Return `data` as a float (or float64 array), or raise TypeError naming what it got."""
-    if data.__class__ is float:
-        return data
-    if isinstance(data, Real) and not isinstance(data, bool):
-        return float(data)
-    if not _is_array(data):
-        raise TypeError(
-            f"Value data must be a real number (int, float or numpy scalar), "
-            f"got {type(data).__name__}: {data!r}"
-        )
-    array: Any = data
-    if array.dtype.kind not in "fiu":
-        raise TypeError(f"Value data array must hold real numbers, got dtype {array.dtype}")
-    if array.ndim == 0:
-        return float(array)
-    return _numpy().asarray(array, dtype=_numpy().float64)
+Rule = Callable[["Value"], None]
 
 
-def _sum_to(g: Array, like: Array) -> Array:
-    """Reduce gradient `g` to the shape of `like`, summing over axes that were broadcast."""
-    if g.__class__ is float:
-        return g
-    if not _is_array(like):
-        return float(g.sum())
-    if g.shape == like.shape:
-        return g
-    while g.ndim > like.ndim:
-        g = g.sum(axis=0)
-    for axis, size in enumerate(like.shape):
-        if size == 1 and g.shape[axis] != 1:
-            g = g.sum(axis=axis, keepdims=True)
-    return g
+class Value:
+    """A node of a computation graph: a float `data`, its gradient `grad`, and how it was made.
 
+    Children are kept in two tuples: `_ctx`, the inputs, and `_params`, inputs that many nodes
+    share (a neuron's weights and bias; empty for the plain operations). `_rule` is the backward
+    rule of the primitive that made the node, and `_saved` what the rule keeps from the forward:
+    the exponent of `**n`, the axis of `sum`, a fused neuron's activation, a batched layer's
+    weight matrix, or the function given to `_backward` by hand.
+    """
 
-def _fmt(x: Array) -> str:
-    return repr(x) if not _is_array(x) else f"array of shape {x.shape}"
+    __slots__ = ("_ctx", "_data", "_op", "_params", "_rule", "_saved", "grad", "label")
+    __array_ufunc__ = None  # numpy defers to our reflected operators instead of broadcasting
+    _data: Array
+    grad: Array
+    _ctx: tuple[Value, ...]
+    _params: tuple[Value, ...]
+    _op: str
+    _rule: Rule
+    _saved: Any
+    label: str
 
+    def __init__(self, data: float | Array, _children: Iterable[Value] = (), _op: str = "",
+                 label: str = "") -> None:  # fmt: skip
+        self._data = coerce(data)
+        self.grad = 0.0
+        self._ctx = tuple(_children)
+        self._params = ()
+        self._op = _op
+        self._rule = _leaf_backward
+        self._saved = None
+        self.label = label
 
-def _first_bad(x: Array, bad: Array) -> float:
-    """The first offending element of array `x` where mask `bad` holds, for error messages."""
-    return float(x[bad].flat[0])
+    @property
+    def data(self) -> Array:
+        return self._data
+
+    @data.setter
+    def data(self, value: float | Array) -> None:
+        self._data = value if value.__class__ is float else coerce(value)
+
+    @property
+    def children(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in a stable order."""
+        return self._params + self._ctx
+
+    @property
+    def _prev(self) -> set[Value]:
+        return set(self._params).union(self._ctx)
+
+    @property
+    def prev(self) -> set[Value]:
+        """The set of Values this one was computed from (the workshop's name for `_prev`)."""
+        return self._prev
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self._data!r}, grad={self.grad!r}{label})"
+
+    # -- operators: + * ** make nodes; - and / are built from them ---------------------------
+
+    def __add__(self, other: object) -> Value:
+        o = _lift(other)
+        return NotImplemented if o is None else make_node(self._data + o._data, (self, o), ADD)
+
+    def __mul__(self, other: object) -> Value:
+        o = _lift(other)
+        return NotImplemented if o is None else make_node(self._data * o._data, (self, o), MUL)
+
+    def __pow__(self, other: object) -> Value:
+        if isinstance(other, Value):
+            return make_node(_pow(self._data, other._data), (self, other), POW)
+        if isinstance(other, bool) or not isinstance(other, Real):
+            return NotImplemented
+        n = other if isinstance(other, (int, float)) else float(other)
+        return make_node(_pow_const(self._data, n), (self,), POW_CONST, n, op=f"**{n}")
+
+    def __neg__(self) -> Value:
+        return self * -1.0
+
+    def __sub__(self, other: object) -> Value:
+        o = _lift(other)
+        return NotImplemented if o is None else self + (-o)  # exactly a - b in floats
+
+    def __truediv__(self, other: object) -> Value:
+        """`a * b**-1`, the workshop's graph, holding the correctly rounded quotient `a / b`."""
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        if any_true(o._data == 0):
+            raise ZeroDivisionError(f"/: division by zero ({fmt(self._data)} / {fmt(o._data)})")
+        inverse = make_node(1.0 / o._data, (o,), RECIPROCAL)
+        return make_node(self._data / o._data, (self, inverse), MUL)
+
+    def __floordiv__(self, other: object) -> Value:
+        o = _lift(other)
+        if o is None:
+            return NotImplemented
+        return make_node(_floordiv(self._data, o._data), (self, o), FLOORDIV)
+
+    def __radd__(self, other: object) -> Value:
+        o = _lift(other)
+        return NotImplemented if o is None else o + self
+
+    def __rsub__(self, other: object) -> Value:
+        o = _lift(other)
+        return NotImplemented if o is None else o + (-self)
+
+    def __rmul__(self, other: object) -> Value:
+        o = _lift(other)
+        return NotImplemented if o is None else o * self
+
+    def __rtruediv__(self, other: object) -> Value:
+        o = _lift(other)
+        return NotImplemented if o is None else o / self
+
+    def __rfloordiv__(self, other: object) -> Value:
+        o = _lift(other)
+        return NotImplemented if o is None else o // self
+
+    def __rpow__(self, other: object) -> Value:
+        o = _lift(other)
+        return NotImplemented if o is None else o**self
+
+    def __abs__(self) -> Value:
+        return make_node(abs(self._data), (self,), ABS)
+
+    # -- functions of one Value --------------------------------------------------------------
+
+    def tanh(self) -> Value:
+        return make_node(_tanh(self._data), (self,), TANH)
+
+    def relu(self) -> Value:
+        return make_node(_relu(self._data), (self,), RELU)
+
+    def sigmoid(self) -> Value:
+        return make_node(_sigmoid(self._data), (self,), SIGMOID)
+
+    def exp(self) -> Value:
+        return make_node(_exp(self._data), (self,), EXP)
+
+    def log(self) -> Value:
+        return make_node(_log(self._data), (self,), LOG)
+
+    def sqrt(self) -> Value:
+        if any_true(self._data < 0):
+            bad = first(self._data, self._data < 0)
+            raise ValueError(f"sqrt: the operand must not be negative, got {bad}")
+        return self**0.5
+
+    def sum(self, axis: int | None = None) -> Value:
+        """Sum over samples (batched mode) to a scalar, or along one axis; a float stays as is."""
+        return make_node(_sum(self._data, axis), (self,), SUM, axis)
+
+    def mean(self, axis: int | None = None) -> Value:
+        d = self._data
+        n = 1 if d.__class__ is float else (d.size if axis is None else d.shape[axis])
+        return self.sum(axis) * (1.0 / n)
+
+    def item(self) -> float:
+        """The data as a Python float (a scalar Value only)."""
+        if self._data.__class__ is not float:
+            raise TypeError(f"item() needs a scalar Value, this one holds {fmt(self._data)}")
+        return self._data
+
+    # -- the graph and backpropagation -------------------------------------------------------
+
+    def topo_sort(self) -> list[Value]:
+        """Every node reachable from self, once each, children before parents, self last.
+
+        An iterative depth-first search, so a graph of any depth works: a node is placed when it
+        comes off the stack the second time, after everything pushed above it (its children).
+        """
+        order: list[Value] = []
+        visited: set[Value] = set()
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:
+            node, children_placed = stack.pop()
+            if children_placed:
+                order.append(node)
+            elif node not in visited:
+                visited.add(node)
+                stack.append((node, True))
+                stack.extend((c, False) for c in reversed(node.children) if c not in visited)
+        return order
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """Propagate this node's grad to its children (a bound method: no reference cycle)."""
+        return self._propagate
+
+    @_backward.setter
+    def _backward(self, fn: Callable[[], None]) -> None:
+        self._rule = _custom_backward
+        self._saved = fn
+
+    def _propagate(self) -> None:
+        # A float result has float children, but for `sum`, whose rule keeps shapes itself.
+        if self._data.__class__ is float or self._rule in _KEEPS_SHAPE:
+            self._rule(self)
+        else:  # batched: each child's gradient is summed back to the child's own shape
+            children = dict.fromkeys(self.children)
+            held = [c.grad for c in children]
+            for c in children:
+                c.grad = 0.0
+            self._rule(self)
+            for c, before in zip(children, held, strict=True):
+                c.grad = before + sum_to(c.grad, c._data)
+
+    def backward(self) -> None:
+        """Fill in the `grad` of every node this one depends on (reverse-mode differentiation).
+
+        Leaf gradients accumulate across calls, as in PyTorch; intermediate gradients are
+        recomputed from zero each time. If a rule fails, every gradient is left as it was.
+        """
+        if self._data.__class__ is not float:
+            raise ValueError(
+                f"backward() needs a scalar output, this Value holds {fmt(self._data)}: "
+                "reduce it with .sum() or .mean() first"
+            )
+        nodes, leaves = BACKPROP.order(self)  # 1. order: children before parents
+        held = _set_aside(nodes, leaves)  # 2. zero what this call writes, keeping the old
+        self.grad = 1.0
+        try:
+            BACKPROP.run_rules(nodes)  # 3. the chain rule, from self back to the leaves
+        except BaseException:
+            _undo(self, nodes, held)
+            raise
+        _restore(held)  # 4. leaves: what they held before, plus this call's gradient
 
 
 # --------------------------------------------------------------------------------------------
-# The primitives. Each forward takes plain data (floats or arrays) and returns plain data. Beside
-# it, its backward rule takes the output node and adds out.grad times the local derivative into
-# each child's grad (the chain rule), exactly as micrograd's `_backward` closures do.
+# The primitives. A forward takes plain data (floats or arrays) and returns plain data. Its rule
+# takes the output node and adds out.grad times the local derivative into each child's grad:
+# the chain rule, as micrograd's `_backward` closures do. Derivatives never raise: where one is
+# infinite, the gradient is, as in PyTorch; the forward keeps the clear errors.
 # --------------------------------------------------------------------------------------------
-
-
-def _add(a: Array, b: Array) -> Array:
-    return a + b
 
 
 def _add_backward(out: Value) -> None:
     a, b = out._ctx
     a.grad += out.grad
     b.grad += out.grad
-
-
-def _mul(a: Array, b: Array) -> Array:
-    return a * b
 
 
 def _mul_backward(out: Value) -> None:
@@ -115,90 +297,55 @@ def _mul_backward(out: Value) -> None:
 
 
 def _pow_const(a: Array, n: float) -> Array:
-    """`a ** n` for a constant exponent `n`."""
-    if _is_array(a):
-        if n != int(n) and (a < 0).any():
-            raise ValueError(
-                f"**: a negative base to the fractional power {n} is not a real number "
-                f"(base {_first_bad(a, a < 0)})"
-            )
-        if n < 0 and (a == 0).any():
-            raise ZeroDivisionError(f"**: zero cannot be raised to the negative power {n}")
-        np = _numpy()
-        with np.errstate(over="ignore"):
-            out = a**n
-        if np.isinf(out).any():
-            bad = _first_bad(a, np.isinf(out))
-            raise OverflowError(f"**: {bad} ** {n} overflows a float")
-        return out
-    if a < 0 and n != int(n):
+    if n != int(n) and any_true(a < 0):
         raise ValueError(
-            f"**: a negative base to the fractional power {n} is not a real number (base {a})"
+            f"**: a negative base to the fractional power {n} is not a real number "
+            f"(base {first(a, a < 0)})"
         )
-    if a == 0 and n < 0:
+    if n < 0 and any_true(a == 0):
         raise ZeroDivisionError(f"**: zero cannot be raised to the negative power {n}")
-    try:
-        return float(a**n)
-    except OverflowError:
-        raise OverflowError(f"**: {a} ** {n} overflows a float") from None
+    return finite(ieee_pow(a, n), lambda bad: f"**: {first(a, bad)} ** {n} overflows a float")
 
 
 def _pow_const_backward(out: Value) -> None:
     (a,) = out._ctx
-    n = out._arg
-    if n != 0:
-        a.grad += out.grad * n * _pow_const(a._data, n - 1)
+    n = out._saved
+    if n != 0:  # d(a**0)/da is 0 everywhere, at 0 too (as in PyTorch)
+        a.grad += out.grad * n * ieee_pow(a._data, n - 1)
+
+
+def _reciprocal_backward(out: Value) -> None:
+    # -g / b / b, PyTorch's order for division: no b**-2 to overflow for a tiny b.
+    (b,) = out._ctx
+    b.grad += -(out.grad / b._data) / b._data
 
 
 def _pow(a: Array, b: Array) -> Array:
-    """`a ** b` with a Value exponent: defined for a positive base only."""
-    if (a <= 0).any() if _is_array(a) else a <= 0:
-        bad = _first_bad(a, a <= 0) if _is_array(a) else a
+    if any_true(a <= 0):
         raise ValueError(
-            f"**: the base must be positive when the exponent is a Value (got base {bad})"
+            f"**: the base must be positive when the exponent is a Value "
+            f"(got base {first(a, a <= 0)})"
         )
-    if _is_array(a) or _is_array(b):
-        np = _numpy()
-        with np.errstate(over="ignore"):
-            out = np.power(a, b)
-        if np.isinf(out).any():
-            raise OverflowError(f"**: {_fmt(a)} ** {_fmt(b)} overflows a float")
-        return out
-    try:
-        return float(a**b)
-    except OverflowError:
-        raise OverflowError(f"**: {a} ** {b} overflows a float") from None
+    return finite(ieee_pow(a, b), lambda _: f"**: {fmt(a)} ** {fmt(b)} overflows a float")
 
 
 def _pow_backward(out: Value) -> None:
     a, b = out._ctx
-    log = math.log if a._data.__class__ is float else _numpy().log
-    a.grad += out.grad * b._data * a._data ** (b._data - 1)
+    log = math.log if a._data.__class__ is float else numpy().log
+    a.grad += out.grad * b._data * ieee_pow(a._data, b._data - 1)
     b.grad += out.grad * out._data * log(a._data)
 
 
 def _floordiv(a: Array, b: Array) -> Array:
-    if (b == 0).any() if _is_array(b) else b == 0:
-        raise ZeroDivisionError(f"//: division by zero ({_fmt(a)} // {_fmt(b)})")
+    if any_true(b == 0):
+        raise ZeroDivisionError(f"//: division by zero ({fmt(a)} // {fmt(b)})")
     return a // b
 
 
-def _floordiv_backward(out: Value) -> None:
-    pass  # piecewise constant: the derivative is zero almost everywhere
-
-
 def _exp(a: Array) -> Array:
-    if a.__class__ is float:
-        try:
-            return math.exp(a)
-        except OverflowError:
-            raise OverflowError(f"exp: overflow for operand {a}") from None
-    np = _numpy()
-    with np.errstate(over="ignore"):
-        out = np.exp(a)
-    if np.isinf(out).any():
-        raise OverflowError(f"exp: overflow for operand {_first_bad(a, np.isinf(out))}")
-    return out
+    return finite(
+        ieee(math.exp, "exp", a), lambda bad: f"exp: overflow for operand {first(a, bad)}"
+    )
 
 
 def _exp_backward(out: Value) -> None:
@@ -206,13 +353,9 @@ def _exp_backward(out: Value) -> None:
 
 
 def _log(a: Array) -> Array:
-    if a.__class__ is float:
-        if a <= 0:
-            raise ValueError(f"log: the operand must be positive, got {a}")
-        return math.log(a)
-    if (a <= 0).any():
-        raise ValueError(f"log: the operand must be positive, got {_first_bad(a, a <= 0)}")
-    return _numpy().log(a)
+    if any_true(a <= 0):
+        raise ValueError(f"log: the operand must be positive, got {first(a, a <= 0)}")
+    return math.log(a) if a.__class__ is float else numpy().log(a)
 
 
 def _log_backward(out: Value) -> None:
@@ -221,56 +364,54 @@ def _log_backward(out: Value) -> None:
 
 
 def _tanh(a: Array) -> Array:
-    return math.tanh(a) if a.__class__ is float else _numpy().tanh(a)
+    return math.tanh(a) if a.__class__ is float else numpy().tanh(a)
 
 
-def _tanh_slope(t: Array) -> Array:
-    """d tanh(x)/dx, from the output t = tanh(x)."""
-    return 1.0 - t * t
-
-
-def _tanh_backward(out: Value) -> None:
-    out._ctx[0].grad += out.grad * _tanh_slope(out._data)
+def _tanh_chain(g: Array, t: Array) -> Array:
+    """g times d tanh(x)/dx, from the output t = tanh(x)."""
+    return g * (1.0 - t * t)
 
 
 def _sigmoid(a: Array) -> Array:
     # Never exponentiate a positive number, so no finite input overflows.
     if a.__class__ is float:
-        if a >= 0:
-            return 1.0 / (1.0 + math.exp(-a))
-        e = math.exp(a)
-        return e / (1.0 + e)
-    np = _numpy()
+        e = math.exp(-abs(a))
+        return 1.0 / (1.0 + e) if a >= 0 else e / (1.0 + e)
+    np = numpy()
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _sigmoid_slope(s: Array) -> Array:
-    """d sigmoid(x)/dx, from the output s = sigmoid(x)."""
-    return s * (1.0 - s)
-
-
-def _sigmoid_backward(out: Value) -> None:
-    out._ctx[0].grad += out.grad * _sigmoid_slope(out._data)
+def _sigmoid_chain(g: Array, s: Array) -> Array:
+    """g times d sigmoid(x)/dx, from the output s = sigmoid(x)."""
+    return g * (s * (1.0 - s))
 
 
 def _relu(a: Array) -> Array:
     if a.__class__ is float:
-        return a if a > 0.0 else 0.0
-    return _numpy().maximum(a, 0.0)
+        return 0.0 if a <= 0.0 else a  # NaN passes through, as in PyTorch
+    return numpy().maximum(a, 0.0)
 
 
-def _relu_slope(r: Array) -> Array:
-    """d relu(x)/dx, from the output r = relu(x): 1 where it passed, 0 where it was cut."""
-    return r > 0.0
+def _relu_chain(g: Array, r: Array) -> Array:
+    """g where the ReLU let its input through, else 0: a gate, not a product with a slope, so
+    an infinite g stays out of a closed ReLU (as in PyTorch)."""
+    if r.__class__ is float:
+        return 0.0 if r <= 0.0 else g
+    return numpy().where(r <= 0.0, 0.0, g)
 
 
-def _relu_backward(out: Value) -> None:
-    out._ctx[0].grad += out.grad * _relu_slope(out._data)
+def _identity_chain(g: Array, _out: Array) -> Array:
+    return g
 
 
-def _abs(a: Array) -> Array:
-    return abs(a)
+def _chain_rule(chain: Callable[[Array, Array], Array]) -> Rule:
+    """The backward rule of a function of one Value whose derivative comes from its output."""
+
+    def backward(out: Value) -> None:
+        out._ctx[0].grad += chain(out.grad, out._data)
+
+    return backward
 
 
 def _abs_backward(out: Value) -> None:
@@ -291,480 +432,190 @@ def _sum_backward(out: Value) -> None:
     if a._data.__class__ is float:
         a.grad += out.grad
         return
-    np = _numpy()
-    g = out.grad if out._arg is None else np.expand_dims(out.grad, out._arg)
+    np = numpy()
+    g = out.grad if out._saved is None else np.expand_dims(out.grad, out._saved)
     a.grad += np.broadcast_to(g, a._data.shape)
 
 
-def _affine(wb: Sequence[Value], x: Sequence[Value]) -> Array:
-    """The fused neuron pre-activation b + w[0]*x[0] + w[1]*x[1] + ..., with `wb` = (w..., b),
-    summed in that order (the order micrograd's chain of `+` nodes uses). It reads the nodes'
-    data directly: building lists of floats first costs more than the sum itself."""
-    s = wb[-1]._data
-    for wi, xi in zip(wb, x):
-        s = s + wi._data * xi._data
-    return s
-
-
-def _affine_backward(out: Value, g: Array = None) -> None:
-    # _params is (w..., b) and _ctx is x: each weight gets g*x, each input g*w, the bias g.
-    wb = out._params
-    if g is None:
-        g = out.grad
-    for w, x in zip(wb, out._ctx):
-        w.grad += g * x._data
-        x.grad += g * w._data
-    wb[-1].grad += g
-
-
-def _affine_act_backward(out: Value) -> None:
-    """A neuron fused into one node: activation(affine); chain the activation's slope first."""
-    _affine_backward(out, out.grad * out._arg(out._data))
-
-
-def _linear(x: Array, W: Array, b: Sequence[float]) -> Array:
-    """A whole layer on a batch: x (samples x nin) @ W.T + b, W being (nout x nin)."""
-    x2 = x.reshape(-1, 1) if x.ndim == 1 else x
-    z = x2 @ W.T + _numpy().array(b)
-    return z[:, 0] if W.shape[0] == 1 else z
-
-
-def _linear_backward(out: Value) -> None:
-    W = out._arg  # the weights as they were in the forward pass
-    x, *params = out._ctx
-    x2 = x._data.reshape(-1, 1) if x._data.ndim == 1 else x._data
-    g = out.grad.reshape(-1, 1) if W.shape[0] == 1 else out.grad
-    x.grad += (g @ W).reshape(x._data.shape)
-    grads = [*(g.T @ x2).ravel().tolist(), *g.sum(axis=0).tolist()]
-    for p, gp in zip(params, grads):
-        p.grad += gp
-
-
 def _leaf_backward(out: Value) -> None:
-    pass
+    pass  # also the rule of `//`: piecewise constant, its derivative is 0 almost everywhere
 
 
 def _custom_backward(out: Value) -> None:
-    out._arg()  # a `_backward` assigned by hand, workshop style: it updates the children itself
+    out._saved()  # a `_backward` assigned by hand, workshop style: it updates the children
 
 
-def _run_broadcasting(node: Value) -> None:
-    """Run node's rule where arrays may meet scalars: each child gets its gradient summed back
-    to its own shape, so a scalar parameter used across a batch receives the batch's total."""
-    children = dict.fromkeys(node._inputs)
-    saved = [c.grad for c in children]
-    for c in children:
-        c.grad = 0.0
-    node._rule(node)
-    for c, before in zip(children, saved):
-        c.grad = before + _sum_to(c.grad, c._data)
+@dataclass(frozen=True)
+class Primitive:
+    """One operation: the `_op` its nodes show, its forward beside its backward rule, and
+    whether the rule gives every child a gradient of the child's own shape (else batched mode
+    sums it back, see `Value._propagate`)."""
+
+    op: str
+    forward: Callable[..., Array]
+    backward: Rule
+    keeps_shape: bool
 
 
-# Rules whose every input gets a gradient of its own shape, so they never need summing back.
-_SHAPE_KEEPING = frozenset(
-    {
-        _pow_const_backward,
-        _exp_backward,
-        _log_backward,
-        _tanh_backward,
-        _sigmoid_backward,
-        _relu_backward,
-        _abs_backward,
-        _sum_backward,
-        _linear_backward,
-        _floordiv_backward,
-        _leaf_backward,
-    }
-)
+PRIMITIVES: dict[str, Primitive] = {}
+_KEEPS_SHAPE: set[Rule] = set()
 
-# The activations a neuron node can fuse in: forward, slope from the output, and op name.
-_ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array], str]] = {
-    "relu": (_relu, _relu_slope, "ReLU(affine)"),
-    "tanh": (_tanh, _tanh_slope, "tanh(affine)"),
-    "sigmoid": (_sigmoid, _sigmoid_slope, "sigmoid(affine)"),
+
+def define(name: str, op: str, forward: Callable[..., Array], backward: Rule, *,
+           keeps_shape: bool) -> Primitive:  # fmt: skip
+    """Add a primitive to the table (`micrograd.fused` adds its fused nodes this way)."""
+    if name in PRIMITIVES:
+        raise ValueError(f"primitive {name!r} is already defined")
+    PRIMITIVES[name] = prim = Primitive(op, forward, backward, keeps_shape)
+    if keeps_shape:
+        _KEEPS_SHAPE.add(backward)
+    return prim
+
+
+# name, the `_op` its nodes show, forward, backward rule, and whether the rule keeps shapes
+ADD = define("add", "+", lambda a, b: a + b, _add_backward, keeps_shape=False)
+MUL = define("mul", "*", lambda a, b: a * b, _mul_backward, keeps_shape=False)
+POW_CONST = define("pow_const", "**n", _pow_const, _pow_const_backward, keeps_shape=True)
+RECIPROCAL = define("reciprocal", "**-1", lambda b: 1 / b, _reciprocal_backward, keeps_shape=True)
+POW = define("pow", "**", _pow, _pow_backward, keeps_shape=False)
+FLOORDIV = define("floordiv", "//", _floordiv, _leaf_backward, keeps_shape=True)
+EXP = define("exp", "exp", _exp, _exp_backward, keeps_shape=True)
+LOG = define("log", "log", _log, _log_backward, keeps_shape=True)
+TANH = define("tanh", "tanh", _tanh, _chain_rule(_tanh_chain), keeps_shape=True)
+SIGMOID = define("sigmoid", "sigmoid", _sigmoid, _chain_rule(_sigmoid_chain), keeps_shape=True)
+RELU = define("relu", "ReLU", _relu, _chain_rule(_relu_chain), keeps_shape=True)
+ABS = define("abs", "abs", abs, _abs_backward, keeps_shape=True)
+SUM = define("sum", "sum", _sum, _sum_backward, keeps_shape=True)
+LEAF = define("leaf", "", lambda a: a, _leaf_backward, keeps_shape=True)
+CUSTOM = define("custom", "", lambda a: a, _custom_backward, keeps_shape=False)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A neuron's non-linearity: the Value method, and for fused neuron nodes its forward on
+    data, `chain(g, out)` (the gradient at its input from `g` at its output) and its `_op`."""
+
+    apply: Callable[[Value], Value]
+    forward: Callable[[Array], Array]
+    chain: Callable[[Array, Array], Array]
+    op: str
+
+
+# The one registry of activations: nn, the fused nodes, the command and the page read it.
+ACTIVATIONS: dict[str, Activation] = {
+    "relu": Activation(Value.relu, _relu, _relu_chain, "ReLU"),
+    "tanh": Activation(Value.tanh, _tanh, _tanh_chain, "tanh"),
+    "sigmoid": Activation(Value.sigmoid, _sigmoid, _sigmoid_chain, "sigmoid"),
+    "linear": Activation(lambda v: v, lambda a: a, _identity_chain, ""),
 }
+
+# -- making nodes ----------------------------------------------------------------------------
 
 _new = object.__new__
 
 
-def _node(
+def make_node(
     data: Array,
     ctx: tuple[Value, ...],
-    op: str,
-    rule: _Rule,
-    arg: Any = None,
+    prim: Primitive,
+    saved: Any = None,
+    op: str | None = None,
     params: tuple[Value, ...] = (),
 ) -> Value:
-    """Make a result node without re-validating data that a primitive just computed."""
+    """A node made by `prim`, without re-validating data that the primitive just computed."""
     v: Value = _new(Value)
     v._data = data
     v.grad = 0.0
     v._ctx = ctx
     v._params = params
-    v._op = op
-    v._rule = rule
-    v._arg = arg
+    v._op = prim.op if op is None else op
+    v._rule = prim.backward
+    v._saved = saved
     v.label = ""
     return v
 
 
 def _lift(x: object) -> Value | None:
-    """Wrap a number (or array) as a constant leaf; None for anything an operator should refuse."""
+    """A number (or array) as a constant leaf; None for what an operator should refuse."""
     if isinstance(x, Value):
         return x
     if x.__class__ is float or x.__class__ is int:
-        return _node(float(x), (), "", _leaf_backward)
-    if (isinstance(x, Real) and not isinstance(x, bool)) or _is_array(x):
+        return make_node(float(x), (), LEAF)
+    if (isinstance(x, Real) and not isinstance(x, bool)) or is_array(x):
         return Value(x)
     return None
 
 
-class Value:
-    """A node of a computation graph: a float `data`, its gradient `grad`, and how it was made."""
+# -- the steps of backward() -----------------------------------------------------------------
 
-    # _ctx holds the inputs; _params, a tuple of inputs that many nodes share (a neuron's
-    # weights and bias, the same tuple object in every sample's node), so that backward can look
-    # at each shared group once instead of once per node.
-    __slots__ = ("_arg", "_ctx", "_data", "_op", "_params", "_rule", "grad", "label")
-    # numpy defers to our reflected operators instead of broadcasting over a Value.
-    __array_ufunc__ = None
-
-    _data: Array
-    grad: Array
-    _ctx: tuple[Value, ...]
-    _params: tuple[Value, ...]
-    _op: str
-    _rule: _Rule
-    _arg: Any
-    label: str
-
-    def __init__(
-        self, data: float | Array, _children: Iterable[Value] = (), _op: str = "", label: str = ""
-    ) -> None:
-        self._data = _coerce(data)
-        self.grad = 0.0
-        self._ctx = tuple(_children)
-        self._params = ()
-        self._op = _op
-        self._rule = _leaf_backward
-        self._arg = None
-        self.label = label
-
-    # -- the contract's attributes ---------------------------------------------------------
-
-    @property
-    def data(self) -> Array:
-        return self._data
-
-    @data.setter
-    def data(self, value: float | Array) -> None:
-        self._data = value if value.__class__ is float else _coerce(value)
-
-    @property
-    def _prev(self) -> set[Value]:
-        return set(self._ctx).union(self._params)
-
-    @property
-    def _inputs(self) -> tuple[Value, ...]:
-        """Every child in a stable order: the shared parameters, then the other inputs."""
-        return self._params + self._ctx
-
-    @property
-    def _backward(self) -> Callable[[], None]:
-        """Propagate this node's grad to its children (a bound method: no reference cycle)."""
-        return self._propagate
-
-    @_backward.setter
-    def _backward(self, fn: Callable[[], None]) -> None:
-        self._rule = _custom_backward
-        self._arg = fn
-
-    def _propagate(self) -> None:
-        _run_broadcasting(self)
-
-    def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self._data!r}, grad={self.grad!r}{label})"
-
-    # -- operators ---------------------------------------------------------------------------
-
-    def __add__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        return _node(_add(self._data, o._data), (self, o), "+", _add_backward)
-
-    def __mul__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        return _node(_mul(self._data, o._data), (self, o), "*", _mul_backward)
-
-    def __pow__(self, other: object) -> Value:
-        if isinstance(other, Value):
-            return _node(_pow(self._data, other._data), (self, other), "**", _pow_backward)
-        if isinstance(other, bool) or not isinstance(other, Real):
-            return NotImplemented
-        n = other if isinstance(other, (int, float)) else float(other)
-        return _node(_pow_const(self._data, n), (self,), f"**{n}", _pow_const_backward, n)
-
-    def __rpow__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        return o**self
-
-    def __floordiv__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        return _node(_floordiv(self._data, o._data), (self, o), "//", _floordiv_backward)
-
-    def __rfloordiv__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        return o // self
-
-    def __neg__(self) -> Value:
-        return self * -1.0
-
-    def __radd__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        return self + o
-
-    def __sub__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        return self + (-o)
-
-    def __rsub__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        return o + (-self)
-
-    def __rmul__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        return self * o
-
-    def __truediv__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        if (o._data == 0).any() if _is_array(o._data) else o._data == 0:
-            raise ZeroDivisionError(f"/: division by zero ({_fmt(self._data)} / {_fmt(o._data)})")
-        return self * o**-1
-
-    def __rtruediv__(self, other: object) -> Value:
-        o = _lift(other)
-        if o is None:
-            return NotImplemented
-        return o / self
-
-    def __abs__(self) -> Value:
-        return _node(_abs(self._data), (self,), "abs", _abs_backward)
-
-    # -- functions of one Value --------------------------------------------------------------
-
-    def tanh(self) -> Value:
-        return _node(_tanh(self._data), (self,), "tanh", _tanh_backward)
-
-    def relu(self) -> Value:
-        return _node(_relu(self._data), (self,), "ReLU", _relu_backward)
-
-    def sigmoid(self) -> Value:
-        return _node(_sigmoid(self._data), (self,), "sigmoid", _sigmoid_backward)
-
-    def exp(self) -> Value:
-        return _node(_exp(self._data), (self,), "exp", _exp_backward)
-
-    def log(self) -> Value:
-        return _node(_log(self._data), (self,), "log", _log_backward)
-
-    def sqrt(self) -> Value:
-        return self**0.5
-
-    def sum(self, axis: int | None = None) -> Value:
-        """Sum over samples (batched mode) to a scalar, or along one axis; a float stays as is."""
-        return _node(_sum(self._data, axis), (self,), "sum", _sum_backward, axis)
-
-    def mean(self, axis: int | None = None) -> Value:
-        d = self._data
-        n = 1 if d.__class__ is float else (d.size if axis is None else d.shape[axis])
-        return self.sum(axis) * (1.0 / n)
-
-    def item(self) -> float:
-        """The data as a Python float (a scalar Value only)."""
-        if self._data.__class__ is not float:
-            raise TypeError(f"item() needs a scalar Value, this one holds {_fmt(self._data)}")
-        return self._data
-
-    # -- graph traversal and backpropagation -------------------------------------------------
-
-    def topo_sort(self) -> list[Value]:
-        """Every node reachable from self, once each, children before parents, self last."""
-        order: list[Value] = []
-        placed: set[Value] = set()
-        # The nodes with children come in order; each leaf goes just before its first parent.
-        for node in _backward_order(self)[0]:
-            for child in node._inputs:
-                if not child._ctx and child not in placed:
-                    placed.add(child)
-                    order.append(child)
-            order.append(node)
-        return order
-
-    def backward(self) -> None:
-        """Fill in `grad` of every node this one depends on, by reverse-mode differentiation.
-
-        Leaf gradients accumulate across calls, as in PyTorch; gradients of intermediate nodes
-        are recomputed from zero each time, so they are never counted twice.
-        """
-        if self._data.__class__ is not float:
-            raise ValueError(
-                f"backward() needs a scalar output, this Value holds {_fmt(self._data)}: "
-                "reduce it with .sum() or .mean() first"
-            )
-        # The graph holds no reference cycles, so the cycle collector has nothing to find here;
-        # pausing it saves it from walking the whole graph again and again as lists grow.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            topo, carrying = _backward_order(self)
-            # As in PyTorch, each call adds its own total to a leaf's gradient: set aside what
-            # leaves hold from earlier calls and add it back at the end, so that calling twice
-            # gives exactly twice, not a different rounding of a longer running sum.
-            held = [(leaf, leaf.grad) for leaf in carrying]
-            for leaf in carrying:
-                leaf.grad = 0.0
-            for node in topo:
-                node.grad = 0.0
-            self.grad = 1.0
-            if set(map(type, map(_data_of, topo))) <= {float}:
-                for node in reversed(topo):
-                    # A zero gradient adds zero to every child: skip the rule. A ReLU that is
-                    # off, or a sample the hinge loss is done with, prunes its whole subgraph.
-                    if node.grad or node._rule is _custom_backward:
-                        node._rule(node)
-            else:
-                for node in reversed(topo):
-                    if node._data.__class__ is float or node._rule in _SHAPE_KEEPING:
-                        node._rule(node)
-                    else:
-                        _run_broadcasting(node)
-            for leaf, before in held:
-                leaf.grad = before + leaf.grad
-        finally:
-            if collecting:
-                gc.enable()
+_Held = tuple[list[tuple[Value, Array]], list[Array]]
 
 
-def _backward_order(root: Value) -> tuple[list[Value], set[Value]]:
-    """The nodes that have children, children before parents, root last (an iterative
-    post-order depth-first search: no recursion, so any depth works); and the leaves that
-    already hold a gradient, which backward must set aside.
-
-    A node is pushed on the way down and placed when met again on the way up, after all the
-    nodes pushed above it (its descendants). Leaves are not pushed: backward has nothing to do
-    at a leaf, and most children are leaves (weights), so skipping them is most of the speed.
-    """
-    order: list[Value] = []
-    entered: set[Value] = set()
-    done: set[Value] = set()
-    carrying: set[Value] = set()
-    shared_seen: set[int] = set()
-    # The neurons of a layer share one inputs tuple. Once the node that first looked through a
-    # tuple is placed, every member is placed too: later nodes with that tuple can skip it.
-    first_reader: dict[int, Value] = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node in entered:
-            if node not in done:
-                done.add(node)
-                order.append(node)
-            continue
-        entered.add(node)
-        stack.append(node)
-        ctx = node._ctx
-        reader = first_reader.setdefault(id(ctx), node)
-        if reader is not node and reader in done:
-            ctx = ()
-        for child in ctx:
-            if child._ctx:
-                if child not in entered:
-                    stack.append(child)
-            else:
-                try:
-                    if child.grad:
-                        carrying.add(child)
-                except ValueError:  # an array's truth is ambiguous: set it aside all the same
-                    carrying.add(child)
-        params = node._params
-        # An all-leaf group needs looking at once; one with a computed Value in it is looked at
-        # by every node that uses it, so that Value is placed before each of them.
-        if (
-            params
-            and id(params) not in shared_seen
-            and _visit_group(params, entered, stack, carrying)
-        ):
-            shared_seen.add(id(params))
-    return order, carrying
+def _set_aside(nodes: list[Value], leaves: Iterable[Value]) -> _Held:
+    """Zero the gradients this call writes; return (leaves with what each held, and what each
+    of the other nodes held)."""
+    held = [(leaf, leaf.grad) for leaf in leaves], [node.grad for node in nodes]
+    for leaf, _ in held[0]:
+        leaf.grad = 0.0
+    for node in nodes:
+        node.grad = 0.0
+    return held
 
 
-def _visit_group(
-    params: tuple[Value, ...], entered: set[Value], stack: list[Value], carrying: set[Value]
-) -> bool:
-    """`_backward_order`'s visit of a node's shared parameters; True if all are leaves."""
-    all_leaves = True
-    for p in params:
-        if p._ctx or p._params:
-            all_leaves = False
-            if p not in entered:
-                stack.append(p)
-        elif p.grad.__class__ is not float or p.grad:
-            carrying.add(p)
-    return all_leaves
+def _restore(held: _Held) -> None:
+    """Each leaf ends with what it held plus this call's gradient: calling twice gives exactly
+    twice. An array leaf gets an array, zeros where nothing reached it."""
+    for leaf, before in held[0]:
+        g = before + leaf.grad
+        if g.__class__ is float and is_array(leaf._data):
+            g = numpy().full(leaf._data.shape, g)
+        leaf.grad = g
 
 
-def affine(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
-    """One fused node for `b + w[0]*x[0] + ... + w[n-1]*x[n-1]` (a neuron before activation)."""
-    if len(w) != len(x) or not x:
-        raise ValueError(f"affine: needs as many weights as inputs, at least one; got {len(w)} "
-                         f"weights and {len(x)} inputs")
-    return _affine_node((*w, b), tuple(x))
+def _undo(root: Value, nodes: list[Value], held: _Held) -> None:
+    """Put every gradient back as it was before a backward() that failed part-way."""
+    for node, before in zip(nodes, held[1], strict=True):
+        node.grad = before
+    set_aside = {id(leaf) for leaf, _ in held[0]}
+    for v in root.topo_sort():
+        if not v._ctx and not v._params and id(v) not in set_aside:
+            v.grad = 0.0  # a leaf holding no gradient before is not set aside: it held 0
+    for leaf, before in held[0]:
+        leaf.grad = before
 
 
-def _affine_node(wb: tuple[Value, ...], x: tuple[Value, ...], act: str = "linear") -> Value:
-    """The node for `act(w.x + b)`, `wb` being (w..., b): pass the same `wb` tuple for every
-    call of one neuron, so backward looks at its parameters once per graph."""
-    data = _affine(wb, x)
-    if act == "linear":
-        return _node(data, x, "affine", _affine_backward, None, wb)
-    forward, slope, op = _ACTIVATIONS[act]
-    return _node(forward(data), x, op, _affine_act_backward, slope, wb)
+class Backprop(Protocol):
+    """How `backward()` orders a graph and runs its rules (see `use_backprop`)."""
+
+    def order(self, root: Value) -> tuple[list[Value], Iterable[Value]]:
+        """The nodes with a rule to run, children before parents, root last; and the leaves
+        whose gradient backward must set aside (at least those holding one, and array leaves)."""
+        ...
+
+    def run_rules(self, nodes: list[Value]) -> None:
+        """Run every node's rule, the last node first."""
+        ...
 
 
-def linear(x: Value, w: Sequence[Value], b: Sequence[Value]) -> Value:
-    """One fused node for a whole layer on a batch: `x @ W.T + b`.
+class PlainBackprop:
+    """The lecture's way: `topo_sort()`, then `_backward()` on every node in reverse order."""
 
-    `x` holds a (samples x nin) array; `w` the nout*nin weights row by row (neuron by neuron);
-    `b` the nout biases. The result holds (samples x nout), or (samples,) when nout is 1.
-    """
-    nout = len(b)
-    nin = len(w) // nout if nout else 0
-    if nout == 0 or nin * nout != len(w):
-        raise ValueError(f"linear: {len(w)} weights do not fill {nout} rows")
-    xd = x._data
-    width = 1 if xd.ndim == 1 else xd.shape[1]
-    if width != nin:
-        raise ValueError(f"linear: expected {nin} input features, got {width}")
-    W = _numpy().array(list(map(_data_of, w))).reshape(nout, nin)
-    data = _linear(xd, W, list(map(_data_of, b)))
-    return _node(data, (x, *w, *b), "linear", _linear_backward, W)
+    def order(self, root: Value) -> tuple[list[Value], list[Value]]:
+        topo = root.topo_sort()
+        leaves = [v for v in topo if not v._ctx and not v._params]
+        return [v for v in topo if v._ctx or v._params], leaves
+
+    def run_rules(self, nodes: list[Value]) -> None:
+        for node in reversed(nodes):
+            node._backward()
+
+
+BACKPROP: Backprop = PlainBackprop()
+
+
+def use_backprop(backprop: Backprop) -> Backprop:
+    """Make `backward()` order and run rules another way (the same results, faster); return the
+    one in use before, so a test can compare the two."""
+    global BACKPROP
+    before, BACKPROP = BACKPROP, backprop
+    return before

@@ -61,8 +61,20 @@ def _labels(name: str, arr: NDArray[Any]) -> NDArray[np.int64]:
 
 
 def accuracy(y_true: Any, y_pred: Any) -> float:
-    """The fraction of positions where the predicted label equals the true one."""
+    """The fraction of positions where the predicted label equals the true one.
+
+    Labels are whole numbers (0/1, -1/+1, 0..C-1). Raw scores are refused, not compared: turn
+    them into labels first, e.g. `scores > 0` or the argmax of each row.
+    """
     t, p = _pair(y_true, y_pred)
+    for name, arr in (("y_true", t), ("y_pred", p)):
+        f = arr.astype(np.float64)
+        bad = np.flatnonzero(f != np.round(f))  # NaN and fractions
+        if bad.size:
+            raise ValueError(
+                f"{name}[{bad[0]}] is {arr[bad[0]].item()!r}: accuracy compares class labels "
+                "(whole numbers); turn scores into labels first, e.g. scores > 0 or argmax"
+            )
     return float(np.mean(t == p))
 
 

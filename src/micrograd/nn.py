@@ -8,17 +8,21 @@ node over the same weights instead, so the same model trains per sample or per b
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .engine import Value, _affine_node, _is_array, linear
+from .engine import ACTIVATIONS, Value
+from .fused import linear, neuron
+from .numeric import is_array, numpy
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 
-
-def _check_activation(activation: str | None, nonlin: bool | None) -> str:
+def _check_activation(activation: str | bool | None, nonlin: bool | None) -> str:
+    """The activation's name; the original micrograd's `nonlin` flag (also given positionally,
+    as `Neuron(3, False)`) means ReLU when true and linear when false."""
+    if isinstance(activation, bool):
+        nonlin, activation = activation, "relu"
     if nonlin is False or activation is None:
         return "linear"
     if activation not in ACTIVATIONS:
@@ -28,38 +32,43 @@ def _check_activation(activation: str | None, nonlin: bool | None) -> str:
     return activation
 
 
-def _identity(z: Value) -> Value:
-    return z
-
-
-_ACTIVATE: dict[str, Callable[[Value], Value]] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "linear": _identity,
-}
-
-
-def _activate(z: Value, activation: str) -> Value:
-    return _ACTIVATE[activation](z)
-
-
-def _as_values(x: Iterable[Any]) -> list[Value]:
-    return [v if isinstance(v, Value) else Value(v) for v in x]
-
-
-def _check_length(x: Sequence[Any], nin: int, who: str) -> None:
-    if len(x) != nin:
-        raise ValueError(f"{who} expects an input of length {nin}, got length {len(x)}")
+def _as_values(x: Iterable[Any]) -> tuple[Value, ...]:
+    return tuple([v if isinstance(v, Value) else Value(v) for v in x])
 
 
 def _batch(x: Any) -> Value | None:
-    """The input as one Value holding a (samples x features) array, or None if it is one sample."""
+    """The input as one Value holding a (samples x features) array, or None for one sample.
+    A list of equal-length lists of numbers is a batch too, as a 2-D array would be."""
     if isinstance(x, Value):
-        return x if _is_array(x._data) else None
-    if _is_array(x) and x.ndim == 2:
+        return x if is_array(x.data) else None
+    if is_array(x) and x.ndim == 2:
         return Value(x)
+    if isinstance(x, (list, tuple)) and x and all(isinstance(r, (list, tuple)) for r in x):
+        if any(isinstance(v, Value) for r in x for v in r):
+            raise TypeError(
+                "a batch must hold plain numbers, not Values: pass one sample "
+                "(a list of Values) at a time"
+            )
+        return Value(numpy().array(x, dtype=float))
     return None
+
+
+def _sample(x: Any, nin: int, who: str) -> tuple[Value, ...]:
+    """One sample as a tuple of `nin` Values, or an error that says what to pass."""
+    if isinstance(x, Value) or (
+        nin == 1 and isinstance(x, (int, float)) and not isinstance(x, bool)
+    ):
+        x = [x]
+    if is_array(x) and x.ndim == 1:
+        x = x.tolist()
+    if not isinstance(x, (list, tuple)):
+        raise TypeError(
+            f"{who} expects one sample as a list of {nin} numbers (or Values), or a batch as "
+            f"a 2-D numpy array of shape (samples, {nin}); got {type(x).__name__}: {x!r}"
+        )
+    if len(x) != nin:
+        raise ValueError(f"{who} expects an input of length {nin}, got length {len(x)}")
+    return _as_values(x)
 
 
 class Module:
@@ -79,7 +88,7 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: str | None = "relu",
+        activation: str | bool | None = "relu",
         *,
         nonlin: bool | None = None,
         rng: random.Random | None = None,
@@ -105,16 +114,14 @@ class Neuron(Module):
     def __call__(self, x: Any) -> Value:
         batch = _batch(x)
         if batch is not None:
-            return _activate(linear(batch, self.w, [self.b]), self.activation)
-        if isinstance(x, Value):
-            x = [x]
-        _check_length(x, len(self.w), "Neuron")
-        return self._forward(tuple(_as_values(x)))
+            return ACTIVATIONS[self.activation].apply(linear(batch, self.w, [self.b]))
+        return self.forward(_sample(x, self.nin, "Neuron"))
 
-    def _forward(self, xs: tuple[Value, ...]) -> Value:
-        return _affine_node(self._weights_and_bias(), xs, self.activation)
+    def forward(self, xs: tuple[Value, ...]) -> Value:
+        """One sample, already a tuple of `nin` Values (pass one tuple to every neuron)."""
+        return neuron(self.weights_and_bias(), xs, self.activation)
 
-    def _weights_and_bias(self) -> tuple[Value, ...]:
+    def weights_and_bias(self) -> tuple[Value, ...]:
         """(w..., b) as one tuple shared by every call, made anew if `w` or `b` were replaced
         (the list comparison is by identity: Values define no equality)."""
         if self._w_seen != self.w or self._wb[-1] is not self.b:
@@ -136,7 +143,7 @@ class Layer(Module):
         self,
         nin: int,
         nout: int,
-        activation: str | None = "relu",
+        activation: str | bool | None = "relu",
         *,
         nonlin: bool | None = None,
         rng: random.Random | None = None,
@@ -159,13 +166,13 @@ class Layer(Module):
         if batch is not None:
             weights = [w for n in self.neurons for w in n.w]
             z = linear(batch, weights, [n.b for n in self.neurons])
-            return _activate(z, self.activation)
-        if isinstance(x, Value):  # the single output of a width-1 layer before this one
-            x = [x]
-        _check_length(x, self.nin, "Layer")
-        xs = tuple(_as_values(x))
-        outs = [n._forward(xs) for n in self.neurons]
+            return ACTIVATIONS[self.activation].apply(z)
+        outs = self.forward(_sample(x, self.nin, "Layer"))
         return outs[0] if len(outs) == 1 else outs
+
+    def forward(self, xs: tuple[Value, ...]) -> list[Value]:
+        """One sample, already a tuple of `nin` Values: every neuron reads that one tuple."""
+        return [n.forward(xs) for n in self.neurons]
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
@@ -212,11 +219,22 @@ class MLP(Module):
     def nouts(self) -> list[int]:
         return [layer.nout for layer in self.layers]
 
+    @property
+    def layer_sizes(self) -> list[int]:
+        """[nin, *nouts], e.g. [3, 4, 4, 1] for MLP(3, [4, 4, 1])."""
+        return [self.nin, *self.nouts]
+
     def __call__(self, x: Any) -> Value | list[Value]:
-        out: Value | list[Value] = x
+        batch = _batch(x)
+        if batch is not None:
+            out: Value | list[Value] = batch
+            for layer in self.layers:
+                out = layer(out)
+            return out
+        outs = _sample(x, self.nin, "MLP")
         for layer in self.layers:
-            out = layer(out)
-        return out
+            outs = tuple(layer.forward(outs))
+        return outs[0] if len(outs) == 1 else list(outs)
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

@@ -5,14 +5,15 @@ and stops at the first of: the maximum number of epochs, the loss falling to `to
 code tour's stopping rule), or `patience` epochs without a better validation loss. It never
 prints or plots: it reports each epoch to callbacks and returns a `History`.
 
-`train(config)` builds the data, the model and the optimizer from a `TrainConfig` and runs `fit`;
+`train(config)` builds the data, the model and the optimizer from a `TrainConfig` and runs `fit`,
+after a split that is stratified for classification and, when asked (or when the dataset asks,
+as real data does), standardising the features with the training split's statistics;
 `evaluate(config, seeds)` repeats that over seeds (in parallel processes, same results as a
 serial run) and summarises the distribution, like the code tour's evaluation loops.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import multiprocessing
 import os
@@ -20,9 +21,8 @@ import random
 import signal
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -32,9 +32,11 @@ from numpy.typing import NDArray
 from . import losses as L
 from .data import Dataset, load_csv, load_dataset, train_val_test_split
 from .engine import Value
+from .fused import gc_paused
 from .metrics import accuracy, r2_score, rmse
 from .nn import MLP
 from .optim import OPTIMIZERS, SCHEDULES, SGD, LRScheduler, Optimizer, make_scheduler
+from .preprocessing import Standardizer
 
 __all__ = [
     "Callback",
@@ -83,25 +85,6 @@ class TrainingDiverged(ArithmeticError):
 class ConfigError(ValueError):
     """A training setting is invalid, or does not fit the data (a bad layer list, a loss for
     another task, ...): the user's input is wrong, not the library."""
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector: micrograd graphs hold no reference cycles, so reference
-    counting frees them and the collector would only walk the live graph over and over.
-
-    On the way out the objects made meanwhile are handed to the oldest generation (freeze, then
-    unfreeze: two list splices), or the first allocation after re-enabling would walk them all.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 class Callback:
@@ -419,7 +402,9 @@ class TrainConfig:
 
     `layers` lists every layer's width including the output (None: two hidden layers of 16 and
     as many outputs as the task needs). `seed` drives the model's initial weights and the batch
-    shuffling; `data_seed` the generated data set and the validation/test split.
+    shuffling; `data_seed` the generated data set and the validation/test split (stratified for
+    classification). `standardize` rescales every feature to mean 0 and standard deviation 1
+    with the training split's statistics (None: as the dataset asks, `Dataset.standardize`).
     """
 
     dataset: str = "moons"
@@ -444,6 +429,7 @@ class TrainConfig:
     patience: int | None = None
     mode: str = "batched"
     seed: int = 0
+    standardize: bool | None = None
 
     def __post_init__(self) -> None:
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -477,7 +463,11 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """A trained model with its history, data splits and the config that made them."""
+    """A trained model with its history, data splits and the config that made them.
+
+    When the features were standardised, `scaler` holds the transform and the splits hold the
+    standardised features the model saw; `scaler.inverse_transform` gives the originals back.
+    """
 
     model: MLP
     history: History
@@ -486,6 +476,7 @@ class TrainResult:
     val: Dataset | None
     test: Dataset | None
     loss: str
+    scaler: Standardizer | None = None
 
     @property
     def task(self) -> str:
@@ -514,10 +505,21 @@ def output_width(ds: Dataset) -> int:
     return ds.n_classes if ds.task == "multiclass" else 1
 
 
-def split(config: TrainConfig, ds: Dataset) -> tuple[Dataset, Dataset | None, Dataset | None]:
-    """(train, validation, test) as `train` splits `ds`; an empty split is None."""
-    tr, va, te = train_val_test_split(ds, val=config.val, test=config.test, seed=config.data_seed)
-    return tr, va if len(va) else None, te if len(te) else None
+def split(
+    config: TrainConfig, ds: Dataset
+) -> tuple[Dataset, Dataset | None, Dataset | None, Standardizer | None]:
+    """(train, validation, test, scaler) as `train` prepares `ds`: split (stratified by class
+    for classification), then standardised with the training split's statistics when the
+    config or the data asks for it (else scaler is None). An empty split is None."""
+    tr, va, te = train_val_test_split(
+        ds, val=config.val, test=config.test, seed=config.data_seed,
+        stratify=ds.task != "regression",
+    )  # fmt: skip
+    scaler = None
+    if ds.standardize if config.standardize is None else config.standardize:
+        scaler = Standardizer.from_data(tr.X)
+        tr, va, te = (replace(part, X=scaler.transform(part.X)) for part in (tr, va, te))
+    return tr, va if len(va) else None, te if len(te) else None, scaler
 
 
 def build_model(config: TrainConfig, ds: Dataset) -> MLP:
@@ -540,7 +542,7 @@ def train(
 ) -> TrainResult:
     """Build data, model, optimizer and schedule from `config` and train; see `fit`."""
     ds = data if data is not None else load_data(config)
-    tr, va, te = split(config, ds)
+    tr, va, te, scaler = split(config, ds)
     loss = config.loss or DEFAULT_LOSS[ds.task]
     _check_task_loss(ds.task, loss)
     model = build_model(config, ds)
@@ -568,7 +570,7 @@ def train(
         seed=config.seed,
         callbacks=callbacks,
     )
-    return TrainResult(model, history, config, tr, va, te, loss)
+    return TrainResult(model, history, config, tr, va, te, loss, scaler)
 
 
 @dataclass(frozen=True)

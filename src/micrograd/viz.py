@@ -1,11 +1,13 @@
 """Pictures of computation graphs: `draw_dot`, as in micrograd's notebook, and `trace_model`.
 
 `draw_dot(root)` returns a `Graph` holding one record per `Value` (its label, data and grad) and
-a small node per operation, with edges child -> op -> result. It needs neither the `graphviz`
-Python package nor the Graphviz program: `Graph.source` is DOT text, and `Graph.to_svg()` draws
-a self-contained SVG with a small layered layout of its own (the Sugiyama method: layers by
-longest path, orders by barycenters, positions by least squares). When Graphviz's `dot` is on
-PATH, `Graph.save` uses it for .svg, .png and .pdf; without it, .svg and .html still work.
+a small node per operation, with edges child -> op -> result. It draws any node that looks like
+a Value (`data`, `grad`, `_prev` or `prev`, `_op`), so a workshop learner's own class works too.
+It needs neither the `graphviz` Python package nor the Graphviz program: `Graph.source` is DOT
+text, and `Graph.to_svg()` draws a self-contained SVG with a small layered layout of its own
+(the Sugiyama method: layers by longest path, orders by barycenters, positions by least
+squares). When Graphviz's `dot` is on PATH, `Graph.save` uses it for .svg, .png and .pdf;
+without it, .svg and .html still work.
 
 A `Graph` is a snapshot: it keeps the numbers as they were when drawn, not the Values.
 """
@@ -28,9 +30,10 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from .engine import Value, _is_array
+from .engine import Value
 from .files import write_atomic
 from .nn import MLP, Layer, Neuron
+from .numeric import is_array
 
 __all__ = [
     "MAX_NODES",
@@ -73,44 +76,82 @@ class _Node:
     tip: str
 
 
-def draw_dot(root: Value, rankdir: str = "LR", *, max_nodes: int = MAX_NODES) -> Graph:
+def draw_dot(root: Any, rankdir: str = "LR", *, max_nodes: int = MAX_NODES) -> Graph:
     """The graph of every Value `root` depends on, ready to show in a notebook or to save.
 
+    `root` is a `Value`, or any object shaped like one: `data` and `grad` (real numbers), its
+    children in `_prev` or `prev`, and its op in `_op` (a learner's own Value, for instance).
     `rankdir` is "LR" (inputs on the left) or "TB" (inputs at the top). A graph with more than
     `max_nodes` Values raises `GraphTooLargeError` rather than drawing an unreadable picture.
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot needs a Value, got {type(root).__name__}")
+    _children(root)  # a TypeError naming what is missing, before anything else
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     values = _collect(root, max_nodes)
-    index = {v: i for i, v in enumerate(values)}
+    index = {id(v): i for i, v in enumerate(values)}
     nodes = [_describe(v) for v in values]
-    edges = [(index[c], index[v]) for v in values for c in dict.fromkeys(v._inputs)]
+    edges = [(index[id(c)], index[id(v)]) for v in values for c in _unique(_children(v))]
     return Graph(nodes, edges, rankdir)
 
 
-def _collect(root: Value, limit: int) -> list[Value]:
-    """Every Value reachable from root, children first, root last; at most `limit` of them."""
-    order: list[Value] = []
-    seen: set[Value] = {root}
-    stack: list[tuple[Value, bool]] = [(root, False)]
+def _children(v: Any) -> tuple[Any, ...]:
+    """A node's inputs: our Value's in their stable order, a look-alike's from `_prev`/`prev`."""
+    if isinstance(v, Value):
+        return v.children
+    missing = [name for name in ("data", "grad", "_op") if not hasattr(v, name)]
+    prev: Any = getattr(v, "_prev", None)
+    if prev is None:
+        prev = getattr(v, "prev", None)
+    if prev is None:
+        missing.append("_prev (or prev)")
+    if missing:
+        raise TypeError(
+            f"draw_dot needs a Value or an object shaped like one, got {type(v).__name__} "
+            f"without {', '.join(missing)}"
+        )
+    try:
+        return tuple(prev)
+    except TypeError:
+        raise TypeError(
+            f"draw_dot: a {type(v).__name__}'s children (_prev) must be a set or sequence of "
+            f"nodes, got {type(prev).__name__}"
+        ) from None
+
+
+def _unique(nodes: tuple[Any, ...]) -> list[Any]:
+    """Each child once, by identity (a look-alike may define == or hold a child twice)."""
+    seen: dict[int, Any] = {}
+    for n in nodes:
+        seen.setdefault(id(n), n)
+    return list(seen.values())
+
+
+def _collect(root: Any, limit: int) -> list[Any]:
+    """Every Value reachable from root, children first, root last; at most `limit` of them.
+
+    A node counts as seen when it is expanded, not when it is first pushed: a child reached
+    again later, deeper in the walk, must still come out before every node that uses it.
+    """
+    order: list[Any] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if len(seen) > limit:
+            raise GraphTooLargeError(
+                f"the graph has more than {limit} values, too many for a readable "
+                "picture: draw a smaller expression or model (or pass a larger max_nodes)",
+                limit,
+            )
         stack.append((node, True))
-        for child in reversed(node._inputs):
-            if child not in seen:
-                seen.add(child)
-                if len(seen) > limit:
-                    raise GraphTooLargeError(
-                        f"the graph has more than {limit} values, too many for a readable "
-                        "picture: draw a smaller expression or model (or pass a larger "
-                        "max_nodes)",
-                        limit,
-                    )
+        for child in reversed(_children(node)):
+            if id(child) not in seen:
                 stack.append((child, False))
     return order
 
@@ -123,21 +164,29 @@ def _number(x: float) -> str:
 
 def _show(x: Any) -> str:
     """A float as the notebook shows it; an array (batched mode) as its shape and mean."""
-    if _is_array(x):
+    if is_array(x):
         mean = float(x.mean()) if x.size else math.nan
         return f"shape {tuple(x.shape)} mean {_number(mean)}"
     return _number(float(x))
 
 
-def _describe(v: Value) -> _Node:
+def _describe(v: Any) -> _Node:
+    for name in ("data", "grad"):
+        x = getattr(v, name)
+        if not (is_array(x) or (isinstance(x, Real) and not isinstance(x, bool))):
+            raise TypeError(
+                f"draw_dot: a node's {name} must be a number, got {type(x).__name__} {x!r}"
+            )
     data, grad = _show(v.data), _show(v.grad)
     fields = (f"data {data}", f"grad {grad}")
-    exact_data = repr(v.data) if not _is_array(v.data) else data
-    exact_grad = repr(v.grad) if not _is_array(v.grad) else grad
+    exact_data = repr(v.data) if not is_array(v.data) else data
+    exact_grad = repr(v.grad) if not is_array(v.grad) else grad
     tip = f"data={exact_data}, grad={exact_grad}"
-    if v.label:
-        return _Node((v.label, *fields), True, v._op, f"{v.label}: {tip}")
-    return _Node(fields, False, v._op, tip)
+    label = str(getattr(v, "label", "") or "")
+    op = str(v._op or "")
+    if label:
+        return _Node((label, *fields), True, op, f"{label}: {tip}")
+    return _Node(fields, False, op, tip)
 
 
 # -- the Graph --------------------------------------------------------------------------------
@@ -291,8 +340,8 @@ def _dot_record_escape(text: str) -> str:
 
 def _xml_escape(text: str) -> str:
     text = _printable(text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
-        '"', "&quot;"
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
 
 
@@ -523,9 +572,7 @@ def _place_cross(
         for layer in order:
             gap = gaps[boxes[layer[0]].layer] if layer else []
             wanted = [
-                sum(boxes[b].cross for b in near[a]) / len(near[a])
-                if near[a]
-                else boxes[a].cross
+                sum(boxes[b].cross for b in near[a]) / len(near[a]) if near[a] else boxes[a].cross
                 for a in layer
             ]
             for a, c in zip(layer, _isotonic(wanted, gap)):

@@ -25,7 +25,8 @@ from .output import make_folder
 
 __all__ = ["RUN_FILES", "check_target", "place", "staging", "sweep_stale"]
 
-# Every file a run or a comparison writes: --force replaces only folders holding nothing else.
+# Every file a run or a comparison writes, and `micrograd export` adds beside a model:
+# --force replaces only folders holding nothing else.
 RUN_FILES = frozenset(
     {
         "model.json",
@@ -33,8 +34,12 @@ RUN_FILES = frozenset(
         "curves.png",
         "decision_boundary.png",
         "fit.png",
+        "confusion_matrix.png",
+        "misclassified.png",
         "compare.json",
         "compare.png",
+        "model.onnx",
+        "model.pt2",
     }
 )
 _TEMPORARY = re.compile(r"^\..+\.(?:run|old)-(\d+)-[0-9a-f]{12}\.tmp$")

@@ -1,0 +1,279 @@
+"""The fast path: what exists only for speed, beside the engine that learners read.
+
+Importing this module registers its primitives in the engine's table and swaps in a faster way
+to run `backward()`. Each trick keeps one invariant, stated where it is defined, and is checked
+against the plain way by the tests (`tests/test_fused.py`):
+
+- A neuron is one node, `activation(w.x + b)`, instead of 2n+1 `*`/`+` nodes and an activation
+  node: the same numbers, summed in the same order as the chain of `Value` operations.
+- A layer on a batch is one `linear` node, `X @ W.T + b`, computed column by column so every
+  output is bit for bit the per-sample neuron's.
+- A neuron's weights and bias are one tuple shared by all its nodes, and a layer's neurons share
+  one inputs tuple: the traversal looks at each shared tuple once per graph, not once per node.
+- A rule whose output gradient is exactly zero is skipped when it can only add zeros.
+- Python's cycle collector is paused while rules run: graphs hold no cycles to collect.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from operator import attrgetter
+
+from .engine import (
+    ACTIVATIONS,
+    CUSTOM,
+    LOG,
+    POW,
+    POW_CONST,
+    RECIPROCAL,
+    Value,
+    define,
+    make_node,
+    use_backprop,
+)
+from .numeric import Array, numpy
+
+__all__ = ["FastBackprop", "affine", "gather", "gc_paused", "linear", "neuron", "scatter"]
+
+_data_of = attrgetter("_data")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: micrograd graphs hold no reference cycles, so reference
+    counting frees them and the collector would only walk the live graph over and over.
+
+    On the way out the objects made meanwhile are handed to the oldest generation (freeze, then
+    unfreeze: two list splices), or the first allocation after re-enabling would walk them all.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
+# -- one node per neuron ---------------------------------------------------------------------
+# Invariant: its data is bit for bit w[0]*x[0] + w[1]*x[1] + ... + b (then the activation), and
+# its gradients are the chain rule through that chain of nodes.
+
+
+def _affine(wb: Sequence[Value], x: Sequence[Value]) -> Array:
+    """w[0]*x[0] + w[1]*x[1] + ... + b with `wb` = (w..., b), in the workshop's order. It reads
+    the nodes' data directly: building lists of floats first costs more than the sum itself."""
+    s = 0.0  # as `sum(w*x for ...)` starts, so -0.0 products sum the same way too
+    for wi, xi in zip(wb, x):  # wb holds one more, the bias, added last
+        s = s + wi._data * xi._data
+    return s + wb[-1]._data
+
+
+def _affine_backward(out: Value, g: Array = None) -> None:
+    # _params is (w..., b) and _ctx is x: each weight gets g*x, each input g*w, the bias g.
+    wb = out._params
+    if g is None:
+        g = out.grad
+    for w, x in zip(wb, out._ctx):  # wb holds one more, the bias
+        w.grad += g * x._data
+        x.grad += g * w._data
+    wb[-1].grad += g
+
+
+def _neuron_backward(out: Value) -> None:
+    """activation(affine): chain the activation first (`_saved` is its chain function)."""
+    _affine_backward(out, out._saved(out.grad, out._data))
+
+
+_FUSED = {name: (a.forward, a.chain, f"{a.op}(affine)") for name, a in ACTIVATIONS.items()}
+AFFINE = define("affine", "affine", _affine, _affine_backward, keeps_shape=False)
+NEURON = define("neuron", "act(affine)", _affine, _neuron_backward, keeps_shape=False)
+
+
+def neuron(wb: tuple[Value, ...], x: tuple[Value, ...], activation: str = "linear") -> Value:
+    """The node for `activation(w.x + b)`, `wb` being (w..., b). Pass the same `wb` tuple for
+    every call of one neuron (and one `x` tuple for every neuron of a layer): backward then looks
+    at each once per graph."""
+    z = _affine(wb, x)
+    if activation == "linear":
+        return make_node(z, x, AFFINE, None, None, wb)
+    forward, chain, op = _FUSED[activation]
+    return make_node(forward(z), x, NEURON, chain, op, wb)
+
+
+def affine(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
+    """One fused node for `w[0]*x[0] + ... + w[n-1]*x[n-1] + b` (a neuron before activation)."""
+    if len(w) != len(x) or not x:
+        raise ValueError(
+            f"affine: needs as many weights as inputs, at least one; got {len(w)} weights "
+            f"and {len(x)} inputs"
+        )
+    return neuron((*w, b), tuple(x))
+
+
+# -- one node per layer on a batch -----------------------------------------------------------
+# Invariant: out[s, j] is bit for bit what neuron j gives for sample s, because the sum runs
+# over the inputs in the same order with the same roundings (no matrix product, which may fuse
+# multiply-adds or reorder the sum); the gradients use matrix products.
+
+
+def _linear(x: Array, W: Array, b: Array) -> Array:
+    """A whole layer on a batch: x (samples x nin) @ W.T + b, W being (nout x nin)."""
+    x2 = x.reshape(-1, 1) if x.ndim == 1 else x
+    np = numpy()
+    xt, wt = np.ascontiguousarray(x2.T), np.ascontiguousarray(W.T)
+    z = np.zeros((len(x2), len(W)))
+    term = np.empty_like(z)
+    for xi, wi in zip(xt, wt, strict=True):
+        np.multiply.outer(xi, wi, out=term)
+        z += term
+    z += b
+    return z[:, 0] if W.shape[0] == 1 else z
+
+
+def _linear_backward(out: Value) -> None:
+    W = out._saved  # the weights as they were in the forward pass
+    x, *params = out._ctx
+    x2 = x._data.reshape(-1, 1) if x._data.ndim == 1 else x._data
+    g = out.grad.reshape(-1, 1) if W.shape[0] == 1 else out.grad
+    x.grad += (g @ W).reshape(x._data.shape)
+    grads = [*(g.T @ x2).ravel().tolist(), *g.sum(axis=0).tolist()]
+    for p, gp in zip(params, grads, strict=True):
+        p.grad += gp
+
+
+LINEAR = define("linear", "linear", _linear, _linear_backward, keeps_shape=True)
+
+
+def linear(x: Value, w: Sequence[Value], b: Sequence[Value]) -> Value:
+    """One fused node for a whole layer on a batch: `x @ W.T + b`.
+
+    `x` holds a (samples x nin) array; `w` the nout*nin weights row by row (neuron by neuron);
+    `b` the nout biases. The result holds (samples x nout), or (samples,) when nout is 1.
+    """
+    nout = len(b)
+    nin = len(w) // nout if nout else 0
+    if nout == 0 or nin * nout != len(w):
+        raise ValueError(f"linear: {len(w)} weights do not fill {nout} rows")
+    xd = x._data
+    width = 1 if xd.ndim == 1 else xd.shape[1]
+    if width != nin:
+        raise ValueError(f"linear: expected {nin} input features, got {width}")
+    np = numpy()
+    W = np.array(list(map(_data_of, w))).reshape(nout, nin)
+    data = _linear(xd, W, np.array(list(map(_data_of, b))))
+    return make_node(data, (x, *w, *b), LINEAR, W)
+
+
+# -- reading and writing many parameters ------------------------------------------------------
+# Invariant: the same as reading `p.data` and setting `p.data = x` for each parameter, when every
+# x is a float (the optimizers check their gradients first), without a property call each.
+
+
+def gather(params: Sequence[Value]) -> list[Array]:
+    """Every parameter's data, in order."""
+    return list(map(_data_of, params))
+
+
+def scatter(params: Sequence[Value], values: Sequence[float]) -> None:
+    """Set every parameter's data to the float at its position."""
+    for p, x in zip(params, values, strict=True):
+        p._data = x
+
+
+# -- backward(), faster ----------------------------------------------------------------------
+
+# Rules whose local derivative may be infinite although the forward succeeded (0 ** -0.5, the
+# reciprocal of a tiny number): 0 times it is NaN, not 0, so they run even for a zero gradient.
+_MAY_BE_INFINITE = frozenset(p.backward for p in (POW_CONST, POW, RECIPROCAL, LOG, CUSTOM))
+
+
+class FastBackprop:
+    """The engine's `backward()` steps, with the same results as `engine.PlainBackprop`."""
+
+    def order(self, root: Value) -> tuple[list[Value], set[Value]]:
+        """The nodes that have children, children before parents, root last (an iterative
+        post-order depth-first search); and the leaves that hold a gradient or an array.
+
+        Invariant: the same nodes as `topo_sort()` without the leaves, in an order that is also
+        topological. Leaves are not pushed (most children are weights, with nothing to run), and
+        a shared tuple is looked through once: a layer's inputs tuple once its first reader is
+        placed, a neuron's all-leaf (w..., b) tuple once per graph.
+        """
+        if not root._ctx and not root._params:
+            return [], {root}
+        order: list[Value] = []
+        entered: set[Value] = set()
+        done: set[Value] = set()
+        carrying: set[Value] = set()
+        shared_seen: set[int] = set()
+        first_reader: dict[int, Value] = {}
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node in entered:
+                if node not in done:
+                    done.add(node)
+                    order.append(node)
+                continue
+            entered.add(node)
+            stack.append(node)
+            ctx = node._ctx
+            reader = first_reader.setdefault(id(ctx), node)
+            if reader is not node and reader in done:
+                ctx = ()
+            for child in ctx:
+                if child._ctx or child._params:
+                    if child not in entered:
+                        stack.append(child)
+                else:
+                    g = child.grad
+                    if g.__class__ is not float or g or child._data.__class__ is not float:
+                        carrying.add(child)  # it holds a gradient or an array: set it aside
+            params = node._params
+            if (
+                params
+                and id(params) not in shared_seen
+                and _visit_group(params, entered, stack, carrying)
+            ):
+                shared_seen.add(id(params))
+        return order, carrying
+
+    def run_rules(self, nodes: list[Value]) -> None:
+        """Invariant: a skipped rule would have added exactly 0 to every child: its gradient is
+        0, every value in the graph is finite, and its local derivatives cannot be infinite."""
+        with gc_paused():
+            data = list(map(_data_of, nodes))
+            if set(map(type, data)) == {float} and math.isfinite(sum(data)):
+                may_be_infinite = _MAY_BE_INFINITE
+                for node in reversed(nodes):
+                    if node.grad or node._rule in may_be_infinite:
+                        node._rule(node)
+            else:
+                propagate = Value._propagate
+                for node in reversed(nodes):
+                    propagate(node)
+
+
+def _visit_group(
+    params: tuple[Value, ...], entered: set[Value], stack: list[Value], carrying: set[Value]
+) -> bool:
+    """The traversal's visit of a node's shared parameters; True if all are leaves (then no
+    other node needs to look at them again)."""
+    all_leaves = True
+    for p in params:
+        if p._ctx or p._params:
+            all_leaves = False
+            if p not in entered:
+                stack.append(p)
+        elif p.grad.__class__ is not float or p.grad or p._data.__class__ is not float:
+            carrying.add(p)  # it holds a gradient or an array: set it aside
+    return all_leaves
+
+
+use_backprop(FastBackprop())

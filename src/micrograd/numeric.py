@@ -1,0 +1,112 @@
+"""Numbers and arrays for the engine: what `Value` accepts as data, arithmetic as IEEE gives it
+(infinity where Python would raise), the pieces of its error messages, and summing a batched
+gradient back to the shape of what it flows into. Standard library only; numpy is imported
+the first time an array is seen.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from numbers import Real
+from typing import Any
+
+__all__ = [
+    "Array", "any_true", "coerce", "finite", "first", "fmt", "ieee", "ieee_pow", "is_array",
+    "numpy", "sum_to",
+]  # fmt: skip
+
+Array = Any  # a float, or a numpy array in batched mode
+
+
+def numpy() -> Any:
+    """The numpy module, imported on first use: batched mode needs it, the scalar engine not."""
+    import numpy
+
+    return numpy
+
+
+def is_array(x: object) -> bool:
+    """True for a numpy array (without importing numpy when nobody else has)."""
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(x, np.ndarray)
+
+
+def coerce(data: object) -> float | Array:
+    """`data` as a float (or float64 array), or a TypeError naming what it got."""
+    if data.__class__ is float:
+        return data
+    if isinstance(data, Real) and not isinstance(data, bool):
+        return float(data)
+    if not is_array(data):
+        raise TypeError(
+            f"Value data must be a real number (int, float or numpy scalar), "
+            f"got {type(data).__name__}: {data!r}"
+        )
+    array: Any = data
+    if array.dtype.kind not in "fiu":
+        raise TypeError(f"Value data array must hold real numbers, got dtype {array.dtype}")
+    return float(array) if array.ndim == 0 else numpy().asarray(array, dtype=numpy().float64)
+
+
+# -- arithmetic as IEEE gives it, and messages -----------------------------------------------
+
+
+def ieee_pow(a: Array, p: Array) -> Array:
+    """`a ** p` with infinity for an overflow or zero to a negative power, never an exception
+    (derivatives may be infinite where the forward is fine, as in PyTorch)."""
+    if is_array(a) or is_array(p):
+        with numpy().errstate(over="ignore", divide="ignore"):
+            return numpy().power(a, p)
+    try:
+        return math.pow(a, p)
+    except (ValueError, OverflowError):  # 0 ** -p, or too large
+        odd = p == int(p) and int(p) % 2 == 1
+        return math.copysign(math.inf, a) if odd else math.inf
+
+
+def ieee(fn: Callable[[float], float], name: str, a: Array) -> Array:
+    """`fn(a)` elementwise, infinity on overflow (the caller decides whether that is an error)."""
+    if is_array(a):
+        with numpy().errstate(over="ignore"):
+            return getattr(numpy(), name)(a)
+    try:
+        return fn(a)
+    except OverflowError:
+        return math.inf
+
+
+def finite(out: Array, message: Callable[[Array], str]) -> Array:
+    """`out`, or an OverflowError whose `message` is given the mask of infinite elements."""
+    inf = numpy().isinf(out) if is_array(out) else math.isinf(out)
+    if any_true(inf):
+        raise OverflowError(message(inf))
+    return out
+
+
+def any_true(mask: Array) -> bool:
+    return bool(mask.any()) if is_array(mask) else bool(mask)
+
+
+def first(x: Array, mask: Array) -> float:
+    """The first element of `x` where `mask` holds (x itself for a float), for messages."""
+    return float(x[mask].flat[0]) if is_array(x) else x
+
+
+def fmt(x: Array) -> str:
+    return f"array of shape {x.shape}" if is_array(x) else repr(x)
+
+
+def sum_to(g: Array, like: Array) -> Array:
+    """Reduce gradient `g` to the shape of `like`, summing over the axes that were broadcast."""
+    if g.__class__ is float:
+        return g
+    if not is_array(like):
+        return float(g.sum())
+    while g.ndim > like.ndim:
+        g = g.sum(axis=0)
+    for axis, size in enumerate(like.shape):
+        if size == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g

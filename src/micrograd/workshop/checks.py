@@ -1,0 +1,398 @@
+"""The checks of steps 1-3: the learner's `Value` (operators, gradients, tanh and ReLU).
+
+Each check tries one idea on their Value and on our engine, with the same expression, and
+compares; gradients are also compared with a central finite difference. Each names the rule it
+is about (`why`) and one way to get it right (`hint`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .base import Failed, check
+from .probe import Probe, children, fmt
+
+__all__: list[str] = []
+
+_OPERANDS = "the result remembers its operands: they are the edges backward() will follow"
+
+
+def _operands(p: Probe, out: object, *expected: object) -> None:
+    got = children(out)
+    if {id(c) for c in got} != {id(e) for e in expected}:
+        names = ", ".join(fmt(getattr(c, "data", c)) for c in got) or "nothing"
+        want = ", ".join(fmt(getattr(e, "data", e)) for e in expected)
+        raise Failed(
+            f"out._prev holds {names}",
+            f"the operands, {want}",
+            why=_OPERANDS,
+            hint="pass the operands as _children: Value(result, (self, other), '+')",
+        )
+
+
+def _op_named(out: object) -> None:
+    if not getattr(out, "_op", ""):
+        raise Failed(
+            "out._op == ''",
+            "the operation's name, such as '+'",
+            why="_op says how a node was made; pictures of the graph show it",
+            hint="pass it when you build the result: Value(result, (self, other), '+')",
+        )
+
+
+# -- step 1: operators --------------------------------------------------------------------
+
+
+@check(
+    1,
+    "a + b makes a new Value from both operands",
+    why="a + b is a new node of the graph whose data is a.data + b.data and whose children are "
+    "a and b",
+    hint="return Value(self.data + other.data, (self, other), '+')",
+)
+def add(p: Probe) -> None:
+    names = p.forward("a + b", a=2.0, b=-3.0)
+    _operands(p, names["out"], names["a"], names["b"])
+    _op_named(names["out"])
+
+
+@check(
+    1,
+    "a Value plus a plain number",
+    why="a plain number has no .data (and no .grad): it must become a Value, a constant leaf "
+    "of the graph, before it can be added",
+    hint="begin the operator with `other = other if isinstance(other, Value) else Value(other)`",
+)
+def add_number(p: Probe) -> None:
+    p.forward("a + 2", a=3.0)
+    p.forward("a + 0.5", a=3.0)
+
+
+@check(
+    1,
+    "a plain number plus a Value (reflected +)",
+    why="for 2 + a Python first asks int how to add a Value; int does not know, so Python asks "
+    "a.__radd__(2)",
+    hint="define __radd__(self, other) to return self + other",
+)
+def radd(p: Probe) -> None:
+    p.forward("2 + a", a=3.0)
+
+
+@check(
+    1,
+    "a * b, a * 4 and 4 * a",
+    why="* works like +: a new node with both operands as children, plain numbers wrapped, "
+    "and __rmul__ for a number on the left",
+    hint="__mul__ returns Value(self.data * other.data, (self, other), '*'); "
+    "__rmul__ returns self * other",
+)
+def mul(p: Probe) -> None:
+    names = p.forward("a * b", a=2.0, b=-3.0)
+    _operands(p, names["out"], names["a"], names["b"])
+    _op_named(names["out"])
+    p.forward("a * 4", a=2.5)
+    p.forward("4 * a", a=2.5)
+
+
+@check(
+    1,
+    "a ** n for a plain number n",
+    why="a ** n raises a's data to the power n; n is a fixed number, so the only child is a",
+    hint="return Value(self.data ** other, (self,), f'**{other}')",
+)
+def power(p: Probe) -> None:
+    names = p.forward("a ** 3", a=2.0)
+    _operands(p, names["out"], names["a"])
+    p.forward("a ** -1", a=4.0)
+    p.forward("a ** 0.5", a=9.0)
+
+
+@check(
+    1,
+    "-a",
+    why="negation is multiplication by -1",
+    hint="return self * -1",
+)
+def neg(p: Probe) -> None:
+    p.forward("-a", a=3.0)
+
+
+@check(
+    1,
+    "a - b and a - 2",
+    why="a - b is a + (-b): built from + and negation, it needs no rule of its own",
+    hint="return self + (-other)",
+)
+def sub(p: Probe) -> None:
+    p.forward("a - b", a=2.0, b=5.0)
+    p.forward("a - 2", a=7.0)
+
+
+@check(
+    1,
+    "a plain number minus a Value (reflected -)",
+    why="for 5 - a Python calls a.__rsub__(5): self is a, other is 5, and the answer is "
+    "other - self",
+    hint="return other + (-self); not self - other, which flips the sign",
+)
+def rsub(p: Probe) -> None:
+    p.forward("5 - a", a=2.0)
+
+
+@check(
+    1,
+    "a / b, a / 4 and 2 / a",
+    why="dividing by b is multiplying by b ** -1, so / is built from * and **; for 2 / a "
+    "Python calls a.__rtruediv__(2), which is other * self ** -1",
+    hint="__truediv__ returns self * other ** -1; __rtruediv__ returns other * self ** -1",
+)
+def div(p: Probe) -> None:
+    p.forward("a / b", a=3.0, b=4.0)
+    p.forward("a / 4", a=3.0)
+    p.forward("2 / a", a=8.0)
+
+
+@check(
+    1,
+    "a longer expression",
+    why="operators compose: each intermediate result is a Value that the next one uses",
+    hint="if the single operators pass, look for an operator returning something else than "
+    "a Value, or changing its operands",
+)
+def compound(p: Probe) -> None:
+    p.forward("(a * b + c) ** 2 - a / b + 1", a=2.0, b=-3.0, c=10.0)
+
+
+# -- step 2: gradients and topological order --------------------------------------------
+
+
+@check(
+    2,
+    "backward() starts from out.grad = 1.0",
+    why="d out / d out = 1: the chain rule starts at the output with gradient 1",
+    hint="begin backward() with `self.grad = 1.0`",
+)
+def seed(p: Probe) -> None:
+    p.tried = "a = Value(3.0); out = a * 2; out.backward()"
+    out = p.Value(3.0) * 2
+    out.backward()
+    if out.grad != 1.0:
+        raise Failed(f"out.grad == {fmt(out.grad)}", "out.grad == 1.0")
+
+
+@check(
+    2,
+    "+ passes its gradient to both operands",
+    why="d(a + b)/da = 1 and d(a + b)/db = 1: addition hands out.grad on unchanged",
+    hint="in __add__'s _backward: self.grad += out.grad and other.grad += out.grad",
+)
+def add_grad(p: Probe) -> None:
+    p.grads("a + b", a=2.0, b=-3.0)
+
+
+@check(
+    2,
+    "* sends each operand the other one",
+    why="d(a * b)/da = b and d(a * b)/db = a: each factor's gradient is the other factor "
+    "times out.grad",
+    hint="in __mul__'s _backward: self.grad += other.data * out.grad and "
+    "other.grad += self.data * out.grad",
+)
+def mul_grad(p: Probe) -> None:
+    p.grads("a * b", a=2.0, b=-3.0)
+
+
+@check(
+    2,
+    "the power rule",
+    why="the power rule: d(x ** n)/dx = n * x ** (n - 1), n times x to the power n - 1",
+    hint="in __pow__'s _backward: self.grad += other * self.data ** (other - 1) * out.grad",
+)
+def pow_grad(p: Probe) -> None:
+    p.grads("a ** 3", a=2.0)
+    p.grads("a ** -1", a=4.0)
+
+
+@check(
+    2,
+    "a node used twice",
+    why="a node used twice receives gradient from both uses: the total is the sum of what "
+    "each use sends back",
+    hint="accumulate with `+=`, don't assign with `=`, in every _backward",
+)
+def used_twice(p: Probe) -> None:
+    p.grads("a + a", a=3.0)
+    p.grads("a * a", a=3.0)
+
+
+@check(
+    2,
+    "the chain rule through several operations",
+    why="the chain rule: each node's gradient is its local derivative times the gradient of "
+    "the node it feeds, out.grad",
+    hint="multiply every local derivative by out.grad in each _backward",
+)
+def chain(p: Probe) -> None:
+    p.grads("e = a * b; d = e + c; out = d * f", a=2.0, b=-3.0, c=10.0, f=-2.0)
+
+
+@check(
+    2,
+    "- and / get their gradients from +, * and **",
+    why="a - b is a + (-b) and a / b is a * b ** -1, so their gradients follow once +, * and "
+    "** have theirs",
+    hint="build __sub__, __rsub__, __truediv__ and __rtruediv__ from the other operators "
+    "instead of computing their data directly",
+)
+def sub_div_grad(p: Probe) -> None:
+    p.grads("(a - b) / c", a=5.0, b=2.0, c=4.0)
+    p.grads("1 - 2 / a", a=4.0)
+
+
+@check(
+    2,
+    "topo_sort() lists every node once, children before parents, self last",
+    why="backward() must handle a node only after every node that uses it has added its share "
+    "of gradient; the topological order guarantees that, read backwards",
+    hint="a post-order depth-first walk with a visited set: visit the children, then append "
+    "the node",
+)
+def topo(p: Probe) -> None:
+    p.tried = "a = Value(2.0); b = Value(-3.0); e = a * b; d = e + a; out = e * d; out.topo_sort()"
+    a, b = p.Value(2.0), p.Value(-3.0)
+    e = a * b
+    d = e + a
+    out = e * d
+    for node, name in ((a, "a"), (b, "b"), (e, "e"), (d, "d"), (out, "out")):
+        try:
+            node.label = name
+        except AttributeError:  # a learner's class with __slots__: the names are a nicety
+            break
+    p.check_topo(out, out.topo_sort())
+
+
+@check(
+    2,
+    "gradients where paths meet again",
+    why="e feeds out directly and through d: its gradient is the sum over both paths, and it "
+    "must pass it on once, after both have arrived",
+    hint="walk reversed(topo_sort()) once, and accumulate with += in every _backward",
+)
+def diamond(p: Probe) -> None:
+    p.grads("e = a * b; d = e + a; out = e * d", a=2.0, b=-3.0)
+
+
+@check(
+    2,
+    "a deep chain of 5000 operations",
+    why="a long chain is deep, not hard; but a recursive walk uses one Python stack frame per "
+    "level, and Python stops at about 1000 (RecursionError)",
+    hint="walk the graph with a stack of your own (a list you append to and pop from) instead "
+    "of recursion",
+)
+def deep(p: Probe) -> None:
+    depth = 5000
+    p.tried = f"x = Value(0.5); out = x + 1 + 1 + ... ({depth} additions); out.backward()"
+    x = p.Value(0.5)
+    out = x
+    for _ in range(depth):
+        out = out + 1
+    out.backward()
+    grad = p.number(x.grad, "x.grad")
+    if grad != 1.0:
+        raise Failed(f"x.grad == {fmt(grad)}", "x.grad == 1.0")
+    p.tried = f"x = Value(0.5); out = x + 1 + 1 + ... ({depth} additions); out.topo_sort()"
+    p.check_topo(out, out.topo_sort())
+
+
+# -- step 3: tanh and ReLU --------------------------------------------------------------
+
+
+@check(
+    3,
+    "tanh's value",
+    why="tanh(x) = (e^(2x) - 1) / (e^(2x) + 1) squashes any number into (-1, 1); the result "
+    "has one child, x",
+    hint="t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1); out = Value(t, (self,), 'tanh')",
+)
+def tanh_value(p: Probe) -> None:
+    for x in (-2.0, 0.0, 0.5, 3.0):
+        names = p.forward("a.tanh()", a=x)
+        _operands(p, names["out"], names["a"])
+
+
+_TANH_FROM_INPUT = (
+    "d tanh(x)/dx = 1 - tanh(x)**2: the slope comes from the output t = tanh(x); your answer is "
+    "1 - x**2, from the input",
+    "self.grad += (1 - t**2) * out.grad, with t the tanh you computed",
+)
+
+
+@check(
+    3,
+    "tanh's derivative",
+    why="d tanh(x)/dx = 1 - tanh(x)**2: the slope comes from the output t, not from the input x",
+    hint="self.grad += (1 - t**2) * out.grad, with t the tanh you computed",
+)
+def tanh_grad(p: Probe) -> None:
+    x = 0.8
+    p.grads(
+        "a.tanh()",
+        diagnose=lambda g: _TANH_FROM_INPUT if math.isclose(g["a"], 1 - x * x) else None,
+        a=x,
+    )
+
+
+@check(
+    3,
+    "tanh inside a longer expression",
+    why="the chain rule: tanh's local slope times the gradient that arrives from above, out.grad",
+    hint="multiply by out.grad: self.grad += (1 - t**2) * out.grad",
+)
+def tanh_chain(p: Probe) -> None:
+    p.grads("a.tanh() * 3", a=0.5)
+
+
+@check(
+    3,
+    "ReLU's value",
+    why="relu(x) is x when x > 0 and 0 otherwise; the result has one child, x",
+    hint="out = Value(self.data if self.data > 0 else 0.0, (self,), 'ReLU')",
+)
+def relu_value(p: Probe) -> None:
+    for x in (-2.0, 3.0, 0.25):
+        names = p.forward("a.relu()", a=x)
+        _operands(p, names["out"], names["a"])
+
+
+@check(
+    3,
+    "ReLU's derivative where x > 0",
+    why="for x > 0 ReLU is the identity: its slope is 1, so it passes out.grad back unchanged",
+    hint="self.grad += (1.0 if out.data > 0 else 0.0) * out.grad",
+)
+def relu_grad_positive(p: Probe) -> None:
+    p.grads("a.relu() * 2", a=3.0)
+
+
+@check(
+    3,
+    "ReLU's derivative where x < 0",
+    why="for x < 0 ReLU is flat at 0: its slope is 0, so no gradient flows back",
+    hint="self.grad += (1.0 if out.data > 0 else 0.0) * out.grad",
+)
+def relu_grad_negative(p: Probe) -> None:
+    p.grads("a.relu() * 2", a=-3.0)
+
+
+@check(
+    3,
+    "a neuron: tanh(w . x + b), and relu(w . x + b) ** 2",
+    why="a neuron is the operators of step 1 and an activation: every gradient follows from the "
+    "rules checked so far",
+    hint="if the single rules pass, look at how results are wrapped and accumulated",
+)
+def neuron_tanh(p: Probe) -> None:
+    p.grads("(x1*w1 + x2*w2 + b).tanh()", x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
+    p.grads("(x1*w1 + x2*w2 + b).relu() ** 2", x1=2.0, x2=-1.0, w1=0.5, w2=-1.5, b=0.25)
