@@ -245,7 +245,7 @@ def _evaluate_expression(expression: str, assignments: list[str]) -> Value:
             raise
         # The engine's math errors (log of a negative number, division by zero, overflow).
         raise UsageError(f"cannot evaluate {expression!r} with these values: {e}") from None
-    used = {v.label for v in root.topo_sort() if not v._op}
+    used = {v.label for v in root.topo_sort() if not v.children}
     unused = [name for name in variables if name not in used]
     if unused:
         print(f"{PROG}: note: {', '.join(unused)} not used by the expression", file=sys.stderr)
@@ -285,7 +285,7 @@ def _verdict(model: MLP, meta: dict[str, Any], path: str, one: list[float]) -> s
 
 def _print_graph_values(shown: Console, root: Value, is_model: bool) -> None:
     """The result and the gradient of every named input: what the picture shows, in brief."""
-    leaves = [v for v in root.topo_sort() if not v._op and v.label]
+    leaves = [v for v in root.topo_sort() if not v.children and v.label]
     if is_model:
         leaves = [v for v in leaves if v.label.startswith("x")]
     table = Table(
