@@ -57,7 +57,9 @@ def command() -> str:
 def command_env() -> dict[str, str]:
     """The environment without what would make rich colour or resize the output."""
     hidden = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")
-    return {k: v for k, v in os.environ.items() if k not in hidden}
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    env["PYTHONUNBUFFERED"] = "1"  # each line reaches a test reading the pipe as it is printed
+    return env
 
 
 def refuse_new_files(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import select
 import signal
 import subprocess
 import time
@@ -204,10 +205,19 @@ def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+def first_line(process: subprocess.Popen[str], timeout: float = 60) -> str:
+    """The command's first line on stdout, waiting at most `timeout` seconds for it."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    if not ready:
+        process.kill()
+        pytest.fail(f"no output from the command within {timeout} s")
+    return process.stdout.readline()
+
+
 def wait_for_training(process: subprocess.Popen[str]) -> None:
     """Until the command has printed its first line (it is then training)."""
-    assert process.stdout is not None
-    first = process.stdout.readline()
+    first = first_line(process)
     assert first.startswith(("training", "comparing")), first
     time.sleep(1.0)
 
@@ -248,7 +258,7 @@ def test_concurrent_runs_into_one_folder_never_mix(tmp_path: Path, force: bool) 
         start(["train", *SMALL, "--seed", str(seed), "--out", "x", *extra], tmp_path)
         for seed in range(4)
     ]
-    results = [(p.wait(timeout=300), p.communicate()[1]) for p in processes]
+    results = [(p.wait(timeout=300), p.communicate(timeout=60)[1]) for p in processes]
     folders = sorted(p for p in tmp_path.iterdir() if p.name == "x" or p.name.startswith("x-"))
     for code, err in results:
         assert code == 0 or (code == 2 and "already holds files" in err), err
@@ -293,8 +303,7 @@ def test_compare_sigint_to_the_parent_stops_the_workers_at_once(tmp_path: Path) 
     # runs are finished when the signal comes, the second's are running or queued.
     args = ["compare", "--epochs", "1", "5000", "--runs", "3", "--workers", "2"]
     process = start([*args, "--samples", "100", "--mode", "per-sample", "--out", "cmp"], tmp_path)
-    assert process.stdout is not None
-    process.stdout.readline()
+    assert first_line(process).startswith("comparing")
     time.sleep(3.0)
     process.send_signal(signal.SIGINT)  # the parent alone, as `kill -INT PID` does
     sent = time.monotonic()
