@@ -1,212 +1,132 @@
-"""One benchmark contender in its own process, driven by `bench/moons.py` over stdin/stdout.
+"""One benchmark contender in its own process, driven by `bench/suite.py` over stdin/stdout.
 
-The workload is the original micrograd demo: two moons, MLP(2, [16, 16, 1]) with ReLU hidden
-layers, mean hinge loss + 1e-4 * sum(p*p), SGD with lr = 1.0 - 0.9*k/100. Every contender starts
-from the same weights, sent by the harness, so their losses can be compared step by step.
+Protocol, one line each way: a JSON object sets up a workload for this process's contender
+(answer: {"rss_kib"}, the resident memory once data and model exist); `step K` runs training
+step K and answers {"ms", "loss"}; `memory K` runs one more step and answers what it cost in
+memory (tracemalloc's peak, which sees Python objects only, and the process's resident peak
+during the step, which sees everything: numpy's and PyTorch's buffers too) with the peak
+resident memory of the whole process so far; `quit` ends.
 
-Protocol: the first line is a JSON setup object; then `step K` lines answer with
-{"ms", "loss", "acc"}, `memory` answers with {"peak_bytes"} (one more step under tracemalloc),
-and `quit` ends. This file also runs under the original micrograd's own virtual environment, so
-it imports nothing from this repository at the top.
+This file also runs under the original micrograd's own virtual environment, so nothing from
+this repository is imported at the top: each contender module is imported when it is chosen.
+A step is timed exactly as its user would write it: no garbage-collector pause is added here.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
 import json
+import os
+import resource
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-Step = Callable[[int], tuple[float, float]]
+Step = Callable[[int], float]
 
-
-def lr_at(k: int) -> float:
-    return 1.0 - 0.9 * k / 100
-
-
-def original(X: list[list[float]], y: list[float], weights: list[float], alpha: float) -> Step:
-    """The original micrograd 0.1.0 demo's code, as its notebook writes it."""
-    from micrograd.engine import Value
-    from micrograd.nn import MLP
-
-    model = MLP(2, [16, 16, 1])
-    for p, w in zip(model.parameters(), weights, strict=True):
-        p.data = w
-
-    def step(k: int) -> tuple[float, float]:
-        inputs = [list(map(Value, xrow)) for xrow in X]
-        scores = list(map(model, inputs))
-        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = alpha * sum(p * p for p in model.parameters())
-        total_loss = data_loss + reg_loss
-        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
-        model.zero_grad()
-        total_loss.backward()
-        learning_rate = lr_at(k)
-        for p in model.parameters():
-            p.data -= learning_rate * p.grad
-        return total_loss.data, sum(accuracy) / len(accuracy)
-
-    return step
-
-
-def _ours(batched: bool) -> Callable[[list[list[float]], list[float], list[float], float], Step]:
-    def build(X: list[list[float]], y: list[float], weights: list[float], alpha: float) -> Step:
-        import numpy as np
-
-        from micrograd.losses import hinge_loss, l2_penalty
-        from micrograd.nn import MLP
-        from micrograd.optim import SGD, LinearLR
-        from micrograd.train import gc_paused
-
-        model = MLP(2, [16, 16, 1])
-        params = model.parameters()
-        for p, w in zip(params, weights, strict=True):
-            p.data = w
-        optimizer = SGD(params, lr=1.0)
-        scheduler = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=100)
-        inputs: Any = np.array(X) if batched else X
-        targets: Any = np.array(y) if batched else y
-
-        def step(k: int) -> tuple[float, float]:
-            with gc_paused():
-                scores = model(inputs) if batched else list(map(model, inputs))
-                total = hinge_loss(scores, targets) + alpha * l2_penalty(params)
-                if batched:
-                    acc = float(((scores.data > 0) == (targets > 0)).mean())
-                else:
-                    acc = sum((yi > 0) == (s.data > 0) for yi, s in zip(y, scores)) / len(y)
-                optimizer.zero_grad()
-                total.backward()
-                optimizer.step()
-                scheduler.step()
-            return total.data, acc
-
-        return step
-
-    return build
-
-
-def pytorch(X: list[list[float]], y: list[float], weights: list[float], alpha: float) -> Step:
-    """The same network in PyTorch: CPU, float64, one thread."""
-    import torch
-
-    torch.set_num_threads(1)
-    torch.set_grad_enabled(True)
-    sizes = [2, 16, 16, 1]
-    layers: list[torch.nn.Module] = []
-    it = iter(weights)
-    for i in range(3):
-        lin = torch.nn.Linear(sizes[i], sizes[i + 1]).double()
-        with torch.no_grad():
-            for j in range(sizes[i + 1]):
-                for k in range(sizes[i]):
-                    lin.weight[j, k] = next(it)
-                lin.bias[j] = next(it)
-        layers += [lin, torch.nn.ReLU()] if i < 2 else [lin]
-    model = torch.nn.Sequential(*layers)
-    params = list(model.parameters())
-    Xt = torch.tensor(X, dtype=torch.float64)
-    yt = torch.tensor(y, dtype=torch.float64)
-
-    def step(k: int) -> tuple[float, float]:
-        scores = model(Xt).squeeze(1)
-        data_loss = torch.relu(1 - yt * scores).mean()
-        total = data_loss + alpha * sum((p * p).sum() for p in params)
-        acc = ((yt > 0) == (scores > 0)).double().mean().item()
-        for p in params:
-            p.grad = None
-        total.backward()
-        lr = lr_at(k)
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        return total.item(), acc
-
-    return step
-
-
-def numpy_floor(X: list[list[float]], y: list[float], weights: list[float], alpha: float) -> Step:
-    """A hand-vectorised numpy MLP: the practical floor for Python on this workload."""
-    import numpy as np
-
-    sizes = [2, 16, 16, 1]
-    Ws, bs = [], []
-    it = iter(weights)
-    for i in range(3):
-        W = np.empty((sizes[i + 1], sizes[i]))
-        b = np.empty(sizes[i + 1])
-        for j in range(sizes[i + 1]):
-            for k in range(sizes[i]):
-                W[j, k] = next(it)
-            b[j] = next(it)
-        Ws.append(W)
-        bs.append(b)
-    Xa = np.array(X)
-    ya = np.array(y)
-    n = len(ya)
-
-    def step(k: int) -> tuple[float, float]:
-        acts = [Xa]
-        zs = []
-        for i in range(3):
-            z = acts[-1] @ Ws[i].T + bs[i]
-            zs.append(z)
-            acts.append(np.maximum(z, 0.0) if i < 2 else z)
-        s = acts[-1][:, 0]
-        margin = 1 - ya * s
-        total = np.maximum(margin, 0).mean() + alpha * sum((W * W).sum() + (b * b).sum()
-                                                            for W, b in zip(Ws, bs))
-        acc = float(((ya > 0) == (s > 0)).mean())
-        g = (-(ya * (margin > 0)) / n)[:, None]
-        lr = lr_at(k)
-        for i in (2, 1, 0):
-            gW = g.T @ acts[i] + 2 * alpha * Ws[i]
-            gb = g.sum(axis=0) + 2 * alpha * bs[i]
-            if i:
-                g = (g @ Ws[i]) * (zs[i - 1] > 0)
-            Ws[i] -= lr * gW
-            bs[i] -= lr * gb
-        return float(total), acc
-
-    return step
-
-
-CONTENDERS: dict[str, Callable[[list[list[float]], list[float], list[float], float], Step]] = {
-    "original": original,
-    "micrograd per-sample": _ours(batched=False),
-    "micrograd batched": _ours(batched=True),
-    "pytorch": pytorch,
-    "numpy": numpy_floor,
+# contender -> (module in bench/, builder function, its keyword arguments)
+CONTENDERS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "original": ("_original", "build", {}),
+    "micrograd per-sample": ("_micrograd", "build", {"batched": False}),
+    "micrograd batched": ("_micrograd", "build", {"batched": True}),
+    "torch f64 optim": ("_torch", "build", {"dtype": "float64", "lean": False}),
+    "torch f64 lean": ("_torch", "build", {"dtype": "float64", "lean": True}),
+    "torch f32 optim": ("_torch", "build", {"dtype": "float32", "lean": False}),
+    "torch f32 lean": ("_torch", "build", {"dtype": "float32", "lean": True}),
+    "numpy": ("_numpy", "build", {}),
 }
+
+STATUS = "/proc/self/status"
+
+
+def _status_kib(field: str) -> int | None:
+    """A memory line of /proc/self/status in KiB (Linux), or None where there is none."""
+    try:
+        with open(STATUS) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def rss_kib() -> int | None:
+    return _status_kib("VmRSS")
+
+
+def peak_rss_kib() -> int:
+    """The process's peak resident memory: VmHWM, else getrusage (KiB on Linux, bytes on macOS)."""
+    hwm = _status_kib("VmHWM")
+    if hwm is not None:
+        return hwm
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak
+
+
+def reset_peak_rss() -> bool:
+    """Let VmHWM start again from the current resident size (Linux >= 4.0); False if it cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def build(contender: str, spec: dict[str, Any]) -> Step:
+    module, function, kwargs = CONTENDERS[contender]
+    builder = getattr(importlib.import_module(module), function)
+    step: Step = builder(spec, **kwargs)
+    return step
+
+
+def memory(step: Step, k: int) -> dict[str, Any]:
+    gc.collect()
+    before = rss_kib()
+    resettable = reset_peak_rss()
+    step(k)
+    step_peak = peak_rss_kib() if resettable else None
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    step(k + 1)
+    _, traced = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    step_rss = None if step_peak is None or before is None else max(step_peak - before, 0)
+    return {
+        "tracemalloc_step_kib": traced / 1024,
+        "step_rss_kib": step_rss,
+        "process_peak_rss_kib": peak_rss_kib(),
+    }
 
 
 def main() -> None:
-    setup = json.loads(sys.stdin.readline())
-    step = CONTENDERS[setup["contender"]](setup["X"], setup["y"], setup["weights"], setup["alpha"])
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    contender = sys.argv[1]
+    step: Step | None = None
     out = sys.stdout
     for line in sys.stdin:
-        cmd = line.split()
-        if cmd[0] == "step":
-            k = int(cmd[1])
-            t = time.perf_counter()
-            loss, acc = step(k)
-            ms = (time.perf_counter() - t) * 1e3
-            out.write(json.dumps({"ms": ms, "loss": loss, "acc": acc}) + "\n")
-        elif cmd[0] == "memory":
+        if line.startswith("{"):
+            step = None
             gc.collect()
-            tracemalloc.start()
-            tracemalloc.reset_peak()
-            step(int(cmd[1]))
-            _, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-            out.write(json.dumps({"peak_bytes": peak}) + "\n")
-        elif cmd[0] == "quit":
+            step = build(contender, json.loads(line))
+            out.write(json.dumps({"rss_kib": rss_kib()}) + "\n")
+        elif line.startswith("step ") and step is not None:
+            k = int(line.split()[1])
+            t = time.perf_counter()
+            loss = step(k)
+            ms = (time.perf_counter() - t) * 1e3
+            out.write(json.dumps({"ms": ms, "loss": loss}) + "\n")
+        elif line.startswith("memory ") and step is not None:
+            out.write(json.dumps(memory(step, int(line.split()[1]))) + "\n")
+        elif line.strip() == "quit":
             break
+        else:
+            raise SystemExit(f"_worker.py: unexpected line {line.strip()!r}")
         out.flush()
 
 
