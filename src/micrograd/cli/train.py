@@ -67,7 +67,8 @@ writes into --out: model.json (weights and what predict needs), run.json (config
 metrics, every epoch), curves.png (loss and accuracy or rmse per epoch), and for 2-D
 classification decision_boundary.png, for 1-D regression fit.png, for more than two classes
 confusion_matrix.png (on the test split, else validation, else training) and for the digits
-misclassified.png.
+misclassified.png. Ctrl-C, or training that diverges, still saves the run as of its last
+finished epoch; run.json's "status" says completed, stopped early, interrupted or diverged.
 """
 
 
