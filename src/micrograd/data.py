@@ -60,6 +60,11 @@ class DataError(ValueError):
     """A problem with data or with the arguments describing it."""
 
 
+def _check_length(where: str, field: str, items: Any, expected: int, why: str) -> None:
+    if items is not None and len(items) != expected:
+        raise DataError(f"{where}: {field} holds {len(items)} items, expected {expected} ({why})")
+
+
 @dataclass(eq=False)
 class Dataset:
     """Samples `X` (n x d float64) and targets `y`, with what kind of problem they pose.
@@ -105,16 +110,9 @@ class Dataset:
             self._check_regression(where)
         else:
             self._check_classification(where)
-        if self.columns is not None and len(self.columns) != self.X.shape[1] + 1:
-            raise DataError(
-                f"{where}: columns names {len(self.columns)} columns, "
-                f"expected {self.X.shape[1] + 1} (the features and the target)"
-            )
-        if self.class_names is not None and len(self.class_names) != self.n_classes:
-            raise DataError(
-                f"{where}: class_names lists {len(self.class_names)} names for "
-                f"{self.n_classes} classes"
-            )
+        _check_length(where, "columns", self.columns, self.X.shape[1] + 1,
+                      "the features and the target")  # fmt: skip
+        _check_length(where, "class_names", self.class_names, self.n_classes, "one per class")
         if self.image_shape is not None and math.prod(self.image_shape) != self.X.shape[1]:
             raise DataError(
                 f"{where}: images of shape {self.image_shape} do not hold "
@@ -141,10 +139,7 @@ class Dataset:
                 f"{where}: labels must be 0..{self.n_classes - 1}, "
                 f"found {self.y.min()}..{self.y.max()}"
             )
-        if self.classes is not None and len(self.classes) != self.n_classes:
-            raise DataError(
-                f"{where}: classes lists {len(self.classes)} labels for {self.n_classes} classes"
-            )
+        _check_length(where, "classes", self.classes, self.n_classes, "one label per class")
 
     def __len__(self) -> int:
         return len(self.y)
