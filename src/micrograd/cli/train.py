@@ -231,7 +231,8 @@ def _write_run(
             plots.plot_curves(
                 result.history,
                 out / "curves.png",
-                title=f"{name}: training curves",
+                title=f"{name}: training curves"
+                + ("" if status == "completed" else f" ({status}, epoch {result.history.epochs})"),
                 loss_name=result.loss,
             )
         )
