@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import assert_error, command, command_env, read_json, run
 
 from micrograd import cli
 from micrograd.cli import output
@@ -49,48 +48,8 @@ def assert_picture(path: Path, min_side: int = 300) -> None:
     assert min_side <= width <= 4000 and min_side <= height <= 4000, (path, width, height)
 
 
-def run(argv: list[str]) -> int:
-    """main(argv), with argparse's SystemExit turned into its status."""
-    try:
-        return cli.main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-
-
-def assert_error(argv: list[str], capsys: Capsys, *needles: str) -> str:
-    """The command fails with exit status 2 and one line on stderr naming the problem."""
-    status = run(argv)
-    out, err = capsys.readouterr()
-    assert status == 2, (argv, status, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("micrograd: error: "), err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
-def read_json(path: Path) -> Any:
-    def refuse(constant: str) -> None:
-        raise AssertionError(f"{path} holds {constant}, which is not JSON")
-
-    return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
-
-
-def command() -> str:
-    exe = shutil.which("micrograd")
-    if exe is None:
-        pytest.skip("the micrograd command is not on PATH (install the package: pip install -e .)")
-    return exe
-
-
 def run_command(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")
-    }
+    env = command_env()
     return subprocess.run(
         [command(), *args],
         cwd=cwd,
@@ -341,7 +300,7 @@ def test_multiclass_run_draws_its_classes(tmp_path: Path) -> None:
 def test_regression_draws_a_fit_and_replaces_an_older_runs_pictures(tmp_path: Path) -> None:
     assert cli.main(["train", *SMALL, "--out", str(tmp_path), "--quiet"]) == 0
     assert (tmp_path / "decision_boundary.png").exists()
-    assert cli.main([*REGRESSION, "--out", str(tmp_path), "--quiet"]) == 0
+    assert cli.main([*REGRESSION, "--out", str(tmp_path), "--quiet", "--force"]) == 0
     assert_picture(tmp_path / "fit.png")
     assert not (tmp_path / "decision_boundary.png").exists()
     run_json = read_json(tmp_path / "run.json")
@@ -540,7 +499,7 @@ def test_file_errors(tmp_path: Path, capsys: Capsys, moons_run: Path) -> None:
     assert_error(
         ["predict", "--model", model, "--csv", str(ragged)],
         capsys,
-        "line 2 has 1 columns, expected 2",
+        "line 2 has 1 column, expected 2",
     )
     assert_error(
         ["predict", "--model", model, "--csv", str(wide)], capsys, "4 columns", "takes 2 inputs"
@@ -580,7 +539,8 @@ def test_compare_activations(tmp_path: Path, capsys: Capsys) -> None:
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert not ANSI.search(out)
-    assert "tanh" in out and "relu" in out and "±" in out and "3/3" in out
+    assert "tanh" in out and "relu" in out and "±" in out and "0/3" in out  # none diverged
+    assert "converged" not in out  # it means "reached the tolerance", and none was given
     result = read_json(tmp_path / "compare.json")
     assert result["option"] == "activation" and result["values"] == ["tanh", "relu"]
     assert result["seeds"] == [0, 1, 2] and result["fixed"]["epochs"] == 20
@@ -591,6 +551,7 @@ def test_compare_activations(tmp_path: Path, capsys: Capsys) -> None:
             setting
         )
         assert {"mean", "std", "min", "max"} <= set(setting["loss"])
+        assert setting["converged"] is None  # no --tolerance, no convergence to count
         assert [r["seed"] for r in setting["runs"]] == [0, 1, 2]
     assert_picture(tmp_path / "compare.png")
 
@@ -752,7 +713,7 @@ def test_graph_without_graphviz_uses_the_builtin_layout(
     stem = tmp_path / "g"
     assert cli.main(["graph", "relu(x*w + b)", "x=1.5", "w=-0.5", "b=1", "--out", str(stem)]) == 0
     out = capsys.readouterr().out
-    assert "PNG skipped" in out and "apt-get install graphviz" in out
+    assert "no PNG without Graphviz (apt-get install graphviz" in out
     assert "builtin layout" in out
     assert not (tmp_path / "g.png").exists()
     svg = ET.parse(tmp_path / "g.svg").getroot()

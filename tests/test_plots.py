@@ -8,6 +8,7 @@ import math
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -189,6 +190,24 @@ def test_comparison_with_diverged_and_empty_settings(tmp_path: Path) -> None:
     assert_picture(path)
     width, height = png_size(path)
     assert width > height
+
+
+def test_comparison_names_its_loss_on_the_axis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    figures: list[Any] = []
+    real_save = plots.save_png
+
+    def keep(fig: Any, path: Path) -> Path:
+        figures.append(fig)
+        return real_save(fig, path)
+
+    monkeypatch.setattr(plots, "save_png", keep)
+    summaries = {"tanh": summary([0.1, 0.12]), "relu": summary([0.05, 0.3])}
+    plots.plot_comparison(summaries, tmp_path / "c.png", option="--activation", loss_name="hinge")
+    plots.plot_comparison(summaries, tmp_path / "d.png", option="--activation")
+    named, unnamed = ([ax.get_ylabel() for ax in fig.axes] for fig in figures)
+    assert named[0] == "final hinge loss" and unnamed[0] == "final loss"
 
 
 def test_comparison_needs_a_setting(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pytest
@@ -210,6 +211,42 @@ def test_repeated_runs_summarise_and_parallel_equals_serial() -> None:
         assert 1 <= serial.epochs_to_tolerance["mean"] <= 20
     with pytest.raises(ValueError, match="at least one seed"):
         evaluate(cfg, seeds=[])
+
+
+def test_ctrl_c_in_evaluate_keeps_the_finished_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import micrograd.train as train_module
+    from micrograd.sweep import runner
+
+    real = runner.run
+    calls: list[TrainConfig] = []
+
+    def third_run_interrupted(config: TrainConfig, seed: int | None = None) -> Any:
+        calls.append(config)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(config, seed)
+
+    monkeypatch.setattr(runner, "run", third_run_interrupted)
+    with pytest.raises(train_module.EvaluationInterrupted) as stopped:
+        evaluate(TrainConfig(samples=40, epochs=5), seeds=range(5), workers=1)
+    assert isinstance(stopped.value, KeyboardInterrupt)
+    assert [r.seed for r in stopped.value.summary.runs] == [0, 1]
+
+
+def test_fit_tells_its_callbacks_it_was_interrupted() -> None:
+    seen: list[str] = []
+
+    class Listener(Callback):
+        def on_epoch_end(self, log: dict[str, float]) -> None:
+            if log["epoch"] == 3:
+                raise KeyboardInterrupt
+
+        def on_train_end(self, history: History) -> None:
+            seen.append(f"{history.stop_reason} {history.epochs}")
+
+    with pytest.raises(KeyboardInterrupt):
+        train(TrainConfig(samples=40, epochs=10), callbacks=[Listener()])
+    assert seen == ["interrupted 3"]
 
 
 def test_config_errors_are_config_errors() -> None:

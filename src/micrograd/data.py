@@ -19,6 +19,7 @@ import csv
 import io
 import math
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -57,6 +58,11 @@ FloatArray = NDArray[np.float64]
 
 class DataError(ValueError):
     """A problem with data or with the arguments describing it."""
+
+
+def _check_length(where: str, field: str, items: Any, expected: int, why: str) -> None:
+    if items is not None and len(items) != expected:
+        raise DataError(f"{where}: {field} holds {len(items)} items, expected {expected} ({why})")
 
 
 @dataclass(eq=False)
@@ -104,16 +110,9 @@ class Dataset:
             self._check_regression(where)
         else:
             self._check_classification(where)
-        if self.columns is not None and len(self.columns) != self.X.shape[1] + 1:
-            raise DataError(
-                f"{where}: columns names {len(self.columns)} columns, "
-                f"expected {self.X.shape[1] + 1} (the features and the target)"
-            )
-        if self.class_names is not None and len(self.class_names) != self.n_classes:
-            raise DataError(
-                f"{where}: class_names lists {len(self.class_names)} names for "
-                f"{self.n_classes} classes"
-            )
+        _check_length(where, "columns", self.columns, self.X.shape[1] + 1,
+                      "the features and the target")  # fmt: skip
+        _check_length(where, "class_names", self.class_names, self.n_classes, "one per class")
         if self.image_shape is not None and math.prod(self.image_shape) != self.X.shape[1]:
             raise DataError(
                 f"{where}: images of shape {self.image_shape} do not hold "
@@ -140,10 +139,7 @@ class Dataset:
                 f"{where}: labels must be 0..{self.n_classes - 1}, "
                 f"found {self.y.min()}..{self.y.max()}"
             )
-        if self.classes is not None and len(self.classes) != self.n_classes:
-            raise DataError(
-                f"{where}: classes lists {len(self.classes)} labels for {self.n_classes} classes"
-            )
+        _check_length(where, "classes", self.classes, self.n_classes, "one label per class")
 
     def __len__(self) -> int:
         return len(self.y)
@@ -542,6 +538,8 @@ def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
     blank: int | None = None
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise DataError(f"{path}: not a regular file (a device or a pipe): expected CSV")
             reader = csv.reader(f)
             try:
                 for row in reader:
@@ -601,7 +599,8 @@ def read_csv_table(
         if len(row) != ncols:
             source = "the header" if header else f"line {first_line}"
             raise DataError(
-                f"{path}: line {line} has {len(row)} columns, expected {ncols} as on {source}"
+                f"{path}: line {line} has {len(row)} column{'s' if len(row) != 1 else ''}, "
+                f"expected {ncols} as on {source}"
             )
         for j, cell in enumerate(row):
             if not cell.strip():

@@ -268,17 +268,36 @@ def _at(node: ast.AST) -> str:
         # Point at the attribute's name, not at the `x` before its dot.
         line = node.end_lineno or line
         column = node.end_col_offset - len(node.attr) + 1
+    return _position(line, column)
+
+
+def _position(line: int, column: int) -> str:
     return f" (at line {line}, column {column})" if line > 1 else f" (at column {column})"
 
 
+def _operator_at(source: str, node: ast.BinOp) -> str:
+    """Where a binary operator is, for messages: the first character after its left operand
+    (and the operand's closing brackets)."""
+    lines = source.splitlines() or [""]
+    line = node.left.end_lineno or node.lineno
+    column = node.left.end_col_offset or 0
+    while line <= len(lines):
+        text = lines[line - 1]
+        while column < len(text) and text[column] in " \t)":
+            column += 1
+        if column < len(text):
+            return _position(line, column + 1)
+        line, column = line + 1, 0
+    return _at(node)
+
 
 def _check_operator(
-    node: ast.AST, op: ast.AST, allowed: Mapping[Any, Any], names: Mapping[Any, str], only: str
+    where: str, op: ast.AST, allowed: Mapping[Any, Any], names: Mapping[Any, str], only: str
 ) -> None:
     if type(op) not in allowed:
         symbol = names.get(type(op), type(op).__name__)
         raise ExpressionError(
-            f"the operator {symbol!r} is not allowed{_at(node)}: only {only} may be used"
+            f"the operator {symbol!r} is not allowed{where}: only {only} may be used"
         )
 
 
@@ -297,11 +316,12 @@ def _validate(tree: ast.Expression, source: str, values: Mapping[str, object]) -
         elif isinstance(node, ast.Name):
             _check_name_use(node, values)
         elif isinstance(node, ast.BinOp):
-            _check_operator(node, node.op, _BINARY, _OTHER_BINARY, "+ - * / ** //")
+            where = _operator_at(source, node)
+            _check_operator(where, node.op, _BINARY, _OTHER_BINARY, "+ - * / ** //")
             stack.append((node.right, depth + 1))
             stack.append((node.left, depth))
         elif isinstance(node, ast.UnaryOp):
-            _check_operator(node, node.op, _UNARY, _OTHER_UNARY, "unary - and +")
+            _check_operator(_at(node), node.op, _UNARY, _OTHER_UNARY, "unary - and +")
             stack.append((node.operand, depth + 1))
         elif isinstance(node, ast.Call):
             stack.append((_check_call(node, source), depth + 1))

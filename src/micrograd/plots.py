@@ -345,11 +345,13 @@ def plot_comparison(
     *,
     option: str | None = None,
     title: str | None = None,
+    loss_name: str | None = None,
 ) -> Path:
     """Final loss (left) and accuracy or RMSE (right) of every run, one column per setting.
 
     `summaries` maps each setting's name (e.g. "tanh") to its `RunsSummary`; `option` names
-    what was varied. Diverged runs have no final loss: their count is noted under the setting.
+    what was varied; `loss_name` (e.g. "hinge") the loss every setting trains with. Diverged
+    runs have no final loss: their count is noted under the setting.
     """
     if not summaries:
         raise ValueError("plot_comparison needs at least one setting")
@@ -361,13 +363,14 @@ def plot_comparison(
     scores = [[r.metric for r in s.finished] for s in runs]
 
     labels = []
-    for name, s in zip(names, runs):
+    for name, s in zip(names, runs, strict=True):
         extra = f"\n({s.diverged} diverged)" if s.diverged else ""
         labels.append(f"{name}{extra}")
     fig = new_figure(min(16.0, max(9.0, 4.0 + 1.5 * len(names))), 4.6)
     ax_loss, ax_metric = fig.subplots(1, 2)
     better = "lower" if metric in ("rmse", "final loss") else "higher"
-    panels = ((ax_loss, losses, "final loss", "final training loss (lower is better)"),
+    loss_label = f"final {loss_name} loss" if loss_name else "final loss"
+    panels = ((ax_loss, losses, loss_label, "final training loss (lower is better)"),
               (ax_metric, scores, metric, f"final training {metric} ({better} is better)"))
     for ax, values, what, heading in panels:
         _strip(ax, values)
@@ -380,7 +383,7 @@ def plot_comparison(
     flat = [v for g in losses for v in g if math.isfinite(v)]
     if flat and min(flat) > 0 and max(flat) / min(flat) > 100:
         ax_loss.set_yscale("log")
-        ax_loss.set_ylabel("final loss (log scale)")
+        ax_loss.set_ylabel(f"{loss_label} (log scale)")
     if metric == "accuracy":
         low = min((v for g in scores for v in g), default=0.0)
         ax_metric.set_ylim(max(0.0, low - 0.05), 1.01)

@@ -33,6 +33,7 @@ import json
 import math
 import os
 import random
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,9 @@ __all__ = [
 ]
 
 FORMAT = "micrograd.mlp"
+# Reading stops here: a model this size would have tens of millions of weights.
+MAX_FILE_BYTES = 256 * 2**20
+_MAX_INTEGER_DIGITS = 4000  # Python's own limit for int() is 4300
 VERSION = 1
 
 _TOP_KEYS = ("format", "version", "architecture", "layers")
@@ -404,25 +408,58 @@ def save(model: MLP, path: PathLike, metadata: dict[str, Any] | None = None) -> 
     write_atomic(Path(path), _format(state).encode("utf-8"))
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+class _LongInteger(ValueError):
+    pass
+
+
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj: dict[str, Any] = {}
     for key, value in pairs:
         if key in obj:
-            raise ValueError(f"duplicate key {key!r} in a JSON object")
+            raise _DuplicateKey(f"duplicate key {key!r} in a JSON object")
         obj[key] = value
     return obj
+
+
+def _integer(text: str) -> int:
+    # A float holds at most 309 integer digits: longer ones are refused later, by key.
+    if len(text.lstrip("-")) > _MAX_INTEGER_DIGITS:
+        raise _LongInteger(
+            f"it holds an integer of {len(text.lstrip('-'))} digits, too long to be a weight, "
+            "a count or a version: expected a model file written by micrograd"
+        )
+    return int(text)
+
+
+def _read_limited(path: PathLike, source: str) -> bytes:
+    """The file's bytes, refusing what is not a regular file or is over `MAX_FILE_BYTES`."""
+    with open(path, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise _fail(source, "not a regular file (a device or a pipe): expected a JSON file")
+        raw = f.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise _fail(
+            source,
+            f"larger than {MAX_FILE_BYTES // 2**20} MB, the most a model file may be (a model "
+            "that size has tens of millions of weights)",
+        )
+    return raw
 
 
 def _read(path: PathLike) -> _State:
     source = f"model file {os.fspath(path)!r}"
     try:
-        raw = Path(path).read_bytes()
+        raw = _read_limited(path, source)
     except FileNotFoundError as e:
         err = ModelFileNotFoundError(f"{source}: no such file")
         err.errno, err.strerror, err.filename = errno.ENOENT, e.strerror, os.fspath(path)
         raise err from e
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte order mark is allowed, as in CSV files
     except UnicodeDecodeError as e:
         raise _fail(
             source,
@@ -432,14 +469,16 @@ def _read(path: PathLike) -> _State:
     if not text.strip():
         raise _fail(source, "the file is empty: expected a JSON model file")
     try:
-        state = json.loads(text, object_pairs_hook=_reject_duplicates)
+        state = json.loads(text, object_pairs_hook=_reject_duplicates, parse_int=_integer)
     except json.JSONDecodeError as e:
         hint = " (the file ends early: was it truncated?)" if e.pos >= len(text.rstrip()) else ""
         raise _fail(
             source, f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}{hint}"
         ) from e
-    except ValueError as e:  # from _reject_duplicates
+    except _DuplicateKey as e:
         raise _fail(source, f"{e}: expected each key once") from e
+    except _LongInteger as e:
+        raise _fail(source, f"{e}") from e
     except RecursionError as e:
         raise _fail(source, "the JSON is nested too deeply to be a micrograd model") from e
     return _parse(state, source)

@@ -15,13 +15,14 @@ serial run) and summarises the distribution, like the code tour's evaluation loo
 from __future__ import annotations
 
 import math
+import os
 import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,6 +39,7 @@ from .preprocessing import Standardizer
 __all__ = [
     "Callback",
     "ConfigError",
+    "EvaluationInterrupted",
     "History",
     "RunsSummary",
     "TrainConfig",
@@ -48,8 +50,12 @@ __all__ = [
     "gc_paused",
     "predict",
     "raw_outputs",
+    "split",
     "train",
 ]
+
+_Job = TypeVar("_Job")
+_Result = TypeVar("_Result")
 
 MODES = ("batched", "per-sample")
 # The loss each task trains with unless told otherwise, and which losses suit which task.
@@ -62,7 +68,14 @@ TASK_LOSSES = {
 
 
 class TrainingDiverged(ArithmeticError):
-    """The loss became NaN or infinite; the model keeps its last good parameters."""
+    """The loss became NaN or infinite; the model keeps its last good parameters.
+
+    `reason` says what broke and where (without the advice), `epoch` in which epoch."""
+
+    def __init__(self, message: str, reason: str = "", epoch: int = 0) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+        self.epoch = epoch
 
 
 class ConfigError(ValueError):
@@ -74,14 +87,16 @@ class Callback:
     """Listens to `fit`. Override what you need; a plain function is treated as `on_epoch_end`."""
 
     def on_train_begin(self, info: dict[str, Any]) -> None:
-        """`info` holds `epochs` (the maximum), `batches` per epoch, `samples` and `mode`."""
+        """`info` holds `epochs` (the maximum), `batches` per epoch, `samples`, `mode` and
+        `model` (the network being trained, e.g. to keep a copy of its weights)."""
 
     def on_epoch_end(self, log: dict[str, float]) -> None:
         """`log` holds `epoch` (from 1), `loss`, the task's metrics, `lr`, `seconds`, and
         `val_loss` and friends when there is a validation set."""
 
     def on_train_end(self, history: History) -> None:
-        """Called once, also when training stops early or diverges."""
+        """Called once, also when training stops early, diverges or is interrupted
+        (`history.stop_reason` says which)."""
 
 
 @dataclass
@@ -175,13 +190,14 @@ def _metrics(task: str, y: np.ndarray, out: np.ndarray, prefix: str = "") -> dic
 
 
 def raw_outputs(model: MLP, X: Any) -> NDArray[np.float64]:
-    """The model's outputs on a 2-D batch of samples, one row per sample: (N, outputs)."""
+    """The model's outputs on a 2-D batch of samples, one row per sample: (N, outputs).
+    An output that overflows is infinite or NaN, without numpy's warnings: check for it."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(
             f"raw_outputs expects a 2-D array of samples x features, got shape {X.shape}"
         )
-    with gc_paused():
+    with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
         out = _outputs(model(X))
     return out[:, None] if out.ndim == 1 else out
 
@@ -191,7 +207,7 @@ def predict(model: MLP, X: Any, task: str) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"predict expects a 2-D array of samples x features, got shape {X.shape}")
-    with gc_paused():
+    with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
         return _decide(_outputs(model(X)), task)
 
 
@@ -245,7 +261,9 @@ def fit(
     penalties on the parameters. A `tolerance` stops training once the epoch's loss is at or
     below it; `patience` stops once the validation loss has not improved for that many epochs,
     and restores the best parameters. A NaN or infinite loss raises `TrainingDiverged` and
-    leaves the parameters as they were before the step that broke them.
+    leaves the parameters as they were before the step that broke them. Callbacks hear
+    `on_train_end` in every case; `history.stop_reason` is then "max_epochs", "tolerance",
+    "patience", "diverged" or "interrupted" (Ctrl-C, re-raised after the callbacks).
     """
     loss = loss or DEFAULT_LOSS.get(task, "")
     _check_task_loss(task, loss)
@@ -271,7 +289,13 @@ def fit(
     rng = random.Random(seed)
     history = History(tolerance=tolerance)
     listeners = [cb if isinstance(cb, Callback) else _FunctionCallback(cb) for cb in callbacks]
-    info = {"epochs": epochs, "batches": math.ceil(n / size), "samples": n, "mode": mode}
+    info = {
+        "epochs": epochs,
+        "batches": math.ceil(n / size),
+        "samples": n,
+        "mode": mode,
+        "model": model,
+    }
     for cb in listeners:
         cb.on_train_begin(info)
     best_val, best_params, waited = math.inf, [p.data for p in params], 0
@@ -336,8 +360,8 @@ def fit(
                             p.data = d
                         history.stop_reason = "patience"
                         break
-    except TrainingDiverged:
-        history.stop_reason = "diverged"
+    except (TrainingDiverged, KeyboardInterrupt) as stop:
+        history.stop_reason = "diverged" if isinstance(stop, TrainingDiverged) else "interrupted"
         for cb in listeners:
             cb.on_train_end(history)
         raise
@@ -347,9 +371,11 @@ def fit(
 
 
 def _diverged(epoch: int, lr: float, what: str) -> TrainingDiverged:
+    reason = (
+        f"training diverged at epoch {epoch}: {what}; try a smaller learning rate (it was {lr:g})"
+    )
     return TrainingDiverged(
-        f"training diverged at epoch {epoch}: {what}; try a smaller learning rate "
-        f"(it was {lr:g}). The model keeps its parameters from before that step."
+        f"{reason}. The model keeps its parameters from before that step.", reason, epoch
     )
 
 
@@ -457,9 +483,10 @@ class TrainResult:
         stopping), plus test metrics when there is a test set."""
         out = {k: v for k, v in self.history.final.items() if k not in ("epoch", "seconds")}
         if self.test is not None and len(self.test):
-            split = _evaluate_split(
-                self.model, self.test.X, self.test.y, self.task, self.loss, self.config.mode
-            )
+            with np.errstate(over="ignore", invalid="ignore"):
+                split = _evaluate_split(
+                    self.model, self.test.X, self.test.y, self.task, self.loss, self.config.mode
+                )
             out.update({k.replace("val_", "test_"): v for k, v in split.items()})
         return out
 
@@ -472,6 +499,23 @@ def load_data(config: TrainConfig) -> Dataset:
 
 def output_width(ds: Dataset) -> int:
     return ds.n_classes if ds.task == "multiclass" else 1
+
+
+def split(
+    config: TrainConfig, ds: Dataset
+) -> tuple[Dataset, Dataset | None, Dataset | None, Standardizer | None]:
+    """(train, validation, test, scaler) as `train` prepares `ds`: split (stratified by class
+    for classification), then standardised with the training split's statistics when the
+    config or the data asks for it (else scaler is None). An empty split is None."""
+    tr, va, te = train_val_test_split(
+        ds, val=config.val, test=config.test, seed=config.data_seed,
+        stratify=ds.task != "regression",
+    )  # fmt: skip
+    scaler = None
+    if ds.standardize if config.standardize is None else config.standardize:
+        scaler = Standardizer.from_data(tr.X)
+        tr, va, te = (replace(part, X=scaler.transform(part.X)) for part in (tr, va, te))
+    return tr, va if len(va) else None, te if len(te) else None, scaler
 
 
 def build_model(config: TrainConfig, ds: Dataset) -> MLP:
@@ -494,12 +538,7 @@ def train(
 ) -> TrainResult:
     """Build data, model, optimizer and schedule from `config` and train; see `fit`."""
     ds = data if data is not None else load_data(config)
-    tr, va, te = train_val_test_split(ds, val=config.val, test=config.test, seed=config.data_seed,
-                                      stratify=ds.task != "regression")
-    scaler = None
-    if ds.standardize if config.standardize is None else config.standardize:
-        scaler = Standardizer.from_data(tr.X)
-        tr, va, te = (replace(split, X=scaler.transform(split.X)) for split in (tr, va, te))
+    tr, va, te, scaler = split(config, ds)
     loss = config.loss or DEFAULT_LOSS[ds.task]
     _check_task_loss(ds.task, loss)
     model = build_model(config, ds)
@@ -521,14 +560,13 @@ def train(
         mode=config.mode,
         l1=config.l1,
         l2=config.l2,
-        validation=(va.X, va.y) if len(va) else None,
+        validation=(va.X, va.y) if va is not None else None,
         tolerance=config.tolerance,
         patience=config.patience,
         seed=config.seed,
         callbacks=callbacks,
     )
-    return TrainResult(model, history, config, tr, va if len(va) else None,
-                       te if len(te) else None, loss, scaler)
+    return TrainResult(model, history, config, tr, va, te, loss, scaler)
 
 
 @dataclass(frozen=True)
@@ -591,6 +629,14 @@ class RunsSummary:
         return sum(r.diverged for r in self.runs)
 
 
+class EvaluationInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped `evaluate`: `summary` holds the runs that had finished by then."""
+
+    def __init__(self, summary: RunsSummary) -> None:
+        super().__init__(f"interrupted after {len(summary.runs)} finished runs")
+        self.summary = summary
+
+
 def evaluate(
     config: TrainConfig,
     seeds: Sequence[int] = range(10),
@@ -600,11 +646,12 @@ def evaluate(
     """Train once per seed and summarise. Runs go to `executor` (any `concurrent.futures`
     Executor, so a cluster's can be passed in) or to a process pool of `workers` processes
     (default: one per core; 1 runs serially). Every run depends only on its seed, so the
-    results are the same however they are spread.
-
-    The runs go through `micrograd.sweep.runner`, the one way to run many runs (sweeps and
-    `micrograd compare` use it too). A setting that cannot train on its data raises
-    `ConfigError` before any run starts; a run that fails otherwise raises `RuntimeError`."""
+    results are the same however they are spread. The runs go through
+    `micrograd.sweep.runner`, the one way to run many runs (sweeps and `micrograd compare` use it
+    too). A setting that cannot train on its data raises `ConfigError` before any run starts; a
+    run that fails otherwise raises `RuntimeError`. Ctrl-C raises `EvaluationInterrupted`, holding
+    the runs finished by then: queued runs are dropped and, in the process pool, running ones
+    ended (an `executor`'s running runs cannot be ended)."""
     seeds = list(seeds)
     if not seeds:
         raise ValueError("evaluate needs at least one seed")
@@ -615,8 +662,17 @@ def evaluate(
     # The runner builds on this module (it trains through `train`): imported when used.
     from .sweep import runner
 
-    records = runner.run_seeds(config, seeds, workers=workers, executor=executor)
-    for record in records:
+    jobs = runner.jobs_for(config, seeds)
+    count = min(workers or os.cpu_count() or 1, len(jobs))
+    backend = runner.Backend("serial", 1) if count <= 1 else runner.Backend("processes", count)
+    records: dict[int, runner.RunRecord] = {}
+    try:
+        runner.run_jobs(jobs, backend, records.__setitem__, executor=executor)
+    except KeyboardInterrupt:
+        finished = [runner.outcome(records[i], metric) for i in sorted(records)]
+        raise EvaluationInterrupted(RunsSummary(config, metric, finished)) from None
+    ordered = [records[i] for i in sorted(records)]
+    for record in ordered:
         if record.status == "error":
             raise RuntimeError(f"the run with seed {record.seed} failed: {record.error}")
-    return RunsSummary(config, metric, [runner.outcome(r, metric) for r in records])
+    return RunsSummary(config, metric, [runner.outcome(r, metric) for r in ordered])

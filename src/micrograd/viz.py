@@ -52,7 +52,11 @@ _FIX = "install Graphviz (apt-get install graphviz) or save as .html/.svg"
 
 
 class GraphTooLargeError(ValueError):
-    """The graph has more Values than a readable picture can show."""
+    """The graph has more Values than a readable picture can show (`limit`)."""
+
+    def __init__(self, message: str, limit: int = 0) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class GraphvizError(RuntimeError):
@@ -142,7 +146,8 @@ def _collect(root: Any, limit: int) -> list[Any]:
         if len(seen) > limit:
             raise GraphTooLargeError(
                 f"the graph has more than {limit} values, too many for a readable "
-                "picture: draw a smaller expression or model (or pass a larger max_nodes)"
+                "picture: draw a smaller expression or model (or pass a larger max_nodes)",
+                limit,
             )
         stack.append((node, True))
         for child in reversed(_children(node)):

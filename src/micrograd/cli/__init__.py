@@ -21,7 +21,11 @@ in `COMMANDS`.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from types import ModuleType
 
 from .. import __version__
@@ -32,7 +36,7 @@ from ..serialization import ModelFileError
 from ..train import TrainingDiverged
 from ..viz import GraphTooLargeError
 from . import compare, export, graph, predict, sweep, train, workshop
-from .arguments import PROG, Formatter, Parser, UsageError
+from .arguments import PROG, Formatter, Parser, UsageError, attach_negative_values
 from .output import ProgressCallback, fail
 
 __all__ = ["COMMANDS", "ProgressCallback", "UsageError", "build_parser", "main"]
@@ -71,15 +75,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """`kill PID` stops a run as Ctrl-C does, so that it saves what it has and cleans up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (argparse's own errors exit with 2)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         parser.print_help()
         return 2
     try:
-        result: int = args.run(args)
+        with _sigterm_as_interrupt():
+            result: int = args.run(args)
         return result
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

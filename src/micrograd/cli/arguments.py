@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import shutil
 import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 __all__ = [
@@ -21,6 +23,9 @@ __all__ = [
     "UsageError",
     "add_command",
     "add_output_options",
+    "attach_negative_values",
+    "count",
+    "file_problem",
     "fraction",
     "layers",
     "non_negative_float",
@@ -35,6 +40,11 @@ __all__ = [
 
 PROG = "micrograd"
 _T = TypeVar("_T")
+
+
+def count(n: int, noun: str) -> str:
+    """'1 number', '2 numbers': `n` and `noun`, in the plural unless `n` is 1."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}es" if noun.endswith("s") else f"{n} {noun}s"
 
 
 class UsageError(ValueError):
@@ -135,6 +145,37 @@ def sample(text: str) -> list[float]:
     return _comma_list(text, number, "value", "expected numbers separated by commas, e.g. 0.5,1.2")
 
 
+_NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NEGATIVE_LIST = re.compile(rf"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:\s*,\s*{_NUMBER})*$")
+
+
+def attach_negative_values(argv: list[str]) -> list[str]:
+    """`--input -0.5,0.2` as `--input=-0.5,0.2`: argparse would take a value that starts with
+    '-' and holds a comma for an option, and report that --input "expected one argument"."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + argv[i:]
+        previous = out[-1] if out else ""
+        takes_value = previous.startswith("--") and "=" not in previous and previous != "--"
+        if takes_value and _NEGATIVE_LIST.match(arg):
+            out[-1] = f"{previous}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def file_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as a data or model file, or None when it can."""
+    if path.is_dir():
+        return "is a folder"
+    if not path.exists():
+        return "does not exist"
+    if not path.is_file():
+        return "is not a regular file (a device or a pipe)"
+    return None
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with its errors as one line and no prefix matching of long options."""
 
@@ -174,7 +215,18 @@ def add_command(
 def add_output_options(parser: argparse.ArgumentParser, out_default: str) -> None:
     group = parser.add_argument_group("output")
     group.add_argument(
-        "--out", metavar="DIR", default=None, help=f"folder for the files (default: {out_default})"
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="a new folder for the files; a DIR that already holds files is refused, and "
+        f"never overwritten, unless --force (default: {out_default}, or the same name with "
+        "-2, -3, ... appended when that folder already holds a run)",
+    )
+    group.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the run already in --out DIR (only a folder holding nothing but a "
+        "micrograd run's files) (default: never replace a run)",
     )
     group.add_argument(
         "--no-plots", action="store_true", help="skip the PNG pictures (default: draw them)"

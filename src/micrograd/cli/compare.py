@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +14,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import __version__, plots
+from ..data import Dataset
 from ..sweep.runner import Backend, RunRecord, jobs_for, outcome, run_jobs
-from ..train import RunsSummary, TrainConfig
-from .arguments import PROG, UsageError, add_command, add_output_options, positive_int
+from ..train import DEFAULT_LOSS, RunOutcome, RunsSummary, TrainConfig
+from .arguments import PROG, UsageError, add_command, add_output_options, count, positive_int
+from .limits import add_allow_large
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
-from .output import console, make_folder, maybe_progress, names, num, write_json
+from .output import console, maybe_progress, names, num, write_json
+from .runs import check_target, place, staging
 
 __all__ = ["register", "run"]
 
@@ -62,98 +65,127 @@ def register(commands: Any) -> None:
     )
     add_config_options(p, several=True)
     add_output_options(p, "runs/compare-OPTION, e.g. runs/compare-activation")
+    add_allow_large(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     option, values, fixed = _varied(args)
     base = make_config(fixed)
-    settings: dict[str, TrainConfig] = {}
-    metrics: dict[str, str] = {}
+    settings: dict[str, tuple[TrainConfig, Dataset]] = {}
     for value in values:
         config = make_config({**base.as_dict(), option.field: value})
-        task = prepare(config).task  # every setting is checked before any run starts
-        settings[show(option.field, value)] = config
-        metrics[show(option.field, value)] = "rmse" if task == "regression" else "accuracy"
+        settings[show(option.field, value)] = (
+            config,
+            prepare(config, args.allow_large),
+        )  # all checked first
     runs = args.runs
     seeds = range(runs)
     name = f"compare-{option.flag.lstrip('-')}"
-    out = Path(args.out) if args.out is not None else Path("runs") / name
-    make_folder(out)
+    explicit = args.out is not None
+    target = Path(args.out) if explicit else Path("runs") / name
+    check_target(target, "--out", numbered=not explicit, force=args.force)
     shown = console()
-    workers = min(args.workers or os.cpu_count() or 1, runs)
+    workers = min(args.workers or os.cpu_count() or 1, runs * len(settings))
     if not args.quiet:
         shown.print(
-            f"comparing {option.flag} {' vs '.join(escape(k) for k in settings)}: {runs} runs "
-            f"each (seeds 0..{runs - 1}), {workers} worker{'s' if workers > 1 else ''}"
+            f"comparing {option.flag} {' vs '.join(escape(k) for k in settings)}: "
+            f"{count(runs, 'run')} each (seeds 0..{runs - 1}), {count(workers, 'worker')}"
         )
-    summaries = _run_all(settings, metrics, seeds, workers, option, args.quiet)
-    files = []
-    if not args.no_plots:
-        files.append(plots.plot_comparison(summaries, out / "compare.png", option=option.flag))
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            (out / "compare.png").unlink()
-    json_path = out / "compare.json"
-    files.append(json_path)
-    write_json(
-        json_path,
-        {
-            "option": option.field,
-            "flag": option.flag,
-            "values": [show(option.field, v) for v in values],
-            "runs": runs,
-            "seeds": list(seeds),
-            "fixed": base.as_dict(),
-            "settings": {label: _summary_json(s) for label, s in summaries.items()},
-            "micrograd_version": __version__,
-        },
-    )
-    if not args.quiet:
-        shown.print(_compare_table(option, summaries))
-        shown.print(_compare_note(summaries))
-        shown.print(f"wrote {escape(str(out))}{os.sep}: {names(files)}")
-    return 0
-
-
-def _run_all(
-    settings: dict[str, TrainConfig],
-    metrics: dict[str, str],
-    seeds: range,
-    workers: int,
-    option: Option,
-    quiet: bool,
-) -> dict[str, RunsSummary]:
-    """Every setting's runs through the sweep runner, on one pool; a progress bar per setting.
-    Ctrl-C cancels the queued runs (the runner does) and goes on up."""
-    jobs = [job for config in settings.values() for job in jobs_for(config, seeds)]
-    records: list[RunRecord | None] = [None] * len(jobs)
+    labels = list(settings)
+    # Every run goes through the sweep runner, the one way to run many runs.
+    jobs = [job for config, _ in settings.values() for job in jobs_for(config, seeds)]
     backend = Backend("serial", 1) if workers == 1 else Backend("processes", workers)
-    with maybe_progress(not quiet) as progress:
+    finished: dict[str, list[RunOutcome]] = {label: [] for label in labels}
+    failures: list[str] = []
+    with maybe_progress(not args.quiet) as progress:
         tasks = (
-            [
-                progress.add_task(f"{option.flag} {label}", total=len(seeds), status="")
-                for label in settings
-            ]
+            [progress.add_task(f"{option.flag} {label}", total=runs, status="") for label in labels]
             if progress is not None
             else []
         )
 
         def done(i: int, record: RunRecord) -> None:
-            records[i] = record
+            index = i // runs
+            label = labels[index]
+            if record.status == "error":
+                failures.append(f"{option.flag} {label}, seed {record.seed}: {record.error}")
+            finished[label].append(outcome(record, _metric(settings[label][1])))
             if progress is not None:
-                progress.advance(tasks[i // len(seeds)])
+                progress.advance(tasks[index])
 
-        run_jobs(jobs, backend, done)
-    summaries = {}
-    for k, (label, config) in enumerate(settings.items()):
-        runs = [r for r in records[k * len(seeds) : (k + 1) * len(seeds)] if r is not None]
-        for r in runs:
-            if r.status == "error":
-                raise UsageError(f"{option.flag} {label}, seed {r.seed}: {r.error}")
-        metric = metrics[label]
-        summaries[label] = RunsSummary(config, metric, [outcome(r, metric) for r in runs])
-    return summaries
+        try:
+            run_jobs(jobs, backend, done)
+            completed = True
+        except KeyboardInterrupt:  # the runner has dropped the queued runs: keep what finished
+            completed = False
+    if failures:
+        raise UsageError(failures[0])
+    summaries = {
+        label: RunsSummary(config, _metric(data), sorted(finished[label], key=lambda r: r.seed))
+        for label, (config, data) in settings.items()
+    }
+    done_runs = sum(len(f) for f in finished.values())
+    if not completed and done_runs == 0:
+        print(f"{PROG}: interrupted before any run finished; nothing to save", file=sys.stderr)
+        return 130
+    status = "completed" if completed else "interrupted"
+    with staging(target) as folder:
+        files = []
+        if not args.no_plots and any(s.finished for s in summaries.values()):
+            files.append(
+                plots.plot_comparison(
+                    summaries,
+                    folder / "compare.png",
+                    option=option.flag,
+                    loss_name=_loss_name(settings),
+                )
+            )
+        files.append(folder / "compare.json")
+        write_json(
+            folder / "compare.json",
+            {
+                "option": option.field,
+                "flag": option.flag,
+                "values": [show(option.field, v) for v in values],
+                "runs": runs,
+                "seeds": list(seeds),
+                "status": status,
+                "finished": done_runs,
+                "fixed": base.as_dict(),
+                "settings": {label: _summary_json(s) for label, s in summaries.items()},
+                "micrograd_version": __version__,
+            },
+        )
+        placed = place(folder, target, force=args.force)
+    where = f"{escape(str(placed))}{os.sep}"
+    if not args.quiet or not completed:
+        if placed != target:
+            shown.print(
+                f"{escape(str(target))} already holds files: this comparison went to {where}"
+            )
+        shown.print(_compare_table(option, summaries))
+        if any(s.config.tolerance is not None for s in summaries.values()):
+            shown.print(_TOLERANCE_NOTE)
+        shown.print(f"wrote {where}: {names(files)}")
+    if not completed:
+        print(
+            f"{PROG}: interrupted: {done_runs} of {len(jobs)} runs finished; the table shows them "
+            f"and {placed}{os.sep}compare.json holds them (status interrupted)",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+def _metric(data: Dataset) -> str:
+    return "rmse" if data.task == "regression" else "accuracy"
+
+
+def _loss_name(settings: dict[str, tuple[TrainConfig, Dataset]]) -> str | None:
+    """The loss every setting trains with, or None when they differ."""
+    losses = {config.loss or DEFAULT_LOSS[data.task] for config, data in settings.values()}
+    return losses.pop() if len(losses) == 1 else None
 
 
 def _varied(args: argparse.Namespace) -> tuple[Option, list[Any], dict[str, Any]]:
@@ -204,10 +236,9 @@ def _compare_table(option: Option, summaries: dict[str, RunsSummary]) -> Table:
         "loss\nmin / max",
         f"{metric}\nmean ± std",
         f"{metric}\nmin / max",
-        "converged\nruns",
     ]
-    if tolerance:
-        headers.append("epochs to\ntolerance")
+    if tolerance:  # "converged" means "reached the tolerance": without one it means nothing
+        headers += ["converged\nruns", "epochs to\ntolerance"]
     for header in [*headers, "diverged\nruns"]:
         table.add_column(header, justify="right", no_wrap=True)
     for name, s in summaries.items():
@@ -215,26 +246,21 @@ def _compare_table(option: Option, summaries: dict[str, RunsSummary]) -> Table:
             escape(name),
             *_stats_text(s.loss),
             *_stats_text(s.score, 3 if s.metric == "accuracy" else 4),
-            f"{s.converged}/{len(s.runs)}",
         ]
         if tolerance:
             to_tol = s.epochs_to_tolerance["mean"]
-            cells.append("-" if math.isnan(to_tol) else f"{to_tol:.1f}")
+            cells += [
+                f"{s.converged}/{len(s.runs)}",
+                "-" if math.isnan(to_tol) else f"{to_tol:.1f}",
+            ]
         cells.append(f"{s.diverged}/{len(s.runs)}")
         table.add_row(*cells)
     return table
 
 
-def _compare_note(summaries: dict[str, RunsSummary]) -> str:
-    if any(s.config.tolerance is not None for s in summaries.values()):
-        return (
-            "converged: runs whose training loss reached --tolerance; epochs to tolerance: "
-            "their mean"
-        )
-    return (
-        "converged: runs that finished without diverging (give --tolerance LOSS to count "
-        "the runs that reach that loss, and how many epochs they take)"
-    )
+_TOLERANCE_NOTE = (
+    "converged: runs whose training loss reached --tolerance; epochs to tolerance: their mean"
+)
 
 
 def _summary_json(s: RunsSummary) -> dict[str, Any]:
@@ -243,7 +269,7 @@ def _summary_json(s: RunsSummary) -> dict[str, Any]:
         "metric": s.metric,
         "loss": s.loss,
         s.metric: s.score,
-        "converged": s.converged,
+        "converged": s.converged if s.config.tolerance is not None else None,
         "diverged": s.diverged,
         "epochs_to_tolerance": s.epochs_to_tolerance,
         "runs": [vars(r) | {s.metric: r.metric} for r in s.runs],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import shutil
 import sys
@@ -21,7 +22,15 @@ from ..expression import ExpressionError, parse_assignments, parse_expression
 from ..nn import MLP
 from ..serialization import load, load_metadata
 from ..train import predict, raw_outputs
-from ..viz import ENGINES, MAX_NODES, RANKDIRS, GraphvizError, draw_dot, trace_model
+from ..viz import (
+    ENGINES,
+    MAX_NODES,
+    RANKDIRS,
+    GraphTooLargeError,
+    GraphvizError,
+    draw_dot,
+    trace_model,
+)
 from .arguments import PROG, UsageError, add_command, positive_int, sample
 from .models import check_width, label, model_info, model_scaler, sample_text
 from .output import console, make_folder, names
@@ -47,6 +56,7 @@ NAME.html (a self-contained page), and NAME.png when Graphviz is installed.
 """
 
 _GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".html", ".png")
+_GET_GRAPHVIZ_SHORT = "apt-get install graphviz, or brew install graphviz"
 _GET_GRAPHVIZ = (
     "install Graphviz: sudo apt-get install graphviz (Debian, Ubuntu), brew install "
     "graphviz (macOS), or see https://graphviz.org/download"
@@ -130,7 +140,18 @@ def run(args: argparse.Namespace) -> int:
         meta = load_metadata(args.model)
         scaler = model_scaler(model, meta, args.model)
         one = args.input if scaler is None else scaler.transform([args.input])[0].tolist()
-        root = trace_model(model, one)
+        try:
+            root = trace_model(model, one)
+        except (ArithmeticError, ValueError) as e:
+            raise UsageError(
+                f"cannot run {args.model} on --input {sample_text(args.input)}: {e}"
+            ) from None
+        if not math.isfinite(float(root.data)):
+            raise UsageError(
+                f"--input {sample_text(args.input)}: the model's output overflows to "
+                f"{float(root.data):g} for these inputs; they are far outside what it was "
+                "trained on"
+            )
         what = f"{args.model} on input {sample_text(args.input)}"
         if scaler is not None:
             what += f", standardised as in training to {sample_text(one)}"
@@ -146,13 +167,24 @@ def run(args: argparse.Namespace) -> int:
         root = _evaluate_expression(args.expression, args.assignments)
         what = args.expression
         verdict = ""
-    graph = draw_dot(root, rankdir=args.rankdir, max_nodes=args.max_nodes)
+    try:
+        graph = draw_dot(root, rankdir=args.rankdir, max_nodes=args.max_nodes)
+    except GraphTooLargeError as e:
+        raise UsageError(
+            f"the graph has more than {e.limit} values, too many for a readable picture: draw "
+            f"a smaller expression or model, or raise the limit with --max-nodes N"
+        ) from None
 
-    stem = Path(args.out)
-    if stem.suffix.lower() in _GRAPH_SUFFIXES:
-        stem = stem.with_suffix("")
+    stem = _stem(args.out)
     if stem.parent != Path():
         make_folder(stem.parent)
+    for suffix in (".dot", ".svg", ".html", ".png"):
+        path = stem.parent / f"{stem.name}{suffix}"
+        if path.is_dir():
+            raise UsageError(
+                f"{path} is a folder, where the graph's {suffix} file goes: choose another "
+                "--out NAME"
+            )
     has_dot = shutil.which("dot") is not None
     if args.engine == "graphviz" and not has_dot:
         raise UsageError(
@@ -183,10 +215,7 @@ def run(args: argparse.Namespace) -> int:
     elif has_dot:
         notes.append("PNG skipped: --engine builtin draws only SVG and HTML")
     else:
-        notes.append(
-            f"PNG skipped: Graphviz's dot program is not installed, so the SVG and "
-            f"HTML use the builtin layout; for a PNG, {_GET_GRAPHVIZ}"
-        )
+        notes.append(f"no PNG without Graphviz ({_GET_GRAPHVIZ_SHORT})")
     if not any(p == png for p in written):
         with contextlib.suppress(FileNotFoundError):
             png.unlink()  # an older picture of another graph would mislead
@@ -216,12 +245,31 @@ def _evaluate_expression(expression: str, assignments: list[str]) -> Value:
             raise
         # The engine's math errors (log of a negative number, division by zero, overflow).
         raise UsageError(f"cannot evaluate {expression!r} with these values: {e}") from None
-    used = {v.label for v in root.topo_sort() if not v._op}
+    used = {v.label for v in root.topo_sort() if not v.children}
     unused = [name for name in variables if name not in used]
     if unused:
         print(f"{PROG}: note: {', '.join(unused)} not used by the expression", file=sys.stderr)
-    root.backward()
+    try:
+        root.backward()
+    except (ArithmeticError, ValueError) as e:
+        # A gradient that does not exist there, e.g. of sqrt(a) at a=0, or that overflows.
+        raise UsageError(f"cannot differentiate {expression!r} at these values: {e}") from None
     return root
+
+
+def _stem(out: str) -> Path:
+    """--out NAME as a path without extension, refusing names that cannot be one."""
+    if not out.strip():
+        raise UsageError(
+            f"--out {out!r} names no file: expected a name without extension, e.g. --out graph"
+        )
+    stem = Path(out)
+    if out.endswith(("/", os.sep)) or stem.is_dir() or stem.name in (".", ".."):
+        raise UsageError(
+            f"--out {out} is a folder: expected a file name without extension, e.g. --out "
+            f"{stem / 'graph'}"
+        )
+    return stem.with_suffix("") if stem.suffix.lower() in _GRAPH_SUFFIXES else stem
 
 
 def _verdict(model: MLP, meta: dict[str, Any], path: str, one: list[float]) -> str:
@@ -237,7 +285,7 @@ def _verdict(model: MLP, meta: dict[str, Any], path: str, one: list[float]) -> s
 
 def _print_graph_values(shown: Console, root: Value, is_model: bool) -> None:
     """The result and the gradient of every named input: what the picture shows, in brief."""
-    leaves = [v for v in root.topo_sort() if not v._op and v.label]
+    leaves = [v for v in root.topo_sort() if not v.children and v.label]
     if is_model:
         leaves = [v for v in leaves if v.label.startswith("x")]
     table = Table(

@@ -8,7 +8,7 @@ from typing import Any
 from ..data import TASKS, DataError, label_text
 from ..nn import MLP
 from ..preprocessing import Standardizer
-from .arguments import UsageError
+from .arguments import UsageError, count
 
 __all__ = ["ModelInfo", "check_width", "label", "model_info", "model_scaler", "sample_text"]
 
@@ -73,11 +73,10 @@ def sample_text(sample: list[float]) -> str:
 
 def check_width(sample: list[float], model: MLP, path: str) -> None:
     if len(sample) != model.nin:
-        values = "value" if len(sample) == 1 else "values"
-        inputs = "input" if model.nin == 1 else "inputs"
         raise UsageError(
-            f"--input {sample_text(sample)} has {len(sample)} {values}, but the model in "
-            f"{path} takes {model.nin} {inputs}: give {model.nin} numbers separated by commas"
+            f"--input {sample_text(sample)} has {count(len(sample), 'value')}, but the model in "
+            f"{path} takes {count(model.nin, 'input')}: give "
+            + ("1 number" if model.nin == 1 else f"{model.nin} numbers separated by commas")
         )
 
 

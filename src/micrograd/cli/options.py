@@ -14,7 +14,9 @@ from inspect import signature
 from pathlib import Path
 from typing import Any
 
-from ..data import DATASETS, Dataset
+import numpy as np
+
+from ..data import DATASETS, DataError, Dataset
 from ..losses import LOSSES
 from ..nn import ACTIVATIONS
 from ..optim import OPTIMIZERS, SCHEDULES
@@ -29,6 +31,7 @@ from .arguments import (
     positive_int,
     standardize,
 )
+from .limits import check_csv, check_network, check_samples
 
 __all__ = [
     "BY_FIELD",
@@ -66,6 +69,8 @@ def _dataset_defaults(parameter: str) -> str:
 
 
 DEFAULTS = TrainConfig()
+# Data beyond this is refused: a network's products and squares of it overflow a float.
+MAX_DATA_SCALE = 1e100
 _LOSS_BY_TASK = ", ".join(f"{loss} for {task}" for task, loss in DEFAULT_LOSS.items())
 
 OPTIONS = (
@@ -319,7 +324,7 @@ def show(field: str, value: Any) -> str:
     return str(value)
 
 
-def _load(config: TrainConfig) -> Dataset:
+def _load(config: TrainConfig, allow_large: bool) -> Dataset:
     if config.data_path is not None:
         path = Path(config.data_path)
         if config.samples is not None or config.noise is not None:
@@ -327,13 +332,33 @@ def _load(config: TrainConfig) -> Dataset:
                 "--samples and --noise shape a generated dataset; they do not apply to --data "
                 f"{path}: leave them out, or use --dataset"
             )
-        if not path.is_file():
-            what = "is a folder" if path.is_dir() else "does not exist"
-            raise UsageError(
-                f"--data {path} {what}: expected a CSV file of numbers, the target in the "
-                "last column"
-            )
-    return load_data(config)
+        check_csv(path, "--data", allow_large)
+    check_samples(config.samples, allow_large)
+    try:
+        ds = load_data(config)
+    except DataError as e:
+        if config.noise is not None and "non-finite" in str(e):
+            raise UsageError(_too_noisy(config.noise)) from None
+        raise
+    scale = float(np.abs(ds.X).max(initial=0.0))
+    if ds.task == "regression":
+        scale = max(scale, float(np.abs(ds.y).max(initial=0.0)))
+    if scale > MAX_DATA_SCALE:
+        if config.data_path is None and config.noise is not None:
+            raise UsageError(_too_noisy(config.noise))
+        raise UsageError(
+            f"{ds.name}'s values reach {scale:.3g}: a network cannot train on numbers that "
+            f"large (their products overflow); scale the data to within ±{MAX_DATA_SCALE:g}, "
+            "ideally to about ±1"
+        )
+    return ds
+
+
+def _too_noisy(noise: float) -> str:
+    return (
+        f"--noise {noise:g} makes the generated data too large to train on (its values "
+        f"overflow or pass {MAX_DATA_SCALE:g}): use a noise well below 1, e.g. --noise 0.1"
+    )
 
 
 def _check(config: TrainConfig, ds: Dataset) -> None:
@@ -358,10 +383,11 @@ def _check(config: TrainConfig, ds: Dataset) -> None:
         )
 
 
-def prepare(config: TrainConfig) -> Dataset:
-    """The config's data, after checking that the config fits it."""
-    ds = _load(config)
+def prepare(config: TrainConfig, allow_large: bool = False) -> Dataset:
+    """The config's data, after checking that the config fits it and the size limits."""
+    ds = _load(config, allow_large)
     _check(config, ds)
+    check_network(model_shape(config, ds), allow_large)
     return ds
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import sys
@@ -19,8 +20,9 @@ from ..data import label_text, read_csv_table
 from ..metrics import accuracy, r2_score, rmse
 from ..serialization import load, load_metadata
 from ..train import predict, raw_outputs
-from .arguments import PROG, UsageError, add_command, sample
-from .models import ModelInfo, check_width, label, model_info, model_scaler
+from .arguments import PROG, UsageError, add_command, count, sample
+from .limits import add_allow_large, check_csv
+from .models import ModelInfo, check_width, label, model_info, model_scaler, sample_text
 from .output import console, make_folder, num, write_text
 
 __all__ = ["register", "run"]
@@ -34,13 +36,16 @@ DESCRIPTION = (
 EXAMPLES = f"""\
 examples:
   {PROG} predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2 --input 1,-0.3
-  {PROG} predict --model runs/moons-relu-seed0/model.json --input=-0.5,0.2
-      (a value starting with '-' needs the '=' form)
+  {PROG} predict --model runs/moons-relu-seed0/model.json --input -0.5,0.2
   {PROG} predict --model model.json --csv points.csv
       with one more column than the model's inputs, the last is taken as the target and
       the accuracy (or rmse) is reported too
   {PROG} predict --model model.json --csv points.csv --format csv --output predictions.csv
 """
+
+# A table longer than this is shown in part: a terminal scrolls past the rest, and a large
+# table takes rich minutes to lay out.
+PREVIEW_ROWS = 50
 
 # A column of the predictions: its name, how a table shows its numbers, and its values.
 _Column = tuple[str, str, list[Any]]
@@ -82,11 +87,13 @@ def register(commands: Any) -> None:
         default=None,
         help="write the predictions to this CSV file instead of printing them (default: print)",
     )
+    add_allow_large(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     path = args.model
+    _refuse_inputs_as_output(args)
     model = load(path)
     meta = load_metadata(path)
     info = model_info(model, meta, path)
@@ -99,13 +106,14 @@ def run(args: argparse.Namespace) -> int:
         X = np.array(args.input, dtype=np.float64)
         names = info.feature_names
     else:
-        X, targets, header = _read_inputs(Path(args.csv), model.nin)
+        X, targets, header = _read_inputs(Path(args.csv), model.nin, args.allow_large)
         names = header[: model.nin] if header else info.feature_names
         if header and targets is not None:
             target_name = header[-1]
     # The columns show the features as given; the model reads them as training saw them.
     seen = X if scaler is None else scaler.transform(X)
     outputs = raw_outputs(model, seen)
+    _check_finite(outputs, X, args)
 
     columns: list[_Column] = [(name, "input", X[:, j].tolist()) for j, name in enumerate(names)]
     if targets is not None:
@@ -125,14 +133,14 @@ def run(args: argparse.Namespace) -> int:
         if targets is not None:
             truth = _class_indices(info, targets, Path(args.csv))
             summary = (
-                f"accuracy {accuracy(truth, predicted):.4f} on {len(truth)} samples "
+                f"accuracy {accuracy(truth, predicted):.4f} on {count(len(truth), 'sample')} "
                 f"({int((truth == predicted).sum())} right)"
             )
     elif targets is not None:
         pred = outputs[:, 0]
         summary = (
             f"rmse {rmse(targets, pred):.4f}, r2 {r2_score(targets, pred):.4f} on "
-            f"{len(targets)} samples"
+            f"{count(len(targets), 'sample')}"
         )
 
     shown = console()
@@ -159,27 +167,63 @@ def run(args: argparse.Namespace) -> int:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name, _, _ in columns:
         table.add_column(escape(name), justify="right")
-    for row in zip(*(_table_cells(c) for c in columns), strict=True):
+    preview = [(n, kind, values[:PREVIEW_ROWS]) for n, kind, values in columns]
+    for row in zip(*(_table_cells(c) for c in preview), strict=True):
         table.add_row(*row)
     shown.print(table)
+    if len(X) > PREVIEW_ROWS:
+        shown.print(
+            f"the first {PREVIEW_ROWS} of {len(X)} predictions; --output FILE.csv writes them "
+            "all (or --format csv prints them all)"
+        )
     if summary:
         shown.print(summary)
     return 0
 
 
+def _refuse_inputs_as_output(args: argparse.Namespace) -> None:
+    """--output must not name a file the predictions are made from."""
+    if args.output is None:
+        return
+    output = Path(args.output)
+    for flag, given in (("--model", args.model), ("--csv", args.csv)):
+        if given is None:
+            continue
+        same = Path(given).resolve() == output.resolve()
+        with contextlib.suppress(OSError):
+            same = same or output.samefile(given)
+        if same:
+            raise UsageError(
+                f"--output {output} is the {flag} file it reads: writing the predictions there "
+                "would destroy it; choose another --output file"
+            )
+
+
+def _check_finite(outputs: NDArray[np.float64], X: NDArray[np.float64], args: Any) -> None:
+    """Inputs so large that the model's output overflows have no prediction to show."""
+    bad = ~np.isfinite(outputs).all(axis=1)
+    if not bad.any():
+        return
+    i = int(np.argmax(bad))
+    where = f"--input {sample_text(X[i].tolist())}" if args.input else f"{args.csv}: row {i + 1}"
+    raise UsageError(
+        f"{where}: the model's output overflows to {outputs[i].tolist()[0]:g} for these inputs; "
+        f"they are far outside what it was trained on"
+    )
+
+
 def _read_inputs(
-    path: Path, nin: int
+    path: Path, nin: int, allow_large: bool
 ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, list[str] | None]:
     """(X, targets or None, header or None) from a CSV with `nin` or `nin` + 1 columns."""
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
-        raise UsageError(f"--csv {path} {what}: expected a CSV file of input rows")
+    check_csv(path, "--csv", allow_large)
     values, header, _ = read_csv_table(path)
     ncols = values.shape[1]
     if ncols not in (nin, nin + 1):
         raise UsageError(
-            f"{path} has {ncols} columns, but the model takes {nin} inputs: expected {nin} "
-            f"columns (the inputs) or {nin + 1} (the inputs, then the target)"
+            f"{path} has {count(ncols, 'column')}, but the model takes {count(nin, 'input')}: "
+            f"expected {count(nin, 'column')} (the inputs) or {nin + 1} (the inputs, then the "
+            "target)"
         )
     if ncols == nin:
         return values, None, header
@@ -191,14 +235,23 @@ def _class_indices(info: ModelInfo, targets: NDArray[np.float64], path: Path) ->
     labels = info.classes if info.classes is not None else list(range(info.n_classes))
     index = {float(c): k for k, c in enumerate(labels)}
     out = np.empty(len(targets), dtype=np.int64)
+    known = ", ".join(label_text(c) for c in labels)
     for i, t in enumerate(targets.tolist()):
         if t not in index:
-            shown = ", ".join(label_text(c) for c in labels)
             raise UsageError(
                 f"{path}: row {i + 1}: the target {label_text(t)} is not one of the "
-                f"model's classes ({shown})"
+                f"model's classes ({known})"
             )
         out[i] = index[t]
+    present = sorted(set(targets.tolist()))
+    if len(present) < len(labels) and len(targets) >= 10 * len(labels):
+        # Enough rows that every class should appear: maybe data for another model.
+        print(
+            f"{PROG}: note: {path}'s targets hold {len(present)} labels "
+            f"({', '.join(map(label_text, present))}) but the model has {len(labels)} classes "
+            f"({known}): is this the data it was made for?",
+            file=sys.stderr,
+        )
     return out
 
 

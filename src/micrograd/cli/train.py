@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,19 +16,31 @@ from rich.table import Table
 
 from .. import __version__, plots
 from ..data import Dataset
+from ..nn import MLP
 from ..serialization import save
-from ..train import History, TrainConfig, TrainResult, train
-from .arguments import PROG, add_command, add_output_options
+from ..train import (
+    DEFAULT_LOSS,
+    Callback,
+    History,
+    TrainConfig,
+    TrainingDiverged,
+    TrainResult,
+    split,
+    train,
+)
+from .arguments import PROG, add_command, add_output_options, count
+from .limits import add_allow_large
 from .options import DEFAULTS, OPTIONS, add_config_options, make_config, model_shape, prepare
 from .output import (
     ProgressCallback,
     console,
+    fail,
     jsonable,
-    make_folder,
     maybe_progress,
     names,
     write_json,
 )
+from .runs import check_target, place, staging
 
 __all__ = ["register", "run"]
 
@@ -55,16 +67,9 @@ writes into --out: model.json (weights and what predict needs), run.json (config
 metrics, every epoch), curves.png (loss and accuracy or rmse per epoch), and for 2-D
 classification decision_boundary.png, for 1-D regression fit.png, for more than two classes
 confusion_matrix.png (on the test split, else validation, else training) and for the digits
-misclassified.png.
+misclassified.png. Ctrl-C, or training that diverges, still saves the run as of its last
+finished epoch; run.json's "status" says completed, stopped early, interrupted or diverged.
 """
-
-_PLOT_FILES = (
-    "curves.png",
-    "decision_boundary.png",
-    "fit.png",
-    "confusion_matrix.png",
-    "misclassified.png",
-)
 
 
 def register(commands: Any) -> None:
@@ -72,35 +77,105 @@ def register(commands: Any) -> None:
     p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
     add_config_options(p, several=False)
     add_output_options(p, "runs/DATASET-ACTIVATION-seedSEED, e.g. runs/moons-relu-seed0")
+    add_allow_large(p)
     p.set_defaults(run=run)
+
+
+class _Keeper(Callback):
+    """Keeps what a run stopped by Ctrl-C or by divergence can still save: the model, its
+    weights as of the last finished epoch, and the history up to there."""
+
+    def __init__(self) -> None:
+        self.model: MLP | None = None
+        self.weights: list[float] = []
+        self.history = History()
+
+    def on_train_begin(self, info: dict[str, Any]) -> None:
+        self.model = info["model"]
+        self.on_epoch_end({})
+
+    def on_epoch_end(self, log: dict[str, float]) -> None:
+        if self.model is not None:
+            self.weights = [p.data for p in self.model.parameters()]
+
+    def on_train_end(self, history: History) -> None:
+        self.history = history
+
+    def result(self, config: TrainConfig, ds: Dataset) -> TrainResult | None:
+        """The run as of the last finished epoch, or None when training had not begun."""
+        if self.model is None:
+            return None
+        for p, w in zip(self.model.parameters(), self.weights, strict=True):
+            p.data = w
+        tr, va, te, scaler = split(config, ds)
+        loss = config.loss or DEFAULT_LOSS[ds.task]
+        return TrainResult(self.model, self.history, config, tr, va, te, loss, scaler)
+
+
+_STATUS = {
+    "max_epochs": "completed",
+    "tolerance": "stopped early",
+    "patience": "stopped early",
+    "diverged": "diverged",
+    "interrupted": "interrupted",
+}
 
 
 def run(args: argparse.Namespace) -> int:
     values = {o.field: getattr(args, o.field) for o in OPTIONS}
     values["dataset"] = values["dataset"] or DEFAULTS.dataset
     config = make_config(values)
-    ds = prepare(config)
+    ds = prepare(config, args.allow_large)
     name = _run_name(config, ds)
-    out = Path(args.out) if args.out is not None else Path("runs") / name
-    make_folder(out)
+    explicit = args.out is not None
+    target = Path(args.out) if explicit else Path("runs") / name
+    check_target(target, "--out", numbered=not explicit, force=args.force)
     shown = console()
     if not args.quiet:
         shape = "-".join(map(str, model_shape(config, ds)))
         shown.print(
-            f"training {escape(ds.name)} ({len(ds)} samples, {ds.task}) with a {shape} "
+            f"training {escape(ds.name)} ({count(len(ds), 'sample')}, {ds.task}) with a {shape} "
             f"{config.activation} network: {config.optimizer} lr {config.lr:g} "
-            f"({config.schedule}), {config.epochs} epochs"
+            f"({config.schedule}), {count(config.epochs, 'epoch')}"
         )
+    keeper = _Keeper()
+    stopped: TrainingDiverged | KeyboardInterrupt | None = None
     start = time.perf_counter()
-    with maybe_progress(not args.quiet) as progress:
-        callbacks = [ProgressCallback(progress)] if progress is not None else []
-        result = train(config, callbacks, ds)
+    try:
+        with maybe_progress(not args.quiet) as progress:
+            callbacks: list[Callback] = [keeper]
+            if progress is not None:
+                callbacks.append(ProgressCallback(progress))
+            result = train(config, callbacks, ds)
+    except (TrainingDiverged, KeyboardInterrupt) as e:
+        kept = keeper.result(config, ds)
+        if kept is None:
+            raise
+        stopped, result = e, kept
     seconds = time.perf_counter() - start
-    files = _write_run(result, ds, out, seconds, name, draw=not args.no_plots)
+    status = _STATUS.get(result.history.stop_reason, result.history.stop_reason)
+    with staging(target) as folder:
+        files = _write_run(result, ds, folder, seconds, name, not args.no_plots, status)
+        placed = place(folder, target, force=args.force)
+    where = f"{escape(str(placed))}{os.sep}"
+    epochs = result.history.epochs
+    if isinstance(stopped, TrainingDiverged):
+        return fail(
+            f"{stopped.reason}; saved the run as of epoch {epochs} (status diverged) in {where}"
+        )
+    if isinstance(stopped, KeyboardInterrupt):
+        print(
+            f"{PROG}: interrupted in epoch {epochs + 1} of {config.epochs}; saved the run as of "
+            f"epoch {epochs} (status interrupted) in {placed}{os.sep}",
+            file=sys.stderr,
+        )
+        return 130
     if not args.quiet:
+        if placed != target:
+            shown.print(f"{escape(str(target))} already holds a run: this one went to {where}")
         shown.print(_summary_table(result, name))
         shown.print(_summary_lines(result, seconds))
-        shown.print(f"wrote {escape(str(out))}{os.sep}: {names(files)}")
+        shown.print(f"wrote {where}: {names(files)}")
     return 0
 
 
@@ -111,9 +186,9 @@ def _run_name(config: TrainConfig, ds: Dataset) -> str:
 def _stop_text(history: History, config: TrainConfig) -> str:
     if history.stop_reason == "tolerance":
         return f"the loss reached the tolerance {config.tolerance:g} at epoch {history.epochs}"
-    if history.stop_reason == "patience":
+    if history.stop_reason == "patience" and config.patience is not None:
         return (
-            f"no better validation loss for {config.patience} epochs; kept epoch "
+            f"no better validation loss for {count(config.patience, 'epoch')}; kept epoch "
             f"{history.best_epoch}"
         )
     return "ran every epoch"
@@ -143,19 +218,21 @@ def _metadata(result: TrainResult, ds: Dataset) -> dict[str, Any]:
 
 
 def _write_run(
-    result: TrainResult, ds: Dataset, out: Path, seconds: float, name: str, draw: bool
+    result: TrainResult, ds: Dataset, out: Path, seconds: float, name: str, draw: bool, status: str
 ) -> list[Path]:
+    """Write the run's files into the empty folder `out`; return them."""
     files = []
     model_path = out / "model.json"
     save(result.model, model_path, metadata=_metadata(result, ds))
     files.append(model_path)
     metrics = _final_metrics(result)
-    if draw:
+    if draw and result.history.rows:
         files.append(
             plots.plot_curves(
                 result.history,
                 out / "curves.png",
-                title=f"{name}: training curves",
+                title=f"{name}: training curves"
+                + ("" if status == "completed" else f" ({status}, epoch {result.history.epochs})"),
                 loss_name=result.loss,
             )
         )
@@ -185,11 +262,6 @@ def _write_run(
             )
         if ds.task == "multiclass":
             files += _mistake_plots(result, out, name)
-    # A run written over an older one must not leave that run's pictures behind.
-    for stale in _PLOT_FILES:
-        if out / stale not in files:
-            with contextlib.suppress(FileNotFoundError):
-                (out / stale).unlink()
     run_path = out / "run.json"
     files.append(run_path)
     h = result.history
@@ -217,6 +289,7 @@ def _write_run(
             },
             "loss": result.loss,
             "metrics": metrics,
+            "status": status,
             "epochs": h.epochs,
             "stop_reason": h.stop_reason,
             "best_epoch": h.best_epoch,
@@ -271,8 +344,8 @@ def _summary_table(result: TrainResult, name: str) -> Table:
     metric_names = ["loss", "rmse", "r2"] if result.task == "regression" else ["loss", "accuracy"]
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column(escape(name))
-    for split, _ in splits:
-        table.add_column(split, justify="right")
+    for part, _ in splits:
+        table.add_column(part, justify="right")
     for metric in metric_names:
         label = f"{metric} ({result.loss})" if metric == "loss" else metric
         table.add_row(label, *(f"{metrics.get(p + metric, math.nan):.4f}" for _, p in splits))

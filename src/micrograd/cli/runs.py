@@ -1,0 +1,168 @@
+"""Run folders: each run is written whole into a fresh temporary folder beside its target and
+then renamed into place in one step, so a folder never holds half a run or parts of two.
+
+A rename onto a folder that already holds files fails, which makes the placement an exclusive
+create: two runs aiming at the same folder never interleave; the one that comes second takes the
+next free name (`NAME-2`, `NAME-3`, ...) or, with `--force`, moves the older run aside first.
+A temporary folder is removed on every exit path; those left by a killed process (their names
+carry its process id) are swept away by the next run in the same parent folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import itertools
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from .arguments import UsageError
+from .output import make_folder
+
+__all__ = ["RUN_FILES", "check_target", "place", "staging", "sweep_stale"]
+
+# Every file a run or a comparison writes, and `micrograd export` adds beside a model:
+# --force replaces only folders holding nothing else.
+RUN_FILES = frozenset(
+    {
+        "model.json",
+        "run.json",
+        "curves.png",
+        "decision_boundary.png",
+        "fit.png",
+        "confusion_matrix.png",
+        "misclassified.png",
+        "compare.json",
+        "compare.png",
+        "model.onnx",
+        "model.pt2",
+    }
+)
+_TEMPORARY = re.compile(r"^\..+\.(?:run|old)-(\d+)-[0-9a-f]{12}\.tmp$")
+_TAKEN = (errno.EEXIST, errno.ENOTEMPTY)
+
+
+def _temporary(target: Path, kind: str) -> Path:
+    return target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(6)}.tmp"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: alive
+        return True
+    return True
+
+
+def sweep_stale(parent: Path) -> None:
+    """Remove the temporary run folders in `parent` whose process no longer runs."""
+    if os.name != "posix":  # os.kill(pid, 0) is a liveness test only on POSIX
+        return
+    with contextlib.suppress(OSError):
+        for entry in parent.iterdir():
+            match = _TEMPORARY.match(entry.name)
+            stale = match is not None and not _alive(int(match.group(1)))
+            if stale and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _holds_only_a_run(folder: Path) -> bool:
+    return all(entry.name in RUN_FILES and entry.is_file() for entry in folder.iterdir())
+
+
+def check_target(target: Path, flag: str, *, numbered: bool, force: bool) -> None:
+    """Refuse, before any work, a target the run could not be written to."""
+    if str(target) == "" or target.name in ("", ".", ".."):
+        raise UsageError(f"{flag} {str(target)!r} names no folder: expected e.g. {flag} runs/mine")
+    if target.exists() or target.is_symlink():
+        if not target.is_dir():
+            raise UsageError(f"{flag} {target} is a file: expected a folder to write the run into")
+        if target.resolve() in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+            raise UsageError(
+                f"{flag} {target} is the current folder or holds it: name a new folder for the "
+                f"run, e.g. {flag} runs/mine"
+            )
+        empty = not any(target.iterdir())
+        if not empty and not numbered and not force:
+            raise UsageError(
+                f"{flag} {target} already holds files: choose another folder, or add --force "
+                "to replace the run in it"
+            )
+        if not empty and force and not _holds_only_a_run(target):
+            raise UsageError(
+                f"{flag} {target} holds files that are not a micrograd run; --force replaces only "
+                "a run's own files: choose another folder"
+            )
+
+
+@contextlib.contextmanager
+def staging(target: Path) -> Iterator[Path]:
+    """A fresh, empty temporary folder beside `target` to write the run into; removed when the
+    block ends (by then `place` has renamed it into place, or the run is abandoned)."""
+    make_folder(target.parent)
+    sweep_stale(target.parent)
+    while True:
+        folder = _temporary(target, "run")
+        try:
+            folder.mkdir()
+            break
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, str(target)) from None
+    try:
+        yield folder
+    except OSError as e:
+        raise _retold(e, folder, target) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _retold(error: OSError, folder: Path, target: Path) -> OSError:
+    """`error` about a file in the temporary `folder` told about the same file in `target`:
+    the user never sees a temporary name."""
+    if error.filename is None or error.errno is None:
+        return error
+    path = Path(error.filename)
+    if path != folder and folder not in path.parents:
+        return error
+    return OSError(error.errno, error.strerror, str(target / path.relative_to(folder)))
+
+
+def _rename(staged: Path, dest: Path) -> bool:
+    """Rename `staged` to `dest`; False when `dest` already holds files."""
+    try:
+        os.rename(staged, dest)
+    except OSError as e:
+        if e.errno in _TAKEN:
+            return False
+        raise OSError(e.errno, e.strerror, str(dest)) from None
+    return True
+
+
+def place(staged: Path, target: Path, *, force: bool) -> Path:
+    """Rename the `staged` folder to `target` and return where it went.
+
+    `force`: an older run at `target` is moved aside and removed. Otherwise, when `target`
+    holds files, the run takes the next free name `target-2`, `target-3`, ... rather than be
+    lost (the default folder always does; an explicit one only when another run took it since
+    `check_target`).
+    """
+    if force:
+        while not _rename(staged, target):  # a run placed meanwhile is moved aside in turn
+            old = _temporary(target, "old")
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(target, old)
+            shutil.rmtree(old, ignore_errors=True)
+        return target
+    for n in itertools.count(1):
+        dest = target if n == 1 else target.with_name(f"{target.name}-{n}")
+        if _rename(staged, dest):
+            return dest
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,74 @@
+"""Shared helpers of the `micrograd` command's tests: running it in-process or installed, and
+checking that an error is one line with exit status 2."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from micrograd import cli
+
+Capsys = pytest.CaptureFixture[str]
+
+
+def run(argv: list[str]) -> int:
+    """main(argv), with argparse's SystemExit turned into its status."""
+    try:
+        return cli.main(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+
+
+def assert_error(argv: list[str], capsys: Capsys, *needles: str) -> str:
+    """The command fails with exit status 2 and one line on stderr naming the problem."""
+    status = run(argv)
+    out, err = capsys.readouterr()
+    assert status == 2, (argv, status, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("micrograd: error: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+def read_json(path: Path) -> Any:
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{path} holds {constant}, which is not JSON")
+
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def command() -> str:
+    """The installed `micrograd` command (the test skips when it is not installed)."""
+    exe = shutil.which("micrograd")
+    if exe is None:
+        pytest.skip("the micrograd command is not on PATH (install the package: pip install -e .)")
+    return exe
+
+
+def command_env() -> dict[str, str]:
+    """The environment without what would make rich colour or resize the output."""
+    hidden = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    env["PYTHONUNBUFFERED"] = "1"  # each line reaches a test reading the pipe as it is printed
+    return env
+
+
+def refuse_new_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file creation fails as in a folder without write permission (even for root)."""
+    real_open = os.open
+
+    def refuse(file: Any, flags: int, *args: Any) -> int:
+        if flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return real_open(file, flags, *args)
+
+    monkeypatch.setattr(os, "open", refuse)
