@@ -1,10 +1,11 @@
-"""The `micrograd` command: train, compare, predict, graph and the workshop from the terminal.
+"""The `micrograd` command: train, compare, predict, graph, the workshop and the playground.
 
     micrograd train                              # two moons, the original demo's network
     micrograd compare --activation tanh relu     # which is better, over 10 seeds?
     micrograd predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2
     micrograd graph "(a*b + c).tanh()" a=2 b=-3 c=10
     micrograd workshop check 2                   # a learner's own micrograd, step 2 checked
+    micrograd playground --open                  # train in a web page, click a point's graph
 
 A thin layer over the library: `train.train` and `train.evaluate` do the work, `plots` draws,
 `serialization` saves, `viz` draws graphs. This package parses arguments, checks what the user
@@ -28,14 +29,14 @@ from ..expression import ExpressionError
 from ..serialization import ModelFileError
 from ..train import TrainingDiverged
 from ..viz import GraphTooLargeError
-from . import compare, graph, predict, train, workshop
+from . import compare, graph, playground, predict, train, workshop
 from .arguments import PROG, Formatter, Parser, UsageError
 from .output import ProgressCallback, fail
 
 __all__ = ["COMMANDS", "ProgressCallback", "UsageError", "build_parser", "main"]
 
 # The subcommands, in the order `micrograd --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (train, compare, predict, graph, workshop)
+COMMANDS: tuple[ModuleType, ...] = (train, compare, predict, graph, workshop, playground)
 
 _EXAMPLES = f"""\
 examples:
@@ -45,6 +46,7 @@ examples:
   {PROG} predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2
   {PROG} graph "(a*b + c).tanh()" a=2 b=-3 c=10
   {PROG} workshop start my-micrograd            build your own micrograd, checked step by step
+  {PROG} playground --open                      train in a web page, click a point for its graph
 
 Run '{PROG} COMMAND --help' for each command's options and their defaults.
 """

@@ -22,10 +22,7 @@ import uvicorn
 
 from .app import create_app
 
-__all__ = ["DEFAULT_PORT", "LOOPBACK", "Background", "bind", "serve", "url_of"]
-
-DEFAULT_PORT = 8765
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+__all__ = ["Background", "bind", "serve", "url_of"]
 
 
 def bind(host: str, port: int, say: Callable[[str], None]) -> socket.socket:
@@ -75,17 +72,21 @@ def serve(
     url = url_of(sock)
     app = create_app() if max_sessions is None else create_app(max_sessions)
     server = _server(sock, app)
-    say(f"micrograd playground at {url} (Ctrl-C stops it)")
-    if open_browser:
 
-        def opener() -> None:
-            while not server.started and not server.should_exit:
-                time.sleep(0.05)
-            if server.started and not webbrowser.open(url):
-                say(f"could not open a browser here: open {url} yourself")
+    def announce() -> None:
+        # Once uvicorn is up its Ctrl-C handler is in place: the URL is safe to use then.
+        while not server.started and not server.should_exit:
+            time.sleep(0.02)
+        if not server.started:
+            return
+        say(f"micrograd playground at {url} (Ctrl-C stops it)")
+        if open_browser and not webbrowser.open(url):
+            say(f"could not open a browser here: open {url} yourself")
 
-        threading.Thread(target=opener, daemon=True).start()
-    server.run(sockets=[sock])
+    threading.Thread(target=announce, daemon=True, name="playground-announce").start()
+    with contextlib.suppress(KeyboardInterrupt):
+        # uvicorn shuts down gracefully on Ctrl-C, then raises it again for the caller.
+        server.run(sockets=[sock])
     say("playground stopped")
     return 0
 

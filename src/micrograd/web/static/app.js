@@ -196,7 +196,7 @@ $("csv-file").addEventListener("change", async () => {
     showMessage(answer.error);
     return;
   }
-  $("csv-info").textContent = `${answer.name}: ${answer.rows} rows, ${answer.features} ` +
+  $("csv-info").textContent = `${file.name}: ${answer.rows} rows, ${answer.features} ` +
     `feature${answer.features === 1 ? "" : "s"}, ${answer.task}`;
   Object.assign(app.setup, { dataset: "csv", csv: answer.id });
   showSetup();
@@ -597,7 +597,7 @@ function onGraph(msg) {
   if (root) {
     const box = root.getBBox();
     view.scrollLeft = box.x + box.width - view.clientWidth + 40;
-    view.scrollTop = box.y - view.clientHeight / 2;
+    view.scrollTop = box.y - view.clientHeight / 3;
   }
 }
 
