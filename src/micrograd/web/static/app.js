@@ -592,12 +592,14 @@ function onGraph(msg) {
   view.innerHTML = msg.svg;
   app.graphZoom = 1;
   zoomGraph(1);
-  // Show the loss node (the root, at the right end) and what leads to it first.
-  const root = Array.from(view.querySelectorAll("text")).find((t) => t.textContent.startsWith("loss"));
-  if (root) {
-    const box = root.getBBox();
-    view.scrollLeft = box.x + box.width - view.clientWidth + 40;
-    view.scrollTop = box.y - view.clientHeight / 3;
+  // Start at the output neuron: its weights and inputs on the left, the loss on the right.
+  const texts = Array.from(view.querySelectorAll("text"));
+  const anchor = texts.find((t) => t.textContent === "out" || t.textContent === "out0") ||
+    texts.find((t) => t.textContent.startsWith("loss"));
+  if (anchor) {
+    const box = anchor.parentNode.getBBox();  // the whole record: label, data and grad
+    view.scrollLeft = box.x + box.width - view.clientWidth * 0.7;
+    view.scrollTop = box.y - view.clientHeight / 2;
   }
 }
 
