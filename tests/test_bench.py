@@ -30,3 +30,22 @@ def test_the_benchmark_runs_two_steps_and_writes_json(tmp_path: Path) -> None:
     assert all(row["median_ms"] > 0 for row in result["table"])
     assert "micrograd per-sample" in result["peak_bytes"]
     assert "median ms" in done.stdout
+
+
+def test_the_real_data_benchmark_runs_one_epoch_and_writes_json(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="the benchmark compares with PyTorch")
+    pytest.importorskip("sklearn", reason="the benchmark trains on scikit-learn's digits")
+    out = tmp_path / "real.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCH.with_name("real.py")), "--epochs", "1", "--repeats", "1",
+         "--json", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())["table"]
+    assert [r["contender"] for r in rows] == [
+        "micrograd batched", "pytorch float64", "pytorch float32", "scikit-learn MLP"]
+    accuracy = {r["contender"]: r["test_accuracy"] for r in rows}
+    # Same weights, same batches, same maths: micrograd and PyTorch float64 agree.
+    assert accuracy["micrograd batched"] == accuracy["pytorch float64"]
+    assert all(r["median_ms"] > 0 and 0.5 < r["test_accuracy"] <= 1 for r in rows)

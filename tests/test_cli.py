@@ -238,6 +238,8 @@ def test_every_option_reaches_the_config(tmp_path: Path, capsys: Capsys) -> None
         "4",
         "--mode",
         "per-sample",
+        "--standardize",
+        "yes",
         "--out",
         str(tmp_path),
     ]
@@ -268,6 +270,7 @@ def test_every_option_reaches_the_config(tmp_path: Path, capsys: Capsys) -> None
         "patience": None,
         "seed": 4,
         "mode": "per-sample",
+        "standardize": True,
     }
     assert got["config"] == expected
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy"} <= set(

@@ -29,7 +29,7 @@ from micrograd.data import (
 from micrograd.data import _yinyang_class as yinyang_class
 
 # name -> (default n_samples, n_features, task, n_classes)
-EXPECTED: dict[str, tuple[int, int, str, int]] = {
+GENERATED: dict[str, tuple[int, int, str, int]] = {
     "moons": (100, 2, "binary", 2),
     "circles": (100, 2, "binary", 2),
     "xor": (200, 2, "binary", 2),
@@ -39,7 +39,16 @@ EXPECTED: dict[str, tuple[int, int, str, int]] = {
     "toy": (4, 3, "regression", 0),
     "regression_1d": (100, 1, "regression", 0),
 }
-SEEDED = [name for name in DATASETS if name != "toy"]
+# scikit-learn's bundled files: fixed samples (tests/test_realdata.py tests them further).
+REAL: dict[str, tuple[int, int, str, int]] = {
+    "digits": (1797, 64, "multiclass", 10),
+    "iris": (150, 4, "multiclass", 3),
+    "wine": (178, 13, "multiclass", 3),
+    "breast-cancer": (569, 30, "binary", 2),
+    "diabetes": (442, 10, "regression", 0),
+}
+EXPECTED = GENERATED | REAL
+SEEDED = [name for name in GENERATED if name != "toy"]
 CLASSIFICATION = [name for name in SEEDED if EXPECTED[name][2] != "regression"]
 
 
@@ -54,6 +63,8 @@ def test_registry_is_complete() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_shapes_dtypes_and_classes(name: str) -> None:
     n, d, task, n_classes = EXPECTED[name]
+    if name in REAL:
+        pytest.importorskip("sklearn", reason="the real datasets need scikit-learn")
     ds = load_dataset(name)
     assert (len(ds), ds.X.shape, ds.y.shape) == (n, (n, d), (n,))
     assert (ds.task, ds.n_classes, ds.name, ds.n_features) == (task, n_classes, name, d)

@@ -17,14 +17,14 @@ import pytest
 pytest.importorskip("starlette", reason="the playground needs starlette (a regular dependency)")
 from starlette.testclient import TestClient
 
-from micrograd.data import DATASETS, make_moons, save_csv
+from micrograd.data import load_dataset, make_moons, save_csv
 from micrograd.losses import LOSSES
 from micrograd.nn import ACTIVATIONS
 from micrograd.optim import OPTIMIZERS, SCHEDULES
 from micrograd.serialization import load, load_metadata
 from micrograd.train import predict
 from micrograd.web.app import STATIC, Outbox, create_app
-from micrograd.web.messages import choices
+from micrograd.web.messages import DATASET_CHOICES, choices
 
 FAST = {"speed": 0, "samples": 100}
 
@@ -83,7 +83,9 @@ def test_the_page_loads_nothing_from_the_network() -> None:
 
 def test_options_offer_exactly_the_library_registries(client: TestClient) -> None:
     opts = client.get("/api/options").json()
-    assert set(opts["choices"]["dataset"]) == (set(DATASETS) - {"toy"}) | {"csv"}
+    assert opts["choices"]["dataset"] == [*DATASET_CHOICES, "csv"]
+    for name in DATASET_CHOICES:  # every one drawn on the input plane, from the registry
+        assert load_dataset(name, 20, 0.1, 0).n_features in (1, 2)
     assert set(opts["choices"]["activation"]) == set(ACTIVATIONS)
     assert set(opts["choices"]["loss"]) == set(LOSSES) | {"auto"}
     assert set(opts["choices"]["schedule"]) == set(SCHEDULES)

@@ -3,7 +3,9 @@
 Every generator builds its points here from `np.random.default_rng(seed)`, so nothing is
 downloaded and the same arguments always give the same arrays. Each takes `n_samples`, `noise`
 (the standard deviation of gaussian noise added to every coordinate, or to the target for
-regression) and `seed`, and returns its points shuffled. `DATASETS` names them and
+regression) and `seed`, and returns its points shuffled. `DATASETS` names them, together with
+the real datasets that scikit-learn ships inside its package (`digits`, `iris`, `wine`,
+`breast-cancer`, `diabetes`: see `micrograd.realdata`; they need the `datasets` extra), and
 `load_dataset(name, ...)` builds one by name.
 
 Class labels are always int64 indices 0..C-1. `load_csv` reads a comma-separated file whose
@@ -18,7 +20,7 @@ import io
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,10 @@ class Dataset:
       as they were.
     - `columns`: the column names (features, then the target) of the CSV header it was read
       from, if it had one.
+    - `class_names`: a readable name for each class ('setosa', 'malignant', '7'), if known.
+    - `standardize`: whether training standardises the features unless told otherwise (real
+      data, whose columns come in different units and ranges).
+    - `image_shape`: (height, width) when each sample is an image, its pixels row by row.
     """
 
     X: FloatArray
@@ -78,6 +84,9 @@ class Dataset:
     n_classes: int
     classes: list[float] | None = None
     columns: list[str] | None = None
+    class_names: list[str] | None = None
+    standardize: bool = False
+    image_shape: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         where = f"Dataset {self.name!r}"
@@ -99,6 +108,16 @@ class Dataset:
             raise DataError(
                 f"{where}: columns names {len(self.columns)} columns, "
                 f"expected {self.X.shape[1] + 1} (the features and the target)"
+            )
+        if self.class_names is not None and len(self.class_names) != self.n_classes:
+            raise DataError(
+                f"{where}: class_names lists {len(self.class_names)} names for "
+                f"{self.n_classes} classes"
+            )
+        if self.image_shape is not None and math.prod(self.image_shape) != self.X.shape[1]:
+            raise DataError(
+                f"{where}: images of shape {self.image_shape} do not hold "
+                f"{self.X.shape[1]} features"
             )
 
     def _check_regression(self, where: str) -> None:
@@ -373,6 +392,22 @@ def make_regression_1d(n_samples: int = 100, noise: float = 0.1, seed: int = 0) 
     return Dataset(x[:, None], y, "regression_1d", "regression", 0)
 
 
+def _bundled(name: str, summary: str) -> Callable[..., Dataset]:
+    """The registry's loader for one of scikit-learn's bundled datasets (imported on first use)."""
+
+    def load(n_samples: int | None = None, noise: float | None = None, seed: int = 0) -> Dataset:
+        from .realdata import load_real
+
+        return load_real(name, n_samples=n_samples, noise=noise)
+
+    load.__name__ = load.__qualname__ = f"load_{name.replace('-', '_')}"
+    load.__doc__ = (
+        f"{summary}, as scikit-learn ships it (needs the `datasets` extra). The samples are "
+        "fixed: `n_samples` and `noise` must be left out, and `seed` has no effect."
+    )
+    return load
+
+
 DATASETS: dict[str, Callable[..., Dataset]] = {
     "moons": make_moons,
     "circles": make_circles,
@@ -382,6 +417,13 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "yinyang": make_yinyang,
     "toy": make_toy,
     "regression_1d": make_regression_1d,
+    "digits": _bundled("digits", "8x8 images of handwritten digits, 10 classes"),
+    "iris": _bundled("iris", "Fisher's iris flowers, 4 measurements, 3 species"),
+    "wine": _bundled("wine", "13 chemical measurements of wines from 3 cultivars"),
+    "breast-cancer": _bundled(
+        "breast-cancer", "30 features of breast-mass cell nuclei, malignant or benign"
+    ),
+    "diabetes": _bundled("diabetes", "10 baseline measurements and disease progression a year on"),
 }
 
 
@@ -404,19 +446,55 @@ def load_dataset(
 
 
 def _subset(ds: Dataset, index: NDArray[np.intp]) -> Dataset:
-    return Dataset(
-        ds.X[index], ds.y[index], ds.name, ds.task, ds.n_classes, ds.classes, ds.columns
-    )
+    return replace(ds, X=ds.X[index], y=ds.y[index])
+
+
+def _share(
+    size: int, counts: NDArray[np.intp], room: NDArray[np.intp], rng: np.random.Generator
+) -> NDArray[np.intp]:
+    """`size` samples shared among the classes in proportion to `counts` (largest remainder:
+    each class gets the floor of its share, the rest go to the largest fractions, ties at
+    random), never more than a class's `room`."""
+    exact = size * counts / counts.sum()
+    take: NDArray[np.intp] = np.minimum(np.floor(exact).astype(np.intp), room)
+    order = np.lexsort((rng.permutation(len(counts)), -(exact - take)))
+    while take.sum() < size:  # terminates: the classes' room adds up to more than `size`
+        for k in order:
+            if take.sum() < size and take[k] < room[k]:
+                take[k] += 1
+    return take
+
+
+def _stratified(
+    y: NDArray[np.int64], n_test: int, n_val: int, rng: np.random.Generator
+) -> list[NDArray[np.intp]]:
+    """(test, validation, training) indices holding each class in proportion: the test and
+    validation counts of a class are its shares rounded, training takes the rest."""
+    classes = np.unique(y)
+    members = [rng.permutation(np.flatnonzero(y == c)) for c in classes]
+    counts = np.array([len(m) for m in members])
+    test = _share(n_test, counts, counts, rng)
+    val = _share(n_val, counts, counts - test, rng)
+    bounds = [(0, t, t + v) for t, v in zip(test, val, strict=True)]
+    splits = [
+        np.concatenate([m[b[0] : b[1]] for m, b in zip(members, bounds, strict=True)]),
+        np.concatenate([m[b[1] : b[2]] for m, b in zip(members, bounds, strict=True)]),
+        np.concatenate([m[b[2] :] for m, b in zip(members, bounds, strict=True)]),
+    ]
+    return [rng.permutation(split) for split in splits]
 
 
 def train_val_test_split(
-    ds: Dataset, val: float = 0.2, test: float = 0.0, seed: int = 0
+    ds: Dataset, val: float = 0.2, test: float = 0.0, seed: int = 0, stratify: bool = False
 ) -> tuple[Dataset, Dataset, Dataset]:
     """Shuffle `ds` with `seed` and cut it into (train, validation, test) datasets.
 
     The validation and test sets get ceil(fraction * len(ds)) samples each, so a non-zero
     fraction never gives an empty split; the training set gets the rest and must not be empty.
-    The three are disjoint and together hold every sample exactly once.
+    The three are disjoint and together hold every sample exactly once. With `stratify` (for
+    classification data) the validation and test splits hold each class in the same proportion
+    as `ds` to within one sample (their shares rounded), and the training split, the rest, to
+    within two.
     """
     who = "train_val_test_split"
     fractions = {"val": _check_float("val", val, who), "test": _check_float("test", test, who)}
@@ -435,8 +513,13 @@ def train_val_test_split(
             f"{who}: {n} samples leave no training data after {n_val} for validation "
             f"and {n_test} for test"
         )
-    order = np.random.default_rng(_check_int("seed", seed, 0, who)).permutation(n)
-    test_idx, val_idx, train_idx = np.split(order, [n_test, n_test + n_val])
+    rng = np.random.default_rng(_check_int("seed", seed, 0, who))
+    if stratify and ds.task == "regression":
+        raise DataError(f"{who}: stratify needs class labels, but {ds.name!r} is a regression set")
+    if stratify:
+        test_idx, val_idx, train_idx = _stratified(ds.y, n_test, n_val, rng)
+    else:
+        test_idx, val_idx, train_idx = np.split(rng.permutation(n), [n_test, n_test + n_val])
     return _subset(ds, train_idx), _subset(ds, val_idx), _subset(ds, test_idx)
 
 

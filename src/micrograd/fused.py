@@ -36,7 +36,7 @@ from .engine import (
 )
 from .numeric import Array, numpy
 
-__all__ = ["FastBackprop", "affine", "gc_paused", "linear", "neuron"]
+__all__ = ["FastBackprop", "affine", "gather", "gc_paused", "linear", "neuron", "scatter"]
 
 _data_of = attrgetter("_data")
 
@@ -168,6 +168,22 @@ def linear(x: Value, w: Sequence[Value], b: Sequence[Value]) -> Value:
     W = np.array(list(map(_data_of, w))).reshape(nout, nin)
     data = _linear(xd, W, np.array(list(map(_data_of, b))))
     return make_node(data, (x, *w, *b), LINEAR, W)
+
+
+# -- reading and writing many parameters ------------------------------------------------------
+# Invariant: the same as reading `p.data` and setting `p.data = x` for each parameter, when every
+# x is a float (the optimizers check their gradients first), without a property call each.
+
+
+def gather(params: Sequence[Value]) -> list[Array]:
+    """Every parameter's data, in order."""
+    return list(map(_data_of, params))
+
+
+def scatter(params: Sequence[Value], values: Sequence[float]) -> None:
+    """Set every parameter's data to the float at its position."""
+    for p, x in zip(params, values, strict=True):
+        p._data = x
 
 
 # -- backward(), faster ----------------------------------------------------------------------

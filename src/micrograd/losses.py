@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from .engine import Value
 from .fused import affine
+from .numeric import numpy
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,12 +44,6 @@ __all__ = [
 Predictions: TypeAlias = "Value | Sequence[Any] | np.ndarray[Any, Any]"
 # Targets: a sequence or numpy array of numbers (class indices for cross_entropy).
 Targets = Any
-
-
-def _numpy() -> Any:
-    import numpy
-
-    return numpy
 
 
 def _is_ndarray(x: object) -> bool:
@@ -193,7 +188,7 @@ def _batch_value(pred: Any) -> Value:
 
 def _target_array(name: str, target: object, kinds: str, expected: str) -> Any:
     """The targets as a numpy array of the given dtype kinds ('f' floats, 'iu' integers)."""
-    np = _numpy()
+    np = numpy()
     if isinstance(target, Value):
         raise TypeError(f"{name}: targets must be a numpy array of {expected}, got a Value")
     try:
@@ -225,11 +220,11 @@ def _batch_pairs(name: str, pred: Any, target: object) -> tuple[Value, Any]:
         )
     if x.data.size == 0:
         raise ValueError(f"{name}: got no predictions: expected at least one sample")
-    return x, t.astype(_numpy().float64)
+    return x, t.astype(numpy().float64)
 
 
 def _check_allowed_array(name: str, t: Any, allowed: tuple[float, float], hint: str) -> None:
-    np = _numpy()
+    np = numpy()
     bad = ~np.isin(t, allowed)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -284,7 +279,7 @@ def binary_cross_entropy_with_logits(logits: Predictions, target: Targets) -> Va
     if _is_batch(logits):
         x, t = _batch_pairs(name, logits, target)
         _check_allowed_array(name, t, (0.0, 1.0), hint)
-        m = (x.data >= 0).astype(_numpy().float64)
+        m = (x.data >= 0).astype(numpy().float64)
         minus_abs: Value = x * (1.0 - 2.0 * m)
         linear_part: Value = x * (m - t)
         return (linear_part + (minus_abs.exp() + 1).log()).mean()
@@ -348,7 +343,7 @@ def cross_entropy(logits: Predictions, target: Targets) -> Value:
 
 
 def _cross_entropy_batch(name: str, logits: Value, target: object) -> Value:
-    np = _numpy()
+    np = numpy()
     z = logits.data
     if z.ndim != 2:
         raise ValueError(f"{name}: batched logits must have shape (N, C), got shape {z.shape}")

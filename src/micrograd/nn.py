@@ -40,7 +40,7 @@ def _batch(x: Any) -> Value | None:
     """The input as one Value holding a (samples x features) array, or None for one sample.
     A list of equal-length lists of numbers is a batch too, as a 2-D array would be."""
     if isinstance(x, Value):
-        return x if is_array(x._data) else None
+        return x if is_array(x.data) else None
     if is_array(x) and x.ndim == 2:
         return Value(x)
     if isinstance(x, (list, tuple)) and x and all(isinstance(r, (list, tuple)) for r in x):

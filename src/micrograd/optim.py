@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from numbers import Real
 
 from .engine import Value
+from .fused import gather, scatter
 
 __all__ = [
     "OPTIMIZERS",
@@ -148,9 +149,8 @@ class Optimizer:
         return grads
 
     def _update(self, grads: list[float]) -> None:
-        """Move the parameters. Updates write `p._data` directly: the values are floats by
-        construction (checked at creation and in `_grads`), so the validating `data` setter
-        would only cost time on the hot path."""
+        """Move the parameters: read them with `fused.gather`, write them with `fused.scatter`
+        (the values are floats: parameters are checked at creation, gradients in `_grads`)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -190,19 +190,20 @@ class SGD(Optimizer):
     def _update(self, grads: list[float]) -> None:
         lr, momentum, wd = self.lr, self.momentum, self.weight_decay
         bufs = self.momentum_buffers
+        xs = gather(self.params)
         if wd == 0.0 and momentum == 0.0:
-            for p, g in zip(self.params, grads, strict=True):
-                p._data = p._data - lr * g
+            scatter(self.params, [x - lr * g for x, g in zip(xs, grads, strict=True)])
             return
-        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+        for i, (x, g) in enumerate(zip(xs, grads, strict=True)):
             if wd != 0.0:
-                g = g + wd * p._data
+                g = g + wd * x
             if momentum != 0.0:
                 buf = bufs[i]
                 buf = g if buf is None else buf * momentum + (1.0 - self.dampening) * g
                 bufs[i] = buf
                 g = g + momentum * buf if self.nesterov else buf
-            p._data = p._data - lr * g
+            xs[i] = x - lr * g
+        scatter(self.params, xs)
 
 
 class Adam(Optimizer):
@@ -246,8 +247,8 @@ class Adam(Optimizer):
         bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
         decoupled = self._decoupled_weight_decay
         m, v = self.exp_avg, self.exp_avg_sq
-        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
-            x = p._data
+        xs = gather(self.params)
+        for i, (x, g) in enumerate(zip(xs, grads, strict=True)):
             if wd != 0.0:
                 if decoupled:
                     x = x * (1.0 - lr * wd)
@@ -256,7 +257,8 @@ class Adam(Optimizer):
             m[i] = beta1 * m[i] + (1.0 - beta1) * g
             v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
             denom = math.sqrt(v[i]) / bias_correction2_sqrt + eps
-            p._data = x - step_size * (m[i] / denom)
+            xs[i] = x - step_size * (m[i] / denom)
+        scatter(self.params, xs)
 
 
 class AdamW(Adam):

@@ -26,10 +26,13 @@ from .train import History, RunsSummary, predict, raw_outputs
 
 __all__ = [
     "CLASS_COLORS",
+    "class_names",
+    "new_figure",
     "plot_comparison",
     "plot_curves",
     "plot_decision_boundary",
     "plot_regression_fit",
+    "save_png",
 ]
 
 # One colour per class, for regions (lightened) and points alike; more classes cycle.
@@ -57,7 +60,8 @@ PathLike = str | os.PathLike[str]
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _figure(width: float, height: float) -> Any:
+def new_figure(width: float, height: float) -> Any:
+    """A matplotlib Figure on its own Agg canvas (no pyplot), laid out by constrained layout."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -66,7 +70,7 @@ def _figure(width: float, height: float) -> Any:
     return fig
 
 
-def _save(fig: Any, path: PathLike) -> Path:
+def save_png(fig: Any, path: PathLike) -> Path:
     """Write `fig` as a PNG at `path`, atomically."""
     target = Path(path)
     with replacing(target) as tmp:
@@ -88,7 +92,10 @@ def _lighten(color: str, amount: float = 0.72) -> tuple[float, float, float]:
 
 
 def class_names(dataset: Dataset) -> list[str]:
-    """How each class is named in legends: its original label when the file's were mapped."""
+    """How each class is named in legends: the dataset's own names ('setosa'), else its original
+    label when the file's were mapped, else its index."""
+    if dataset.class_names is not None:
+        return list(dataset.class_names)
     if dataset.classes is not None:
         return [f"class {label_text(c)}" for c in dataset.classes]
     return [f"class {k}" for k in range(dataset.n_classes)]
@@ -134,7 +141,7 @@ def plot_curves(
     epochs = history["epoch"]
     metric = _metric_of(history)
     has_val = "val_loss" in history.rows[0]
-    fig = _figure(11.0, 4.2)
+    fig = new_figure(11.0, 4.2)
     ax_loss, ax_metric = fig.subplots(1, 2)
 
     losses = history["loss"] + (history["val_loss"] if has_val else [])
@@ -183,7 +190,7 @@ def plot_curves(
             ax.set_xlim(min(epochs), max(epochs))
         ax.legend(loc="best", fontsize="small")
     fig.suptitle(title or f"training curves ({history.epochs} epochs)")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 # -- decision boundary ------------------------------------------------------------------------
@@ -232,7 +239,7 @@ def plot_decision_boundary(
 
     from matplotlib.lines import Line2D
 
-    fig = _figure(7.6, 5.6)
+    fig = new_figure(7.6, 5.6)
     ax = fig.subplots()
     ax.contourf(xx, yy, classes, levels=np.arange(n + 1) - 0.5,
                 colors=[_lighten(_class_color(k)) for k in range(n)])
@@ -265,7 +272,7 @@ def plot_decision_boundary(
     ax.set_xlabel(names_xy[0])
     ax.set_ylabel(names_xy[1])
     ax.set_title(title or f"{dataset.name}: decision boundary")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 # -- regression -------------------------------------------------------------------------------
@@ -292,7 +299,7 @@ def plot_regression_fit(
     xs = np.linspace(lo - pad, hi + pad, resolution)
     curve = raw_outputs(model, xs[:, None])[:, 0]
 
-    fig = _figure(8.0, 4.8)
+    fig = new_figure(8.0, 4.8)
     ax = fig.subplots()
     colors = {"train": TRAIN_COLOR, "validation": VAL_COLOR, "test": TEST_COLOR}
     for split, ds in splits:
@@ -306,7 +313,7 @@ def plot_regression_fit(
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best", fontsize="small")
     ax.set_title(title or f"{dataset.name}: model fit")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 # -- comparisons ------------------------------------------------------------------------------
@@ -357,7 +364,7 @@ def plot_comparison(
     for name, s in zip(names, runs):
         extra = f"\n({s.diverged} diverged)" if s.diverged else ""
         labels.append(f"{name}{extra}")
-    fig = _figure(min(16.0, max(9.0, 4.0 + 1.5 * len(names))), 4.6)
+    fig = new_figure(min(16.0, max(9.0, 4.0 + 1.5 * len(names))), 4.6)
     ax_loss, ax_metric = fig.subplots(1, 2)
     better = "lower" if metric in ("rmse", "final loss") else "higher"
     panels = ((ax_loss, losses, "final loss", "final training loss (lower is better)"),
@@ -380,4 +387,4 @@ def plot_comparison(
     counts = sorted({len(s.runs) for s in runs})
     each = f"{counts[0]} runs" if len(counts) == 1 else "runs"
     fig.suptitle(title or f"{option or 'settings'}: {each} per setting, one point per seed")
-    return _save(fig, path)
+    return save_png(fig, path)

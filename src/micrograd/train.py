@@ -5,7 +5,9 @@ and stops at the first of: the maximum number of epochs, the loss falling to `to
 code tour's stopping rule), or `patience` epochs without a better validation loss. It never
 prints or plots: it reports each epoch to callbacks and returns a `History`.
 
-`train(config)` builds the data, the model and the optimizer from a `TrainConfig` and runs `fit`;
+`train(config)` builds the data, the model and the optimizer from a `TrainConfig` and runs `fit`,
+after a split that is stratified for classification and, when asked (or when the dataset asks,
+as real data does), standardising the features with the training split's statistics;
 `evaluate(config, seeds)` repeats that over seeds (in parallel processes, same results as a
 serial run) and summarises the distribution, like the code tour's evaluation loops.
 """
@@ -31,6 +33,7 @@ from .fused import gc_paused
 from .metrics import accuracy, r2_score, rmse
 from .nn import MLP
 from .optim import OPTIMIZERS, SCHEDULES, SGD, LRScheduler, Optimizer, make_scheduler
+from .preprocessing import Standardizer
 
 __all__ = [
     "Callback",
@@ -382,7 +385,9 @@ class TrainConfig:
 
     `layers` lists every layer's width including the output (None: two hidden layers of 16 and
     as many outputs as the task needs). `seed` drives the model's initial weights and the batch
-    shuffling; `data_seed` the generated data set and the validation/test split.
+    shuffling; `data_seed` the generated data set and the validation/test split (stratified for
+    classification). `standardize` rescales every feature to mean 0 and standard deviation 1
+    with the training split's statistics (None: as the dataset asks, `Dataset.standardize`).
     """
 
     dataset: str = "moons"
@@ -407,6 +412,7 @@ class TrainConfig:
     patience: int | None = None
     mode: str = "batched"
     seed: int = 0
+    standardize: bool | None = None
 
     def __post_init__(self) -> None:
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -440,7 +446,11 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """A trained model with its history, data splits and the config that made them."""
+    """A trained model with its history, data splits and the config that made them.
+
+    When the features were standardised, `scaler` holds the transform and the splits hold the
+    standardised features the model saw; `scaler.inverse_transform` gives the originals back.
+    """
 
     model: MLP
     history: History
@@ -449,6 +459,7 @@ class TrainResult:
     val: Dataset | None
     test: Dataset | None
     loss: str
+    scaler: Standardizer | None = None
 
     @property
     def task(self) -> str:
@@ -496,7 +507,12 @@ def train(
 ) -> TrainResult:
     """Build data, model, optimizer and schedule from `config` and train; see `fit`."""
     ds = data if data is not None else load_data(config)
-    tr, va, te = train_val_test_split(ds, val=config.val, test=config.test, seed=config.data_seed)
+    tr, va, te = train_val_test_split(ds, val=config.val, test=config.test, seed=config.data_seed,
+                                      stratify=ds.task != "regression")
+    scaler = None
+    if ds.standardize if config.standardize is None else config.standardize:
+        scaler = Standardizer.from_data(tr.X)
+        tr, va, te = (replace(split, X=scaler.transform(split.X)) for split in (tr, va, te))
     loss = config.loss or DEFAULT_LOSS[ds.task]
     _check_task_loss(ds.task, loss)
     model = build_model(config, ds)
@@ -525,7 +541,7 @@ def train(
         callbacks=callbacks,
     )
     return TrainResult(model, history, config, tr, va if len(va) else None,
-                       te if len(te) else None, loss)
+                       te if len(te) else None, loss, scaler)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""The `micrograd` command: train, compare, predict, graph, the workshop and the playground.
+"""The `micrograd` command: train, compare, predict, graph, export, the workshop and the
+playground.
 
     micrograd train                              # two moons, the original demo's network
     micrograd compare --activation tanh relu     # which is better, over 10 seeds?
     micrograd predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2
     micrograd graph "(a*b + c).tanh()" a=2 b=-3 c=10
+    micrograd export runs/moons-relu-seed0/model.json --format onnx   # for PyTorch or ONNX
     micrograd workshop check 2                   # a learner's own micrograd, step 2 checked
     micrograd playground --open                  # train in a web page, click a point's graph
 
@@ -26,17 +28,26 @@ from types import ModuleType
 from .. import __version__
 from ..data import DataError
 from ..expression import ExpressionError
+from ..optional import MissingDependencyError
 from ..serialization import ModelFileError
 from ..train import TrainingDiverged
 from ..viz import GraphTooLargeError
-from . import compare, graph, playground, predict, train, workshop
+from . import compare, export, graph, playground, predict, train, workshop
 from .arguments import PROG, Formatter, Parser, UsageError
 from .output import ProgressCallback, fail
 
 __all__ = ["COMMANDS", "ProgressCallback", "UsageError", "build_parser", "main"]
 
 # The subcommands, in the order `micrograd --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (train, compare, predict, graph, workshop, playground)
+COMMANDS: tuple[ModuleType, ...] = (
+    train,
+    compare,
+    predict,
+    graph,
+    export,
+    workshop,
+    playground,
+)
 
 _EXAMPLES = f"""\
 examples:
@@ -45,6 +56,7 @@ examples:
   {PROG} compare --activation tanh relu         tanh or ReLU? 10 seeds each
   {PROG} predict --model runs/moons-relu-seed0/model.json --input 0.5,0.2
   {PROG} graph "(a*b + c).tanh()" a=2 b=-3 c=10
+  {PROG} export runs/moons-relu-seed0/model.json --format onnx
   {PROG} workshop start my-micrograd            build your own micrograd, checked step by step
   {PROG} playground --open                      train in a web page, click a point for its graph
 
@@ -83,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (UsageError, DataError, ModelFileError, ExpressionError, GraphTooLargeError) as e:
         return fail(str(e))
-    except TrainingDiverged as e:
+    except (TrainingDiverged, MissingDependencyError) as e:
         return fail(str(e))
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""

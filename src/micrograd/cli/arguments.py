@@ -30,6 +30,7 @@ __all__ = [
     "positive_float",
     "positive_int",
     "sample",
+    "standardize",
 ]
 
 PROG = "micrograd"
@@ -89,6 +90,14 @@ def positive_int(text: str) -> int:
 
 def non_negative_int(text: str) -> int:
     return _integer(text, 0)
+
+
+def standardize(text: str) -> bool | None:
+    """'yes' -> True, 'no' -> False, 'auto' -> None (the dataset decides)."""
+    choices = {"yes": True, "no": False, "auto": None}
+    if text not in choices:
+        raise argparse.ArgumentTypeError(f"expected yes, no or auto, got {text!r}")
+    return choices[text]
 
 
 def _comma_list(text: str, convert: Callable[[str], _T], item_name: str, expected: str) -> list[_T]:

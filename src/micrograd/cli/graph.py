@@ -23,7 +23,7 @@ from ..serialization import load, load_metadata
 from ..train import predict, raw_outputs
 from ..viz import ENGINES, MAX_NODES, RANKDIRS, GraphvizError, draw_dot, trace_model
 from .arguments import PROG, UsageError, add_command, positive_int, sample
-from .models import check_width, label, model_info, sample_text
+from .models import check_width, label, model_info, model_scaler, sample_text
 from .output import console, make_folder, names
 
 __all__ = ["register", "run"]
@@ -127,9 +127,14 @@ def run(args: argparse.Namespace) -> int:
             )
         model = load(args.model)
         check_width(args.input, model, args.model)
-        root = trace_model(model, args.input)
+        meta = load_metadata(args.model)
+        scaler = model_scaler(model, meta, args.model)
+        one = args.input if scaler is None else scaler.transform([args.input])[0].tolist()
+        root = trace_model(model, one)
         what = f"{args.model} on input {sample_text(args.input)}"
-        verdict = _verdict(model, load_metadata(args.model), args.model, args.input)
+        if scaler is not None:
+            what += f", standardised as in training to {sample_text(one)}"
+        verdict = _verdict(model, meta, args.model, one)
     else:
         if args.expression is None:
             raise UsageError(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..data import TASKS, label_text
+from ..data import TASKS, DataError, label_text
 from ..nn import MLP
+from ..preprocessing import Standardizer
 from .arguments import UsageError
 
-__all__ = ["ModelInfo", "check_width", "label", "model_info", "sample_text"]
+__all__ = ["ModelInfo", "check_width", "label", "model_info", "model_scaler", "sample_text"]
 
 
 @dataclass(frozen=True)
@@ -78,3 +79,21 @@ def check_width(sample: list[float], model: MLP, path: str) -> None:
             f"--input {sample_text(sample)} has {len(sample)} {values}, but the model in "
             f"{path} takes {model.nin} {inputs}: give {model.nin} numbers separated by commas"
         )
+
+
+def model_scaler(model: MLP, meta: dict[str, Any], path: str) -> Standardizer | None:
+    """The standardisation training applied to the features (metadata 'standardize'), or None:
+    the model reads raw features through it."""
+    raw = meta.get("standardize")
+    if raw is None:
+        return None
+    where = f"model file {path!r}: metadata.standardize"
+    try:
+        scaler = Standardizer.from_dict(raw, where)
+    except DataError as e:
+        raise UsageError(str(e)) from None
+    if scaler.n_features != model.nin:
+        raise UsageError(
+            f"{where} holds {scaler.n_features} features, but the model takes {model.nin} inputs"
+        )
+    return scaler

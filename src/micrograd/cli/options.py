@@ -27,6 +27,7 @@ from .arguments import (
     non_negative_int,
     positive_float,
     positive_int,
+    standardize,
 )
 
 __all__ = [
@@ -72,7 +73,8 @@ OPTIONS = (
         "--dataset",
         "dataset",
         None,
-        "a generated dataset",
+        "a generated dataset, or a real one that scikit-learn ships (digits, iris, wine, "
+        'breast-cancer, diabetes; pip install "micrograd[datasets]")',
         DEFAULTS.dataset,
         choices=tuple(DATASETS),
     ),
@@ -124,6 +126,16 @@ OPTIONS = (
         "fraction of the data held out for a final test",
         f"{DEFAULTS.test:g}, no test set",
         metavar="FRACTION",
+    ),
+    Option(
+        "--standardize",
+        "standardize",
+        standardize,
+        "rescale every feature to mean 0 and standard deviation 1 with the training split's "
+        "statistics, kept in model.json for predict: yes, no, or auto (as the dataset asks: "
+        "yes for the real datasets)",
+        "auto",
+        metavar="yes|no|auto",
     ),
     Option(
         "--layers",
@@ -296,6 +308,8 @@ def make_config(values: dict[str, Any]) -> TrainConfig:
 
 def show(field: str, value: Any) -> str:
     """A config value as it would be typed on the command line."""
+    if field == "standardize":
+        return {None: "auto", True: "yes", False: "no"}[value]
     if value is None:
         return "none"
     if field == "layers":

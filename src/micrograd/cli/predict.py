@@ -20,7 +20,7 @@ from ..metrics import accuracy, r2_score, rmse
 from ..serialization import load, load_metadata
 from ..train import predict, raw_outputs
 from .arguments import PROG, UsageError, add_command, sample
-from .models import ModelInfo, check_width, label, model_info
+from .models import ModelInfo, check_width, label, model_info, model_scaler
 from .output import console, make_folder, num, write_text
 
 __all__ = ["register", "run"]
@@ -88,7 +88,9 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     path = args.model
     model = load(path)
-    info = model_info(model, load_metadata(path), path)
+    meta = load_metadata(path)
+    info = model_info(model, meta, path)
+    scaler = model_scaler(model, meta, path)
     targets: NDArray[np.float64] | None = None
     target_name = info.target_name
     if args.input:
@@ -101,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
         names = header[: model.nin] if header else info.feature_names
         if header and targets is not None:
             target_name = header[-1]
-    outputs = raw_outputs(model, X)
+    # The columns show the features as given; the model reads them as training saw them.
+    seen = X if scaler is None else scaler.transform(X)
+    outputs = raw_outputs(model, seen)
 
     columns: list[_Column] = [(name, "input", X[:, j].tolist()) for j, name in enumerate(names)]
     if targets is not None:
@@ -116,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         ]
     summary = ""
     if info.task != "regression":
-        predicted = predict(model, X, info.task)
+        predicted = predict(model, seen, info.task)
         columns.append(("class", "class", [label(info, int(k)) for k in predicted.tolist()]))
         if targets is not None:
             truth = _class_indices(info, targets, Path(args.csv))

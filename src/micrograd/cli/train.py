@@ -47,13 +47,24 @@ examples:
   {PROG} train --dataset circles --activation tanh --val 0.2 --patience 20 --epochs 500
   {PROG} train --data points.csv --test 0.25 --out runs/mine
   {PROG} train --dataset regression_1d --optimizer adam --lr 0.01 --epochs 300
+  {PROG} train --dataset digits --activation tanh --layers 32,10 --optimizer adam --lr 0.01
+      --schedule cosine --epochs 30 --batch-size 32 --l2 0.001 --val 0.1 --test 0.2
+      real handwritten digits (scikit-learn's), about 96% test accuracy in a few seconds
 
 writes into --out: model.json (weights and what predict needs), run.json (config, final
 metrics, every epoch), curves.png (loss and accuracy or rmse per epoch), and for 2-D
-classification decision_boundary.png, for 1-D regression fit.png.
+classification decision_boundary.png, for 1-D regression fit.png, for more than two classes
+confusion_matrix.png (on the test split, else validation, else training) and for the digits
+misclassified.png.
 """
 
-_PLOT_FILES = ("curves.png", "decision_boundary.png", "fit.png")
+_PLOT_FILES = (
+    "curves.png",
+    "decision_boundary.png",
+    "fit.png",
+    "confusion_matrix.png",
+    "misclassified.png",
+)
 
 
 def register(commands: Any) -> None:
@@ -122,6 +133,8 @@ def _metadata(result: TrainResult, ds: Dataset) -> dict[str, Any]:
         "n_features": ds.n_features,
         "feature_names": ds.columns[:-1] if ds.columns else None,
         "target_name": ds.columns[-1] if ds.columns else None,
+        "class_names": ds.class_names,
+        "standardize": result.scaler.to_dict() if result.scaler is not None else None,
         "loss": result.loss,
         "mode": result.config.mode,
         "config": jsonable(result.config.as_dict()),
@@ -170,6 +183,8 @@ def _write_run(
                     title=f"{name}: fit (train rmse {metrics.get('rmse', math.nan):.4f})",
                 )
             )
+        if ds.task == "multiclass":
+            files += _mistake_plots(result, out, name)
     # A run written over an older one must not leave that run's pictures behind.
     for stale in _PLOT_FILES:
         if out / stale not in files:
@@ -211,6 +226,38 @@ def _write_run(
             "history": h.rows,
         },
     )
+    return files
+
+
+def _mistake_plots(result: TrainResult, out: Path, name: str) -> list[Path]:
+    """The confusion matrix on the held-out split (test, else validation, else training), and
+    for image data the misclassified images, drawn as the user would see them (unstandardised)."""
+    from .. import errorplots
+
+    split, ds = next(
+        (s, d)
+        for s, d in (("test", result.test), ("validation", result.val), ("training", result.train))
+        if d is not None and len(d)
+    )
+    files = [
+        errorplots.plot_confusion_matrix(
+            result.model,
+            ds,
+            out / "confusion_matrix.png",
+            title=f"{name}: confusion matrix on the {split} split",
+        )
+    ]
+    if ds.image_shape is not None:
+        images = ds.X if result.scaler is None else result.scaler.inverse_transform(ds.X)
+        files.append(
+            errorplots.plot_misclassified(
+                result.model,
+                ds,
+                out / "misclassified.png",
+                images=images,
+                title=f"{name}: misclassified on the {split} split",
+            )
+        )
     return files
 
 

@@ -17,8 +17,6 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ..data import DATASETS
-
 __all__ = [
     "CSV_DATASET",
     "DATASET_CHOICES",
@@ -33,9 +31,9 @@ __all__ = [
     "parse_setup",
 ]
 
-# The page draws the input plane, so a data set needs one or two features; the seed
-# workshop's toy set has three.
-DATASET_CHOICES = tuple(name for name in DATASETS if name != "toy")
+# The page draws the input plane, so it offers the registry's generated sets of one or two
+# features; the toy set (3 features) and the bundled real sets (4 to 64) have more.
+DATASET_CHOICES = ("moons", "circles", "xor", "blobs", "spirals", "yinyang", "regression_1d")
 CSV_DATASET = "csv"
 
 LIMITS: dict[str, int] = {

@@ -1,0 +1,295 @@
+"""Moving models to PyTorch and ONNX, and back from PyTorch.
+
+- `to_torch(model)` gives a `torch.nn.Sequential` of float64 `Linear` layers, each followed by
+  its activation module (`ReLU`, `Tanh`, `Sigmoid`; none for a linear layer), with the very same
+  weights: `seq[i].weight[j]` is neuron j's `w`, `seq[i].bias[j]` its `b`. On a batch it returns
+  (samples x outputs), also for one output, where micrograd's batched forward returns (samples,).
+- `from_torch(seq)` reads such a stack back into an `MLP`: `Linear` layers with `ReLU`, `Tanh`,
+  `Sigmoid` or `Identity` between them (or nothing, for a linear layer). The hidden layers must
+  share one activation, as an `MLP`'s do; anything else is refused with a message naming the
+  module and its position.
+- `save_torch(model, path)` writes `to_torch(model)` as a `torch.export` program (a .pt2 file,
+  batch dimension dynamic) that PyTorch loads without micrograd or any Python class:
+  `torch.export.load(path).module()(x)`.
+- `to_onnx(model, path)` writes an ONNX file built with the `onnx` package's helper API (torch
+  is not needed), at opset `OPSET`: one graph input named `input` of shape (batch, nin) and one
+  output named `output` of shape (batch, nout), the batch dimension symbolic. Each layer is a
+  `MatMul` with the transposed weight matrix, an `Add` of the biases and the activation node.
+  `dtype` is 'float32' (what most runtimes expect) or 'float64' (matches micrograd to rounding).
+
+Both exports take an optional `Standardizer` (the one training fitted, kept in model.json) so the
+exported model reads raw features: ONNX subtracts the mean and divides by the scale in two nodes
+before the first layer; `to_torch` folds the transform into the first `Linear` layer
+(W' = W / scale, b' = b - W' mean), exact up to float rounding.
+
+torch, onnx and onnxruntime are optional (the `export` extra) and imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .files import write_atomic
+from .nn import MLP
+from .optional import require
+from .preprocessing import Standardizer
+from .serialization import FORMAT, VERSION, load_state_dict
+
+__all__ = [
+    "DTYPES",
+    "INPUT_NAME",
+    "OPSET",
+    "OUTPUT_NAME",
+    "from_torch",
+    "save_torch",
+    "to_onnx",
+    "to_onnx_bytes",
+    "to_torch",
+]
+
+OPSET = 17
+INPUT_NAME = "input"
+OUTPUT_NAME = "output"
+DTYPES = ("float32", "float64")
+# The ONNX IR version written: 8 is what opset 17 came with, readable by any runtime since 2022.
+_IR_VERSION = 8
+
+_TORCH_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
+_ONNX_ACTIVATIONS = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}
+
+
+def _check_model(model: object, who: str) -> MLP:
+    if not isinstance(model, MLP):
+        raise TypeError(f"{who} expects a micrograd MLP, got {type(model).__name__}")
+    return model
+
+
+def _layer_arrays(model: MLP) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """(W (nout x nin), b (nout,), activation) per layer, as float64 arrays."""
+    out = []
+    for layer in model.layers:
+        W = np.array([[float(w.data) for w in n.w] for n in layer.neurons], dtype=np.float64)
+        b = np.array([float(n.b.data) for n in layer.neurons], dtype=np.float64)
+        out.append((W, b, layer.activation))
+    return out
+
+
+def _check_scaler(scaler: Standardizer | None, model: MLP, who: str) -> None:
+    if scaler is not None and scaler.n_features != model.nin:
+        raise ValueError(
+            f"{who}: the standardizer has {scaler.n_features} features but the model takes "
+            f"{model.nin} inputs"
+        )
+
+
+def to_torch(model: MLP, scaler: Standardizer | None = None) -> Any:
+    """A float64 `torch.nn.Sequential` computing what `model` computes (see the module doc)."""
+    _check_model(model, "to_torch")
+    _check_scaler(scaler, model, "to_torch")
+    torch = require("torch", "torch", "export", "to_torch")
+    modules = []
+    for i, (W, b, activation) in enumerate(_layer_arrays(model)):
+        if i == 0 and scaler is not None:
+            W = W / scaler.scale
+            b = b - W @ scaler.mean
+        linear = torch.nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W))
+            linear.bias.copy_(torch.from_numpy(b))
+        modules.append(linear)
+        if activation in _TORCH_ACTIVATIONS:
+            modules.append(getattr(torch.nn, _TORCH_ACTIVATIONS[activation])())
+    return torch.nn.Sequential(*modules)
+
+
+def save_torch(
+    model: MLP,
+    path: str | os.PathLike[str],
+    *,
+    dtype: str = "float64",
+    scaler: Standardizer | None = None,
+) -> None:
+    """Write `to_torch(model, scaler)` in `dtype` as a `torch.export` program at `path`,
+    atomically. Load it with `torch.export.load(path).module()`; it takes (batch, nin)."""
+    if dtype not in DTYPES:
+        raise ValueError(f"save_torch: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    seq = to_torch(model, scaler)
+    torch = require("torch", "torch", "export", "save_torch")
+    seq = seq.to(getattr(torch, dtype))
+    example = (torch.zeros(2, model.nin, dtype=getattr(torch, dtype)),)
+    batch = torch.export.Dim("batch", min=1)
+    program = torch.export.export(seq, example, dynamic_shapes=({0: batch},))
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer)
+    write_atomic(Path(path), buffer.getvalue())
+
+
+def _torch_activation(module: Any, torch: Any) -> str | None:
+    """The micrograd name of an activation module ('linear' for Identity), None if it is not one."""
+    for name, cls in _TORCH_ACTIVATIONS.items():
+        if type(module) is getattr(torch.nn, cls):
+            return name
+    if type(module) is torch.nn.Identity:
+        return "linear"
+    return None
+
+
+def _torch_layers(seq: Any, torch: Any) -> list[tuple[Any, str]]:
+    """(Linear module, activation after it) for each Linear in `seq`, checked."""
+    layers: list[tuple[Any, str]] = []
+    after_linear: str | None = None  # the activation seen since the last Linear, if any
+    for index, module in enumerate(seq):
+        where = f"module {index} ({type(module).__name__})"
+        if type(module) is torch.nn.Linear:
+            if layers and layers[-1][0].out_features != module.in_features:
+                raise ValueError(
+                    f"from_torch: {where} takes {module.in_features} inputs, but the Linear "
+                    f"before it gives {layers[-1][0].out_features}"
+                )
+            layers.append((module, "linear"))
+            after_linear = None
+            continue
+        activation = _torch_activation(module, torch)
+        if activation is None:
+            raise ValueError(
+                f"from_torch: {where} is not supported: expected Linear layers with ReLU, Tanh, "
+                "Sigmoid or Identity between them"
+            )
+        if not layers:
+            raise ValueError(f"from_torch: {where} comes before the first Linear layer")
+        if activation == "linear":
+            continue
+        if after_linear is not None:
+            raise ValueError(
+                f"from_torch: {where} follows another activation ({after_linear}); an MLP "
+                "layer has one"
+            )
+        after_linear = activation
+        layers[-1] = (layers[-1][0], activation)
+    if not layers:
+        raise ValueError("from_torch: the Sequential holds no Linear layer")
+    return layers
+
+
+def from_torch(seq: Any) -> MLP:
+    """An `MLP` with the weights and activations of a `torch.nn.Sequential` (see the module doc)."""
+    torch = require("torch", "torch", "export", "from_torch")
+    if not isinstance(seq, torch.nn.Sequential):
+        raise TypeError(f"from_torch expects a torch.nn.Sequential, got {type(seq).__name__}")
+    layers = _torch_layers(seq, torch)
+    hidden = {activation for _, activation in layers[:-1]}
+    if len(hidden) > 1:
+        found = ", ".join(f"layer {i}: {a}" for i, (_, a) in enumerate(layers[:-1]))
+        raise ValueError(
+            f"from_torch: an MLP's hidden layers share one activation, but these differ ({found})"
+        )
+    activation = hidden.pop() if hidden else "relu"
+    state: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "architecture": {
+            "nin": layers[0][0].in_features,
+            "nouts": [linear.out_features for linear, _ in layers],
+            "activation": activation,
+            "output_activation": layers[-1][1],
+        },
+        "layers": [],
+    }
+    for linear, _ in layers:
+        W = linear.weight.detach().to(torch.float64).cpu().numpy()
+        b = (
+            linear.bias.detach().to(torch.float64).cpu().numpy()
+            if linear.bias is not None
+            else np.zeros(linear.out_features)
+        )
+        state["layers"].append(
+            [{"w": row.tolist(), "b": float(bias)} for row, bias in zip(W, b, strict=True)]
+        )
+    model = MLP(
+        state["architecture"]["nin"],
+        state["architecture"]["nouts"],
+        activation,
+        output_activation=layers[-1][1],
+        rng=random.Random(0),  # throwaway weights: the global stream stays untouched
+    )
+    try:
+        load_state_dict(model, state)
+    except ValueError as e:  # a NaN or infinite weight: say so in torch's terms
+        raise ValueError(f"from_torch: {e}") from None
+    return model
+
+
+def to_onnx_bytes(
+    model: MLP, *, dtype: str = "float32", scaler: Standardizer | None = None
+) -> bytes:
+    """The ONNX model `to_onnx` writes, as bytes."""
+    _check_model(model, "to_onnx")
+    _check_scaler(scaler, model, "to_onnx")
+    if dtype not in DTYPES:
+        raise ValueError(f"to_onnx: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    onnx = require("onnx", "onnx", "export", "to_onnx")
+    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    np_type = np.float32 if dtype == "float32" else np.float64
+    elem = onnx.TensorProto.FLOAT if dtype == "float32" else onnx.TensorProto.DOUBLE
+    nodes: list[Any] = []
+    inits: list[Any] = []
+
+    def constant(name: str, values: np.ndarray) -> str:
+        inits.append(numpy_helper.from_array(values.astype(np_type), name))
+        return name
+
+    def node(op: str, inputs: list[str], name: str) -> str:
+        nodes.append(helper.make_node(op, inputs, [name], name=name))
+        return name
+
+    x = INPUT_NAME
+    if scaler is not None:
+        x = node("Sub", [x, constant("standardize.mean", scaler.mean)], "standardize.centred")
+        x = node("Div", [x, constant("standardize.scale", scaler.scale)], "standardize.output")
+    arrays = _layer_arrays(model)
+    for i, (W, b, activation) in enumerate(arrays):
+        last = i == len(arrays) - 1
+        x = node("MatMul", [x, constant(f"layers.{i}.weight_t", W.T.copy())], f"layers.{i}.matmul")
+        z_name = OUTPUT_NAME if last and activation == "linear" else f"layers.{i}.linear"
+        x = node("Add", [x, constant(f"layers.{i}.bias", b)], z_name)
+        if activation != "linear":
+            out_name = OUTPUT_NAME if last else f"layers.{i}.{activation}"
+            x = node(_ONNX_ACTIVATIONS[activation], [x], out_name)
+    graph = helper.make_graph(
+        nodes,
+        "micrograd_mlp",
+        [helper.make_tensor_value_info(INPUT_NAME, elem, ["batch", model.nin])],
+        [helper.make_tensor_value_info(OUTPUT_NAME, elem, ["batch", model.nouts[-1]])],
+        initializer=inits,
+    )
+    sizes = "-".join(map(str, [model.nin, *model.nouts]))
+    graph.doc_string = (
+        f"micrograd MLP {sizes}, hidden activation {model.activation}, output activation "
+        f"{model.output_activation}; input '{INPUT_NAME}' (batch, {model.nin})"
+        + (", raw features (standardised inside the graph)" if scaler is not None else "")
+    )
+    onnx_model = helper.make_model(
+        graph, producer_name="micrograd", opset_imports=[helper.make_opsetid("", OPSET)]
+    )
+    onnx_model.ir_version = _IR_VERSION
+    onnx.checker.check_model(onnx_model, full_check=True)
+    data: bytes = onnx_model.SerializeToString()
+    return data
+
+
+def to_onnx(
+    model: MLP,
+    path: str | os.PathLike[str],
+    *,
+    dtype: str = "float32",
+    scaler: Standardizer | None = None,
+) -> None:
+    """Write `model` as an ONNX file at `path`, atomically (see the module doc for the graph)."""
+    data = to_onnx_bytes(model, dtype=dtype, scaler=scaler)
+    write_atomic(Path(path), data)
