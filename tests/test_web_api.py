@@ -198,6 +198,44 @@ def test_multiclass_and_regression_frames(client: TestClient) -> None:
     assert frame["output"]["kind"] == "curve" and len(frame["output"]["values"]) == 40
 
 
+OPTIONS = [
+    *({"optimizer": name} for name in ("sgd", "momentum", "adam", "adamw")),
+    *(
+        {"schedule": name, "epochs": 3}
+        for name in ("constant", "linear", "step", "exponential", "cosine")
+    ),
+    {"regularization": "l1", "reg_rate": 0.01},
+    {"regularization": "l2", "reg_rate": 0.01},
+    {"mode": "per-sample", "batch_size": 16},
+    {"batch_size": 7},
+    *({"activation": name} for name in ("relu", "tanh", "sigmoid", "linear")),
+    {"loss": "bce"},
+    {"loss": "mse"},
+    {"dataset": "yinyang", "loss": "cross_entropy"},
+    {"dataset": "regression_1d", "loss": "auto"},
+    {"layers": []},
+    {"layers": [16] * 6, "samples": 2000},
+]
+
+
+@pytest.mark.parametrize("option", OPTIONS, ids=lambda o: "-".join(map(str, o.values()))[:40])
+def test_every_training_option_trains(client: TestClient, option: dict[str, Any]) -> None:
+    ws, _, ready = open_session(client, **option)
+    receive(ws, "frame")
+    for _ in range(2):
+        ws.send_json({"type": "step"})
+    first, second = receive(ws, "frame"), receive(ws, "frame")
+    assert (first["epoch"], second["epoch"]) == (1, 2)
+    assert second["weights"] != first["weights"]
+    assert ready["sizes"] == [
+        ready["features"],
+        *option.get("layers", [8, 8]),
+        3 if ready["task"] == "multiclass" else 1,
+    ]
+    if option.get("schedule") in ("linear", "cosine"):
+        assert second["rows"][0]["lr"] < first["rows"][0]["lr"]
+
+
 BAD_MESSAGES = [
     ({"type": "setup", "setup": {"samples": 5000}}, "samples: must be at most 2000 (got 5000)"),
     ({"type": "setup", "setup": {"samples": 3}}, "samples: must be at least 10"),
@@ -381,6 +419,18 @@ def test_a_csv_upload_trains_like_a_built_in_set(client: TestClient, tmp_path: P
     receive(ws, "frame")
     ws.send_json({"type": "step"})
     assert receive(ws, "frame")["epoch"] == 1
+
+
+def test_a_one_feature_regression_csv_is_drawn_as_a_curve(
+    client: TestClient, tmp_path: Path
+) -> None:
+    rows = "".join(f"{x / 10},{(x / 10) ** 2}\n" for x in range(-20, 21))
+    info = client.post("/api/csv?name=square.csv", content=b"x,y\n" + rows.encode()).json()
+    assert (info["features"], info["task"]) == (1, "regression")
+    ws, _, ready = open_session(client, dataset="csv", csv=info["id"], grid=25)
+    assert ready["features"] == 1 and ready["loss"] == "mse"
+    frame = receive(ws, "frame")
+    assert frame["output"]["kind"] == "curve" and len(frame["output"]["values"]) == 25
 
 
 BAD_CSVS = [
