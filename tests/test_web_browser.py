@@ -188,8 +188,11 @@ def test_a_bad_csv_upload_shows_its_message_and_a_good_one_trains(
     bad = tmp_path / "scores.csv"
     bad.write_text("x1,x2,label\n0.1,0.2,0\n0.3,oops,1\n")
     page.select_option("#dataset", "csv")
+    assert "choose a CSV file" in page.inner_text("#message-text")
     page.set_input_files("#csv-file", str(bad))
-    page.wait_for_selector("#message:not([hidden])", timeout=10_000)
+    page.wait_for_function(  # the upload's own message replaces the hint
+        "document.getElementById('message-text').textContent.includes('oops')", timeout=10_000
+    )
     assert "scores.csv: line 3, column 2 ('x2'): 'oops' is not a number" in page.inner_text(
         "#message-text"
     )
