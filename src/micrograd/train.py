@@ -227,7 +227,10 @@ def _objective(
 def _evaluate_split(
     model: MLP, X: np.ndarray, y: np.ndarray, task: str, loss: str, mode: str
 ) -> dict[str, float]:
-    pred = _forward(model, X, mode)
+    return _score_split(_forward(model, X, mode), y, task, loss)
+
+
+def _score_split(pred: Any, y: np.ndarray, task: str, loss: str) -> dict[str, float]:
     value = L.LOSSES[loss](pred, _targets_for(loss, task, y)).data
     return {"val_loss": float(value), **_metrics(task, y, _outputs(pred), "val_")}
 
@@ -337,8 +340,18 @@ def fit(
             row: dict[str, float] = {"epoch": epoch, "loss": total_loss / n}
             row.update(_metrics(task, y[seen], out))
             if validation is not None:
+                val_X, val_y = _as_xy(validation)
                 with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
-                    row.update(_evaluate_split(model, *_as_xy(validation), task, loss, mode))
+                    val_pred = _forward(model, val_X, mode)
+                if not np.all(np.isfinite(_outputs(val_pred))):
+                    # Finite parameters can still be large enough to overflow on other inputs.
+                    for p, d in zip(params, good):
+                        p.data = d
+                    raise _diverged(
+                        epoch, optimizer.lr, "the outputs on the validation set became infinite"
+                    )
+                with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
+                    row.update(_score_split(val_pred, val_y, task, loss))
             row["lr"] = lr
             row["seconds"] = time.perf_counter() - start
             history.rows.append(row)

@@ -1,4 +1,5 @@
-"""The `micrograd` command: train, compare, predict, graph, export and the workshop.
+"""The `micrograd` command: train, compare, predict, graph, export, the workshop and the
+playground.
 
     micrograd train                              # two moons, the original demo's network
     micrograd compare --activation tanh relu     # which is better, over 10 seeds?
@@ -7,6 +8,7 @@
     micrograd graph "(a*b + c).tanh()" a=2 b=-3 c=10
     micrograd export runs/moons-relu-seed0/model.json --format onnx   # for PyTorch or ONNX
     micrograd workshop check 2                   # a learner's own micrograd, step 2 checked
+    micrograd playground --open                  # train in a web page, click a point's graph
 
 A thin layer over the library: `train.train` and `train.evaluate` do the work, `plots` draws,
 `serialization` saves, `viz` draws graphs. This package parses arguments, checks what the user
@@ -35,14 +37,23 @@ from ..optional import MissingDependencyError
 from ..serialization import ModelFileError
 from ..train import TrainingDiverged
 from ..viz import GraphTooLargeError
-from . import compare, export, graph, predict, sweep, train, workshop
+from . import compare, export, graph, playground, predict, sweep, train, workshop
 from .arguments import PROG, Formatter, Parser, UsageError, attach_negative_values
 from .output import ProgressCallback, fail
 
 __all__ = ["COMMANDS", "ProgressCallback", "UsageError", "build_parser", "main"]
 
 # The subcommands, in the order `micrograd --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (train, compare, sweep, predict, graph, export, workshop)
+COMMANDS: tuple[ModuleType, ...] = (
+    train,
+    compare,
+    sweep,
+    predict,
+    graph,
+    export,
+    workshop,
+    playground,
+)
 
 _EXAMPLES = f"""\
 examples:
@@ -54,6 +65,7 @@ examples:
   {PROG} graph "(a*b + c).tanh()" a=2 b=-3 c=10
   {PROG} export runs/moons-relu-seed0/model.json --format onnx
   {PROG} workshop start my-micrograd            build your own micrograd, checked step by step
+  {PROG} playground --open                      train in a web page, click a point for its graph
 
 Run '{PROG} COMMAND --help' for each command's options and their defaults.
 """

@@ -1,0 +1,94 @@
+"""`micrograd playground`: a local web page where the engine trains while you watch.
+
+    micrograd playground                 serve on 127.0.0.1:8765 and print the URL
+    micrograd playground --open          ... and open it in the default browser
+    micrograd playground --port 9000     another port (a taken one falls back to a free port)
+
+The server (starlette, uvicorn, pydantic) is imported only when this command runs, so the
+other commands start as fast as before. It listens on loopback unless `--host` says otherwise,
+and then it warns: the page has no login. Ctrl-C stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .arguments import PROG, UsageError, add_command
+
+__all__ = ["register", "run"]
+
+EXAMPLES = f"""\
+examples:
+  {PROG} playground --open              serve on 127.0.0.1 and open the page
+  {PROG} playground --port 9000         serve on another port
+  {PROG} playground --host 0.0.0.0      let other machines in (no login: a warning is printed)
+
+Each browser tab gets its own data, model and training; Ctrl-C stops the server.
+"""
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535 (0: any free port), got {port}")
+    return port
+
+
+def register(commands: Any) -> None:
+    """Add `playground` to the subcommands."""
+    from ..web.defaults import DEFAULT_HOST, DEFAULT_PORT
+
+    p = add_command(
+        commands,
+        "playground",
+        help="train in a web page: watch the boundary form, click a point to see its graph",
+        description="Serve the micrograd playground, a page in the style of TensorFlow "
+        "Playground that trains with this engine: pick a data set and a network, press play, "
+        "watch the decision boundary and each neuron, click a point to see its computation "
+        "graph. Everything it needs ships in the package; it works offline.",
+        examples=EXAMPLES,
+    )
+    p.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"port to listen on; if taken, a free one is used (default: {DEFAULT_PORT})",
+    )
+    p.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)",
+    )
+    p.add_argument("--open", action="store_true", help="open the page in the default browser")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..web.defaults import is_loopback
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    if not is_loopback(args.host):
+        print(
+            f"{PROG}: warning: listening on {args.host}, not only this machine: anyone who can "
+            "reach it can use the playground (it has no login)",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        from ..web.server import serve
+    except ImportError as e:  # a broken install: say what is missing, not a traceback
+        raise UsageError(
+            f"the playground needs {e.name or 'its web packages'}: pip install micrograd "
+            "(starlette, uvicorn, pydantic come with it)"
+        ) from None
+    try:
+        return serve(args.host, args.port, args.open, say)
+    except OSError as e:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None

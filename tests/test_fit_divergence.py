@@ -1,0 +1,35 @@
+"""`fit` reports divergence that first shows on the validation set, as on the training set."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from micrograd.data import load_dataset, train_val_test_split
+from micrograd.nn import MLP
+from micrograd.optim import SGD
+from micrograd.train import TrainingDiverged, fit
+
+
+def test_outputs_overflowing_on_the_validation_set_raise_training_diverged() -> None:
+    """Deep linear layers at lr 10: the step leaves finite parameters whose outputs on other
+    inputs overflow. That is divergence (a hint, the last good parameters), not a ValueError
+    from the metrics."""
+    ds = load_dataset("regression_1d", 100, 0.1, 0)
+    tr, _, te = train_val_test_split(ds, val=0.0, test=0.2, seed=0)
+    model = MLP(1, [16, 16, 16, 1], activation="linear", rng=random.Random(0))
+    optimizer = SGD(model.parameters(), lr=10.0)
+    with pytest.raises(TrainingDiverged, match="smaller learning rate") as caught:
+        for _ in range(50):
+            fit(
+                model,
+                tr.X,
+                tr.y,
+                task="regression",
+                optimizer=optimizer,
+                epochs=1,
+                validation=(te.X, te.y),
+            )
+    assert "diverged" in str(caught.value)
+    assert all(abs(p.data) < float("inf") for p in model.parameters())

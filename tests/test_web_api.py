@@ -1,0 +1,493 @@
+"""The playground's server through Starlette's ASGI test client: routes, messages, sessions."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette", reason="the playground needs starlette (a regular dependency)")
+from starlette.testclient import TestClient
+
+from micrograd.data import load_dataset, make_moons, save_csv
+from micrograd.losses import LOSSES
+from micrograd.nn import ACTIVATIONS
+from micrograd.optim import OPTIMIZERS, SCHEDULES
+from micrograd.serialization import load, load_metadata
+from micrograd.train import predict
+from micrograd.web.app import STATIC, Outbox, create_app
+from micrograd.web.messages import DATASET_CHOICES, choices
+
+FAST = {"speed": 0, "samples": 100}
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app()) as c, contextlib.ExitStack() as tabs:
+        c.tabs = tabs  # type: ignore[attr-defined]  # sockets closed before the client
+        yield c
+
+
+def receive(ws: Any, kind: str, limit: int = 200) -> dict[str, Any]:
+    """The next message of type `kind`, skipping others (frames keep coming while playing)."""
+    for _ in range(limit):
+        msg: dict[str, Any] = ws.receive_json()
+        if msg["type"] == kind:
+            return msg
+        if msg["type"] == "error" and kind != "error":
+            raise AssertionError(f"expected {kind}, got the error {msg['message']!r}")
+    raise AssertionError(f"no {kind} message in {limit} messages")
+
+
+def open_session(client: TestClient, **setup: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """A connected tab with a setup applied: (socket, hello, ready)."""
+    ws = client.tabs.enter_context(client.websocket_connect("/ws"))  # type: ignore[attr-defined]
+    hello = receive(ws, "hello")
+    ws.send_json({"type": "setup", "setup": {**FAST, **setup}})
+    ready = receive(ws, "ready")
+    return ws, hello, ready
+
+
+def decoded(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype=np.uint8)
+
+
+# -- routes -------------------------------------------------------------------------------
+
+
+def test_page_script_and_style_are_served_from_the_package(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "micrograd playground" in page.text
+    for name in ("app.js", "style.css"):
+        got = client.get(f"/static/{name}")
+        assert got.status_code == 200
+        assert got.text == (STATIC / name).read_text(encoding="utf-8")
+
+
+def test_the_page_loads_nothing_from_the_network() -> None:
+    for path in STATIC.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert "http://" not in text.replace("http://www.w3.org/2000/svg", ""), path.name
+        assert "https://" not in text, path.name
+        assert "//cdn" not in text, path.name
+
+
+def test_options_offer_exactly_the_library_registries(client: TestClient) -> None:
+    opts = client.get("/api/options").json()
+    assert opts["choices"]["dataset"] == [*DATASET_CHOICES, "csv"]
+    for name in DATASET_CHOICES:  # every one drawn on the input plane, from the registry
+        assert load_dataset(name, 20, 0.1, 0).n_features in (1, 2)
+    assert set(opts["choices"]["activation"]) == set(ACTIVATIONS)
+    assert set(opts["choices"]["loss"]) == set(LOSSES) | {"auto"}
+    assert set(opts["choices"]["schedule"]) == set(SCHEDULES)
+    assert set(choices("optimizer")) == set(OPTIMIZERS) | {"momentum"}
+    assert opts["limits"]["samples_max"] == 2000
+    assert opts["limits"]["layers_max"] == 6
+    assert opts["limits"]["neurons_max"] == 16
+
+
+# -- messages -----------------------------------------------------------------------------
+
+
+def test_setup_answers_with_the_data_the_network_and_a_first_frame(client: TestClient) -> None:
+    ws, hello, ready = open_session(client, layers=[4, 3], grid=30, test=0.2)
+    assert hello["session"] == ready["session"]
+    assert ready["task"] == "binary" and ready["loss"] == "hinge" and ready["fresh"]
+    assert ready["sizes"] == [2, 4, 3, 1]
+    assert len(ready["train"]["x"]) == 80 and len(ready["test"]["x"]) == 20
+    frame = receive(ws, "frame")
+    assert frame["epoch"] == 0 and frame["rows"] == []
+    assert decoded(frame["output"]["values"]).size == 30 * 30
+    assert [len(layer) for layer in frame["neurons"]] == [4, 3]
+    assert decoded(frame["neurons"][0][0]["values"]).size == 20 * 20
+    assert [[len(n["w"]) for n in layer] for layer in frame["weights"]] == [[2] * 4, [4] * 3, [3]]
+
+
+def test_play_streams_frames_until_pause_and_the_loss_falls(client: TestClient) -> None:
+    ws, _, _ = open_session(client, layers=[8, 8], activation="tanh")
+    receive(ws, "frame")
+    ws.send_json({"type": "play"})
+    assert receive(ws, "state")["playing"] is True
+    rows: list[dict[str, Any]] = []
+    while len(rows) < 60:
+        rows += receive(ws, "frame")["rows"]
+    ws.send_json({"type": "pause"})
+    state = receive(ws, "state")
+    assert state["playing"] is False
+    epochs = [r["epoch"] for r in rows]
+    assert epochs == list(range(1, len(rows) + 1))  # every epoch reported once, in order
+    assert rows[-1]["loss"] < rows[0]["loss"]
+    assert {"loss", "accuracy", "test_loss", "test_accuracy", "lr"} <= set(rows[0])
+
+
+def test_step_trains_exactly_one_epoch_and_reset_starts_over(client: TestClient) -> None:
+    ws, _, _ = open_session(client)
+    first = receive(ws, "frame")
+    ws.send_json({"type": "step"})
+    stepped = receive(ws, "frame")
+    assert stepped["epoch"] == 1 and [r["epoch"] for r in stepped["rows"]] == [1]
+    assert stepped["weights"] != first["weights"]
+    ws.send_json({"type": "reset"})
+    ready = receive(ws, "ready")
+    again = receive(ws, "frame")
+    assert ready["fresh"] and again["epoch"] == 0
+    assert again["weights"] == first["weights"]  # the same seed gives the same initial weights
+
+
+def test_same_setup_same_run(client: TestClient) -> None:
+    """Two sessions with one setup train to the same weights (batches shuffled by the seed)."""
+    weights = []
+    for _ in range(2):
+        ws, _, _ = open_session(client, batch_size=16, optimizer="adam", lr=0.01, seed=3)
+        for _ in range(3):
+            ws.send_json({"type": "step"})
+        frame = {}
+        while frame.get("epoch") != 3:
+            frame = receive(ws, "frame")
+        weights.append(frame["weights"])
+        ws.close()
+    assert weights[0] == weights[1]
+
+
+def test_learning_rate_change_keeps_the_weights_and_the_epoch(client: TestClient) -> None:
+    ws, _, _ = open_session(client)
+    ws.send_json({"type": "step"})
+    frame: dict[str, Any] = {}
+    while frame.get("epoch") != 1:
+        frame = receive(ws, "frame")
+    ws.send_json({"type": "setup", "setup": {**FAST, "lr": 0.5, "grid": 20}})
+    ready = receive(ws, "ready")
+    after = receive(ws, "frame")
+    assert not ready["fresh"] and after["epoch"] == 1 and after["weights"] == frame["weights"]
+    assert decoded(after["output"]["values"]).size == 20 * 20
+    ws.send_json({"type": "step"})
+    assert receive(ws, "frame")["rows"][0]["lr"] == 0.5
+
+
+def test_a_point_s_graph_shows_its_loss_with_data_and_grad(client: TestClient) -> None:
+    ws, _, ready = open_session(client, layers=[3])
+    ws.send_json({"type": "step"})
+    ws.send_json({"type": "graph", "split": "test", "index": 2})
+    graph = receive(ws, "graph")
+    assert graph["split"] == "test" and graph["index"] == 2
+    assert graph["x"] == ready["test"]["x"][2]
+    assert graph["loss_name"] == "hinge" and graph["loss_target"] in (-1.0, 1.0)
+    svg = graph["svg"]
+    assert svg.startswith("<svg") and "loss (hinge)" in svg
+    assert "L0.N2.w1" in svg and "data " in svg and "grad " in svg
+
+
+def test_multiclass_and_regression_frames(client: TestClient) -> None:
+    ws, _, ready = open_session(client, dataset="blobs", layers=[5])
+    assert ready["task"] == "multiclass" and ready["sizes"][-1] == 3
+    frame = receive(ws, "frame")
+    assert frame["output"]["kind"] == "multiclass"
+    assert set(decoded(frame["output"]["classes"]).tolist()) <= {0, 1, 2}
+    ws, _, ready = open_session(client, dataset="regression_1d", grid=40)
+    assert ready["task"] == "regression" and ready["features"] == 1 and ready["loss"] == "mse"
+    frame = receive(ws, "frame")
+    assert frame["output"]["kind"] == "curve" and len(frame["output"]["values"]) == 40
+
+
+OPTIONS = [
+    *({"optimizer": name} for name in ("sgd", "momentum", "adam", "adamw")),
+    *(
+        {"schedule": name, "epochs": 3}
+        for name in ("constant", "linear", "step", "exponential", "cosine")
+    ),
+    {"regularization": "l1", "reg_rate": 0.01},
+    {"regularization": "l2", "reg_rate": 0.01},
+    {"mode": "per-sample", "batch_size": 16},
+    {"batch_size": 7},
+    *({"activation": name} for name in ("relu", "tanh", "sigmoid", "linear")),
+    {"loss": "bce"},
+    {"loss": "mse"},
+    {"dataset": "yinyang", "loss": "cross_entropy"},
+    {"dataset": "regression_1d", "loss": "auto"},
+    {"layers": []},
+    {"layers": [16] * 6, "samples": 2000},
+]
+
+
+@pytest.mark.parametrize("option", OPTIONS, ids=lambda o: "-".join(map(str, o.values()))[:40])
+def test_every_training_option_trains(client: TestClient, option: dict[str, Any]) -> None:
+    ws, _, ready = open_session(client, **option)
+    receive(ws, "frame")
+    for _ in range(2):
+        ws.send_json({"type": "step"})
+    first, second = receive(ws, "frame"), receive(ws, "frame")
+    assert (first["epoch"], second["epoch"]) == (1, 2)
+    assert second["weights"] != first["weights"]
+    assert ready["sizes"] == [
+        ready["features"],
+        *option.get("layers", [8, 8]),
+        3 if ready["task"] == "multiclass" else 1,
+    ]
+    if option.get("schedule") in ("linear", "cosine"):
+        assert second["rows"][0]["lr"] < first["rows"][0]["lr"]
+
+
+BAD_MESSAGES = [
+    ({"type": "setup", "setup": {"samples": 5000}}, "samples: must be at most 2000 (got 5000)"),
+    ({"type": "setup", "setup": {"samples": 3}}, "samples: must be at least 10"),
+    ({"type": "setup", "setup": {"layers": [2] * 7}}, "at most 6 hidden layers"),
+    ({"type": "setup", "setup": {"layers": [4, 17]}}, "hidden layer 2: a layer has 1 to 16"),
+    ({"type": "setup", "setup": {"layers": [0]}}, "hidden layer 1: a layer has 1 to 16"),
+    ({"type": "setup", "setup": {"grid": 5}}, "grid: must be at least 10"),
+    ({"type": "setup", "setup": {"grid": 500}}, "grid: must be at most 100"),
+    ({"type": "setup", "setup": {"activation": "gelu"}}, "activation: must be one of"),
+    ({"type": "setup", "setup": {"lr": 0}}, "lr: must be more than 0"),
+    ({"type": "setup", "setup": {"noise": -1}}, "noise: must be at least 0"),
+    ({"type": "setup", "setup": {"test": 0.9}}, "test: must be at most 0.5"),
+    ({"type": "setup", "setup": {"seed": 1.5}}, "seed: must be a whole number"),
+    ({"type": "setup", "setup": {"color": "red"}}, "color: is not a setting"),
+    (
+        {"type": "setup", "setup": {"dataset": "yinyang", "loss": "hinge"}},
+        "loss: hinge does not fit yinyang, a multiclass task; choose cross_entropy",
+    ),
+    ({"type": "setup", "setup": {"dataset": "csv"}}, "csv needs an uploaded file"),
+    ({"type": "setup", "setup": {"dataset": "csv", "csv": "0123abcd"}}, "upload the file again"),
+    ({"type": "setup", "setup": {"dataset": "mnist"}}, "dataset: must be one of"),
+    ({"type": "fly"}, "unknown message type"),
+    ({"type": "graph"}, "index: is missing"),
+    ({"type": "graph", "index": 5000}, "index: must be less than 2000"),
+    ({"type": "graph", "index": 1999}, "the train set has 80 points, no point 1999"),
+    ({"kind": "play"}, "a message must be a JSON object with a 'type'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"), BAD_MESSAGES, ids=[e.split(":")[0][:30] for _, e in BAD_MESSAGES]
+)
+def test_every_invalid_message_gets_a_clear_message_and_the_session_goes_on(
+    client: TestClient, message: dict[str, Any], expected: str
+) -> None:
+    ws, _, _ = open_session(client)
+    ws.send_json(message)
+    error = receive(ws, "error")
+    assert expected in error["message"]
+    ws.send_json({"type": "step"})  # the session keeps its last good setup
+    assert receive(ws, "frame")["epoch"] == 1
+
+
+def test_messages_that_are_not_json_or_come_before_a_setup(client: TestClient) -> None:
+    with client.websocket_connect("/ws") as ws:
+        receive(ws, "hello")
+        ws.send_text("{not json")
+        assert "not JSON" in receive(ws, "error")["message"]
+        ws.send_bytes(b"\x00\x01")
+        assert "JSON text" in receive(ws, "error")["message"]
+        for kind in ("play", "pause", "step", "reset"):
+            ws.send_json({"type": kind})
+            assert "send a setup first" in receive(ws, "error")["message"]
+        ws.send_json({"type": "graph", "index": 0})
+        error = receive(ws, "error")
+        assert error["request"] == "graph" and "send a setup first" in error["message"]
+
+
+def test_divergence_is_reported_with_a_hint_and_training_stops(client: TestClient) -> None:
+    ws, _, _ = open_session(
+        client, dataset="regression_1d", activation="linear", lr=10, layers=[16, 16, 16]
+    )
+    ws.send_json({"type": "play"})
+    error = receive(ws, "error")
+    assert "diverged" in error["message"] and "smaller learning rate" in error["message"]
+    assert error["field"] == "lr"
+    assert receive(ws, "state")["playing"] is False
+
+
+def test_the_last_epoch_stops_play_with_a_reason(client: TestClient) -> None:
+    ws, _, _ = open_session(client, epochs=5)
+    ws.send_json({"type": "play"})
+    receive(ws, "state")
+    state = receive(ws, "state")
+    assert state["epoch"] == 5 and "reached epoch 5" in state["reason"]
+    ws.send_json({"type": "step"})
+    assert "raise epochs or reset" in receive(ws, "state")["reason"]
+
+
+# -- sessions -----------------------------------------------------------------------------
+
+
+def test_two_tabs_never_see_each_other_s_model(client: TestClient) -> None:
+    a, hello_a, _ = open_session(client, seed=1)
+    b, hello_b, _ = open_session(client, seed=2, dataset="circles", layers=[3])
+    assert hello_a["session"] != hello_b["session"]
+    first_b = receive(b, "frame")
+    for _ in range(3):
+        a.send_json({"type": "step"})
+    frame_a: dict[str, Any] = {}
+    while frame_a.get("epoch") != 3:
+        frame_a = receive(a, "frame")
+    b.send_json({"type": "graph", "index": 0})
+    receive(b, "graph")
+    b.send_json({"type": "step"})
+    assert receive(b, "frame")["epoch"] == 1  # b's epochs are its own
+    model_a = client.get(f"/api/sessions/{hello_a['session']}/model.json").json()
+    model_b = client.get(f"/api/sessions/{hello_b['session']}/model.json").json()
+    assert model_a["architecture"]["nouts"] == [8, 8, 1]
+    assert model_b["architecture"]["nouts"] == [3, 1]
+    assert model_a["metadata"]["epochs_trained"] == 3
+    assert model_b["metadata"]["dataset"] == "circles"
+    assert first_b["weights"][0][0]["w"] != frame_a["weights"][0][0]["w"]
+    b.close()
+
+
+def _workers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("playground-")]
+
+
+def test_closing_a_tab_frees_its_session_and_stops_its_training() -> None:
+    app = create_app()
+    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+        hello = receive(ws, "hello")
+        ws.send_json({"type": "setup", "setup": {**FAST, "epochs": 100_000}})
+        ws.send_json({"type": "play"})
+        assert receive(ws, "state")["playing"]
+        receive(ws, "frame")
+        assert hello["session"] in app.state.sessions and _workers()
+        ws.close()
+        deadline = time.monotonic() + 10
+        while (app.state.sessions or _workers()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert app.state.sessions == {}
+        assert _workers() == []
+        gone = client.get(f"/api/sessions/{hello['session']}/model.json")
+        assert gone.status_code == 404 and "no such session" in gone.json()["error"]
+
+
+def test_the_number_of_tabs_is_bounded() -> None:
+    with TestClient(create_app(max_sessions=1)) as client:
+        with client.websocket_connect("/ws") as first:
+            receive(first, "hello")
+            with client.websocket_connect("/ws") as second:
+                error = second.receive_json()
+                assert error["type"] == "error" and error["fatal"]
+                assert "already has 1 tabs open" in error["message"]
+        with client.websocket_connect("/ws") as third:  # the first one's slot is free again
+            assert receive(third, "hello")["session"]
+
+
+def test_frames_a_slow_page_has_not_read_merge_without_losing_rows() -> None:
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        box = Outbox(loop)
+        box.put({"type": "state", "playing": True})
+        box.put({"type": "frame", "epoch": 1, "rows": [{"epoch": 1}]})
+        box.put({"type": "frame", "epoch": 2, "rows": [{"epoch": 2}]})
+        box.put({"type": "graph", "svg": ""})
+        box.put({"type": "frame", "epoch": 3, "rows": [{"epoch": 3}]})
+        sent: list[dict[str, Any]] = []
+
+        class Socket:
+            async def send_text(self, text: str) -> None:
+                sent.append(json.loads(text))
+                if len(sent) == 3:
+                    raise asyncio.CancelledError
+
+        with pytest.raises(asyncio.CancelledError):
+            loop.run_until_complete(box.pump(Socket()))  # type: ignore[arg-type]
+    finally:
+        loop.close()
+    assert [m["type"] for m in sent] == ["state", "frame", "graph"]
+    assert sent[1]["epoch"] == 2 and sent[1]["rows"] == [{"epoch": 1}, {"epoch": 2}]
+
+
+# -- files in and out ---------------------------------------------------------------------
+
+
+def test_a_csv_upload_trains_like_a_built_in_set(client: TestClient, tmp_path: Path) -> None:
+    path = tmp_path / "halfmoons.csv"
+    save_csv(make_moons(60, 0.1, seed=4), path)
+    answer = client.post("/api/csv?name=halfmoons.csv", content=path.read_bytes())
+    assert answer.status_code == 200
+    info = answer.json()
+    assert (info["rows"], info["features"], info["task"]) == (60, 2, "binary")
+    ws, _, ready = open_session(client, dataset="csv", csv=info["id"], test=0.0)
+    assert ready["dataset"] == "halfmoons" and len(ready["train"]["x"]) == 60
+    receive(ws, "frame")
+    ws.send_json({"type": "step"})
+    assert receive(ws, "frame")["epoch"] == 1
+
+
+def test_a_one_feature_regression_csv_is_drawn_as_a_curve(
+    client: TestClient, tmp_path: Path
+) -> None:
+    rows = "".join(f"{x / 10},{(x / 10) ** 2}\n" for x in range(-20, 21))
+    info = client.post("/api/csv?name=square.csv", content=b"x,y\n" + rows.encode()).json()
+    assert (info["features"], info["task"]) == (1, "regression")
+    ws, _, ready = open_session(client, dataset="csv", csv=info["id"], grid=25)
+    assert ready["features"] == 1 and ready["loss"] == "mse"
+    frame = receive(ws, "frame")
+    assert frame["output"]["kind"] == "curve" and len(frame["output"]["values"]) == 25
+
+
+BAD_CSVS = [
+    (b"x1,x2,y\n1,2,0\n1,abc,1\n", "bad.csv: line 3, column 2 ('x2'): 'abc' is not a number"),
+    (b"x1,x2,y\n1,2,0\n1,2\n", "bad.csv: line 3 has 2 columns, expected 3"),
+    (b"", "bad.csv: the file is empty"),
+    (b"a,b,c,y\n" + b"1,2,3,0\n1,2,3,1\n", "3 feature columns; the playground draws the input"),
+    (b"x,y\n1,0\n2,1\n3,0\n", "one feature column with class labels"),
+    (b"x1,x2,y\n" + b"0.5,0.5,1.5\n" * 2001, "2,001 rows; the playground trains on at most 2,000"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    BAD_CSVS,
+    ids=["cell", "width", "empty", "3-features", "1-d-classes", "rows"],
+)
+def test_a_bad_csv_upload_gets_its_message(
+    client: TestClient, content: bytes, expected: str
+) -> None:
+    answer = client.post("/api/csv?name=bad.csv", content=content)
+    assert answer.status_code == 400
+    assert expected in answer.json()["error"]
+    assert "micrograd-upload" not in answer.json()["error"]  # names the user's file only
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(client: TestClient) -> None:
+    answer = client.post("/api/csv?name=big.csv", content=b"1,2,0\n" * 200_000)
+    assert answer.status_code == 413
+    assert "larger than 1,000,000 bytes" in answer.json()["error"]
+
+
+def test_the_downloaded_model_is_what_micrograd_predict_loads(
+    client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from micrograd.cli import main
+
+    ws, hello, ready = open_session(client, layers=[6])
+    for _ in range(20):
+        ws.send_json({"type": "step"})
+    frame: dict[str, Any] = {}
+    while frame.get("epoch") != 20:
+        frame = receive(ws, "frame")
+    got = client.get(f"/api/sessions/{hello['session']}/model.json")
+    assert got.status_code == 200
+    assert got.headers["content-disposition"] == 'attachment; filename="model.json"'
+    path = tmp_path / "model.json"
+    path.write_bytes(got.content)
+    model = load(path)
+    meta = load_metadata(path)
+    assert meta["task"] == "binary" and meta["playground"]["layers"] == [6]
+    saved = [n.b.data for layer in model.layers for n in layer.neurons]
+    shown = [n["b"] for layer in frame["weights"] for n in layer]
+    assert saved == pytest.approx(shown, abs=1e-3)
+    X = np.array(ready["test"]["x"])
+    accuracy = float((predict(model, X, "binary") == np.array(ready["test"]["y"])).mean())
+    assert accuracy > 0.7
+    capsys.readouterr()
+    assert main(["predict", "--model", str(path), "--input", "0.5,0.2"]) == 0
+    assert "0.5" in capsys.readouterr().out
