@@ -70,7 +70,7 @@ def build(spec: dict[str, Any], batched: bool) -> Step:
     def readme_mse_step(k: int) -> float:
         xs, ys = rows(k)
         model.step = learning_rate(spec, k)
-        loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys)) / len(ys)
+        loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys, strict=True)) / len(ys)
         model.zero_grad()
         loss.backward()
         model.update_parameters()

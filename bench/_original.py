@@ -37,12 +37,12 @@ def build(spec: dict[str, Any]) -> Step:
     def hinge_step(k: int) -> float:
         inputs = [list(map(Value, xrow)) for xrow in X]
         scores = list(map(model, inputs))
-        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
         data_loss = sum(losses) * (1.0 / len(losses))
         reg_loss = alpha * sum(p * p for p in model.parameters())
         return update(data_loss + reg_loss, k)
 
     def mse_step(k: int) -> float:
-        return update(sum((model(x) - yi) ** 2 for x, yi in zip(X, y)) / len(y), k)
+        return update(sum((model(x) - yi) ** 2 for x, yi in zip(X, y, strict=True)) / len(y), k)
 
     return hinge_step if spec["loss"] == "hinge" else mse_step

@@ -18,15 +18,26 @@ def main(n_evals: int = N_EVALS, workers: int | None = None) -> dict[str, dict[s
     """Compare tanh with ReLU on the seed's toy data; return mean final loss per activation."""
     out = {}
     for activation in ("tanh", "relu"):
-        config = TrainConfig(dataset="toy", layers=(4, 4, 1), activation=activation,
-                             loss="mse", lr=STEP_SIZE, schedule="constant", l2=0.0,
-                             epochs=N_EPOCHS, tolerance=TOLERANCE, mode="per-sample")
+        config = TrainConfig(
+            dataset="toy",
+            layers=(4, 4, 1),
+            activation=activation,
+            loss="mse",
+            lr=STEP_SIZE,
+            schedule="constant",
+            l2=0.0,
+            epochs=N_EPOCHS,
+            tolerance=TOLERANCE,
+            mode="per-sample",
+        )
         summary = evaluate(config, seeds=range(n_evals), workers=workers)
         loss = summary.loss
         steps = summary.epochs_to_tolerance
-        print(f"{activation:>5}: final loss {loss['mean']:.4f} ± {loss['std']:.4f} "
-              f"(min {loss['min']:.4f}, max {loss['max']:.4f}); reached the tolerance in "
-              f"{summary.converged}/{n_evals} runs, after {steps['mean']:.0f} epochs on average")
+        print(
+            f"{activation:>5}: final loss {loss['mean']:.4f} ± {loss['std']:.4f} "
+            f"(min {loss['min']:.4f}, max {loss['max']:.4f}); reached the tolerance in "
+            f"{summary.converged}/{n_evals} runs, after {steps['mean']:.0f} epochs on average"
+        )
         out[activation] = loss
     return out
 

@@ -28,7 +28,7 @@ def main(mode: str = "batched", steps: int = 100, seed: int = 1337) -> float:
         scores = model(X) if mode == "batched" else [model(list(x)) for x in X]
         loss = hinge_loss(scores, y) + 1e-4 * l2_penalty(model.parameters())
         outputs = scores.data if mode == "batched" else [s.data for s in scores]
-        acc = sum((yi > 0) == (si > 0) for yi, si in zip(y, outputs)) / len(y)
+        acc = sum((yi > 0) == (si > 0) for yi, si in zip(y, outputs, strict=True)) / len(y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -18,7 +18,7 @@ def main(epochs: int = 40, seed: int = 0) -> list[float]:
     losses = []
     for epoch in range(epochs):
         ypred = [n(x) for x in xs]
-        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred)) / len(ys)
+        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True)) / len(ys)
         n.zero_grad()
         loss.backward()
         n.update_parameters()

@@ -78,8 +78,12 @@ def _check_with_gradcheck(fn: Callable[..., Value], inputs: Sequence[Input]) -> 
             units = [np.eye(base.size)[j].reshape(base.shape) for j in range(base.size)]
             points.extend([0.0] * base.size)
 
-            def build(ds: Sequence[Value], base: np.ndarray = base, units: list[Any] = units,
-                      start: int = start) -> Value:
+            def build(
+                ds: Sequence[Value],
+                base: np.ndarray = base,
+                units: list[Any] = units,
+                start: int = start,
+            ) -> Value:
                 v = Value(base)
                 for j, unit in enumerate(units):
                     v = v + Value(unit) * ds[start + j]

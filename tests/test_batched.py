@@ -195,9 +195,7 @@ def same(fn: Any, inputs: list[Any], case_id: str) -> Any:
             [X23, np.array([0.1, 0.2, 0.3])],
             "mse-per-column",
         ),
-        same(
-            lambda x, w: (abs(x) + w).log().sum() + (x * 2).exp().mean(), [X23, 1.2], "log-exp"
-        ),
+        same(lambda x, w: (abs(x) + w).log().sum() + (x * 2).exp().mean(), [X23, 1.2], "log-exp"),
         same(lambda x, w: (abs(x) ** w).sum(), [X23, 0.8], "array-to-scalar-power"),
         same(lambda x, w: (w**x).sum(), [X23, 1.7], "scalar-to-array-power"),
         same(lambda x, w: (1 - x / w).relu().sum(), [X23, 2.0], "relu-rsub-div"),

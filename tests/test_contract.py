@@ -84,6 +84,7 @@ def test_imports() -> None:
     assert importlib.import_module("micrograd").__name__ == "micrograd"
     assert all(issubclass(c, TopModule) for c in (TopNeuron, TopLayer, TopMLP))
 
+
 # -- Value --------------------------------------------------------------------------------------
 # "`Value(data, _children=(), _op='', label='')`. `data` must be a real number (int, float, or a
 # numpy scalar); anything else raises `TypeError` naming the type it got."
@@ -523,9 +524,13 @@ def test_mlp() -> None:
         "sigmoid"
     ]
     assert tanh.step == 0.1
-    assert MLP(3, [4, 1], activation="sigmoid", output_activation="tanh").layers[
-        -1
-    ].neurons[0].activation == "tanh"
+    assert (
+        MLP(3, [4, 1], activation="sigmoid", output_activation="tanh")
+        .layers[-1]
+        .neurons[0]
+        .activation
+        == "tanh"
+    )
 
 
 def test_mlp_output_can_be_negative() -> None:

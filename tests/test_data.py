@@ -211,8 +211,10 @@ def test_generator_minimum_sizes_and_options() -> None:
 
 def test_load_dataset() -> None:
     assert same(load_dataset("moons"), make_moons())
-    assert same(load_dataset("spirals", n_samples=30, noise=0.2, seed=7),
-                make_spirals(30, noise=0.2, seed=7))
+    assert same(
+        load_dataset("spirals", n_samples=30, noise=0.2, seed=7),
+        make_spirals(30, noise=0.2, seed=7),
+    )
     with pytest.raises(DataError, match="unknown dataset 'mnist': expected one of moons, "):
         load_dataset("mnist")
     assert issubclass(DataError, ValueError)
@@ -389,8 +391,11 @@ def test_csv_plus_minus_one_labels_map_to_classes(tmp_path: Path) -> None:
 
 
 def test_csv_labels_other_than_0_to_c_minus_1_are_an_error(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"column 2 \('y'\): they look like class labels, but "
-                       r"\{1, 2, 3\} is not 0\.\.C-1; relabel"):
+    with pytest.raises(
+        DataError,
+        match=r"column 2 \('y'\): they look like class labels, but "
+        r"\{1, 2, 3\} is not 0\.\.C-1; relabel",
+    ):
         csv_of(tmp_path, [1, 2, 3] * 4)
     with pytest.raises(DataError, match=r"\{3, 7\} is not 0\.\.C-1"):
         csv_of(tmp_path, [3, 7])

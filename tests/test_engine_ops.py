@@ -215,9 +215,31 @@ def test_floordiv_follows_python_semantics(make: Fn, expected: float) -> None:
 
 def test_ops_return_new_values_and_leave_inputs_alone() -> None:
     a, b = Value(2.0), Value(3.0)
-    for out in (a + b, a - b, a * b, a / b, a**b, a // b, -a, abs(a), 2 + a, 2 - a, 2 * a,
-                2 / a, 2**a, 7 // a, a**2, a.tanh(), a.relu(), a.sigmoid(), a.exp(), a.log(),
-                a.sqrt(), a.sum(), a.mean()):
+    for out in (
+        a + b,
+        a - b,
+        a * b,
+        a / b,
+        a**b,
+        a // b,
+        -a,
+        abs(a),
+        2 + a,
+        2 - a,
+        2 * a,
+        2 / a,
+        2**a,
+        7 // a,
+        a**2,
+        a.tanh(),
+        a.relu(),
+        a.sigmoid(),
+        a.exp(),
+        a.log(),
+        a.sqrt(),
+        a.sum(),
+        a.mean(),
+    ):
         assert isinstance(out, Value)
         assert out is not a and out is not b
     assert (a.data, b.data, a.grad, b.grad) == (2.0, 3.0, 0.0, 0.0)

@@ -191,8 +191,21 @@ def test_item_on_array_value() -> None:
         (lambda v: "a" - v, "for -: 'str' and 'Value'"),
         (lambda v: None * v, "for *: 'NoneType' and 'Value'"),
     ],
-    ids=["add", "sub", "mul", "truediv", "rtruediv", "floordiv", "rfloordiv", "pow", "rpow",
-         "add-bool", "radd", "rsub", "rmul"],
+    ids=[
+        "add",
+        "sub",
+        "mul",
+        "truediv",
+        "rtruediv",
+        "floordiv",
+        "rfloordiv",
+        "pow",
+        "rpow",
+        "add-bool",
+        "radd",
+        "rsub",
+        "rmul",
+    ],
 )
 def test_operators_refuse_non_numbers(fn: Callable[[Value], object], message: str) -> None:
     expected = re.escape(f"unsupported operand type(s) {message}")

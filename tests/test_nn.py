@@ -314,8 +314,9 @@ def test_neuron_gradients_match_pytorch(activation: str, inputs: list[float]) ->
 
 
 def _torch_mlp(torch: Any, model: MLP, x: list[float]) -> tuple[list[Any], Any]:
-    params = [torch.tensor(p.data, dtype=torch.float64, requires_grad=True)
-              for p in model.parameters()]
+    params = [
+        torch.tensor(p.data, dtype=torch.float64, requires_grad=True) for p in model.parameters()
+    ]
     it = iter(params)
     acts = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
     h = [torch.tensor(v, dtype=torch.float64) for v in x]

@@ -325,8 +325,13 @@ def test_make_scheduler_builds_each_schedule(name: str) -> None:
     assert opt.lr == 2.0
     for _ in range(30):
         sched.step()
-    final = {"constant": 2.0, "linear": 0.2, "step": 2.0 * 0.1**3, "exponential": 0.02,
-             "cosine": 0.0}
+    final = {
+        "constant": 2.0,
+        "linear": 0.2,
+        "step": 2.0 * 0.1**3,
+        "exponential": 0.02,
+        "cosine": 0.0,
+    }
     assert opt.lr == pytest.approx(final[name], abs=1e-12)
 
 

@@ -14,6 +14,7 @@ pytest.importorskip("torch", reason="torch is not installed: the original tests 
 import torch
 from micrograd.engine import Value
 
+
 def test_sanity_check():
 
     x = Value(-4.0)
@@ -37,6 +38,7 @@ def test_sanity_check():
     assert ymg.data == ypt.data.item()
     # backward pass went well
     assert xmg.grad == xpt.grad.item()
+
 
 def test_more_ops():
 
@@ -79,6 +81,7 @@ def test_more_ops():
     assert abs(amg.grad - apt.grad.item()) < tol
     assert abs(bmg.grad - bpt.grad.item()) < tol
 
+
 def test_unary_tensor_fns():
     def test_unary_tensor_fn(value_fn, tensor_fn, xs, tol=1e-6):
         for x in xs:
@@ -96,5 +99,5 @@ def test_unary_tensor_fns():
             # backward pass went well
             assert abs(xv.grad - xt.grad.item()) < tol
 
-    test_unary_tensor_fn(Value.tanh, torch.Tensor.tanh, [-1., .123, 2.])
-    test_unary_tensor_fn(Value.exp, torch.Tensor.exp, [-1., .123, 2.])
+    test_unary_tensor_fn(Value.tanh, torch.Tensor.tanh, [-1.0, 0.123, 2.0])
+    test_unary_tensor_fn(Value.exp, torch.Tensor.exp, [-1.0, 0.123, 2.0])

@@ -49,8 +49,13 @@ def near(image: np.ndarray, rgb: tuple[float, float, float], tol: float = 0.02) 
 def history(rows: int, *, val: bool = True, metric: str = "accuracy") -> History:
     h = History(tolerance=0.05)
     for epoch in range(1, rows + 1):
-        row = {"epoch": float(epoch), "loss": 1.0 / epoch, metric: 1 - 0.5 / epoch,
-               "lr": 0.1, "seconds": 0.01}
+        row = {
+            "epoch": float(epoch),
+            "loss": 1.0 / epoch,
+            metric: 1 - 0.5 / epoch,
+            "lr": 0.1,
+            "seconds": 0.01,
+        }
         if val:
             row.update({"val_loss": 1.2 / epoch, f"val_{metric}": 1 - 0.6 / epoch})
         h.rows.append(row)
@@ -130,11 +135,27 @@ def test_regions_sit_with_their_points_in_matching_colours(tmp_path: Path) -> No
 def test_multiclass_boundary_with_validation_and_test(tmp_path: Path) -> None:
     from micrograd.train import train
 
-    result = train(TrainConfig(dataset="yinyang", samples=150, layers=(8, 3), optimizer="adam",
-                               lr=0.05, epochs=10, val=0.2, test=0.2))
-    path = plots.plot_decision_boundary(result.model, result.train, tmp_path / "yy.png",
-                                        "multiclass", val=result.val, test=result.test,
-                                        resolution=60)
+    result = train(
+        TrainConfig(
+            dataset="yinyang",
+            samples=150,
+            layers=(8, 3),
+            optimizer="adam",
+            lr=0.05,
+            epochs=10,
+            val=0.2,
+            test=0.2,
+        )
+    )
+    path = plots.plot_decision_boundary(
+        result.model,
+        result.train,
+        tmp_path / "yy.png",
+        "multiclass",
+        val=result.val,
+        test=result.test,
+        resolution=60,
+    )
     assert_picture(path)
     image = pixels(path)
     present = [near(image, plots._lighten(plots._class_color(k))).sum() for k in range(3)]
@@ -149,8 +170,9 @@ def test_boundary_refuses_what_it_cannot_draw(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="2 input features"):
         plots.plot_decision_boundary(MLP(3, [1]), three, tmp_path / "b.png")
     with pytest.raises(ValueError, match="resolution"):
-        plots.plot_decision_boundary(halves_model(), halves_data(), tmp_path / "c.png",
-                                     resolution=1)
+        plots.plot_decision_boundary(
+            halves_model(), halves_data(), tmp_path / "c.png", resolution=1
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -178,14 +200,16 @@ def test_regression_fit(tmp_path: Path) -> None:
 
 def summary(losses: list[float], diverged: int = 0) -> RunsSummary:
     runs = [RunOutcome(i, loss, 1 - loss, 20, None, False) for i, loss in enumerate(losses)]
-    runs += [RunOutcome(len(runs) + i, math.nan, math.nan, 0, None, True)
-             for i in range(diverged)]
+    runs += [RunOutcome(len(runs) + i, math.nan, math.nan, 0, None, True) for i in range(diverged)]
     return RunsSummary(TrainConfig(), "accuracy", runs)
 
 
 def test_comparison_with_diverged_and_empty_settings(tmp_path: Path) -> None:
-    summaries = {"tanh": summary([0.1, 0.12, 0.08]), "relu": summary([0.05, 0.3], diverged=1),
-                 "huge lr": summary([], diverged=3)}
+    summaries = {
+        "tanh": summary([0.1, 0.12, 0.08]),
+        "relu": summary([0.05, 0.3], diverged=1),
+        "huge lr": summary([], diverged=3),
+    }
     path = plots.plot_comparison(summaries, tmp_path / "compare.png", option="--activation")
     assert_picture(path)
     width, height = png_size(path)

@@ -1,4 +1,5 @@
-"""The code stays clean: ruff and mypy, as configured in pyproject.toml, report nothing."""
+"""The code stays clean: ruff (lint and format) and mypy, as configured in pyproject.toml,
+report nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
-    "command", [["ruff", "check", "."], [sys.executable, "-m", "mypy"]], ids=["ruff", "mypy"]
+    "command",
+    [["ruff", "check", "."], ["ruff", "format", "--check", "."], [sys.executable, "-m", "mypy"]],
+    ids=["ruff", "ruff-format", "mypy"],
 )
 def test_linters_are_clean(command: list[str]) -> None:
     tool = "mypy" if command[0] == sys.executable else command[0]

@@ -46,8 +46,15 @@ def test_fit_reports_every_epoch_to_callbacks_and_returns_the_history() -> None:
 
     seen: list[float] = []
     model = moons_model()
-    h = fit(model, ds.X, ds.y, optimizer=SGD(model.parameters(), lr=0.1), epochs=3,
-            batch_size=16, callbacks=[Recorder(), lambda log: seen.append(log["loss"])])
+    h = fit(
+        model,
+        ds.X,
+        ds.y,
+        optimizer=SGD(model.parameters(), lr=0.1),
+        epochs=3,
+        batch_size=16,
+        callbacks=[Recorder(), lambda log: seen.append(log["loss"])],
+    )
     assert events == ["begin 3 3 40", "epoch 1", "epoch 2", "epoch 3", "end max_epochs"]
     assert seen == h["loss"] and h.epochs == 3
     assert set(h.final) >= {"epoch", "loss", "accuracy", "lr", "seconds"}
@@ -64,8 +71,7 @@ def test_tolerance_stops_as_soon_as_the_loss_reaches_it() -> None:
     tol = full["loss"][19]
     target_epoch = next(i + 1 for i, v in enumerate(full["loss"]) if v <= tol)
     model = moons_model()
-    h = fit(model, ds.X, ds.y, optimizer=SGD(model.parameters(), lr=0.5), epochs=60,
-            tolerance=tol)
+    h = fit(model, ds.X, ds.y, optimizer=SGD(model.parameters(), lr=0.5), epochs=60, tolerance=tol)
     assert 1 < target_epoch <= 20
     assert h.stop_reason == "tolerance" and h.epochs == target_epoch
     assert h.converged and h.epochs_to_tolerance == target_epoch
@@ -75,8 +81,15 @@ def test_patience_stops_on_a_stalled_validation_loss_and_restores_the_best() -> 
     ds = make_moons(60, seed=3)
     model = moons_model()
     # lr so large that the validation loss soon stops improving.
-    h = fit(model, ds.X[:40], ds.y[:40], optimizer=SGD(model.parameters(), lr=3.0), epochs=200,
-            validation=(ds.X[40:], ds.y[40:]), patience=3)
+    h = fit(
+        model,
+        ds.X[:40],
+        ds.y[:40],
+        optimizer=SGD(model.parameters(), lr=3.0),
+        epochs=200,
+        validation=(ds.X[40:], ds.y[40:]),
+        patience=3,
+    )
     assert h.stop_reason == "patience"
     best = h.best_epoch
     assert best is not None and h.epochs == best + 3
@@ -105,8 +118,15 @@ def test_a_diverging_run_raises_and_keeps_the_last_good_parameters() -> None:
         before.append([p.data for p in model.parameters()])
 
     with pytest.raises(TrainingDiverged, match=r"diverged at epoch \d+: .*smaller learning rate"):
-        fit(model, ds.X, ds.y, task="regression", optimizer=SGD(model.parameters(), lr=50.0),
-            epochs=500, callbacks=[snapshot])
+        fit(
+            model,
+            ds.X,
+            ds.y,
+            task="regression",
+            optimizer=SGD(model.parameters(), lr=50.0),
+            epochs=500,
+            callbacks=[snapshot],
+        )
     params = [p.data for p in model.parameters()]
     assert all(math.isfinite(v) for v in params)
     # One step per epoch (full batch): the model is exactly as the last good epoch left it.
@@ -118,8 +138,15 @@ def test_per_sample_and_batched_training_agree() -> None:
     runs = []
     for mode in ("per-sample", "batched"):
         model = moons_model(5)
-        h = fit(model, ds.X, ds.y, optimizer=SGD(model.parameters(), lr=0.3), epochs=15,
-                mode=mode, l2=1e-4)
+        h = fit(
+            model,
+            ds.X,
+            ds.y,
+            optimizer=SGD(model.parameters(), lr=0.3),
+            epochs=15,
+            mode=mode,
+            l2=1e-4,
+        )
         runs.append((h["loss"], [p.data for p in model.parameters()]))
     np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-9)
     np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-9, atol=1e-12)
@@ -130,8 +157,15 @@ def test_mini_batches_are_shuffled_by_the_seed() -> None:
 
     def run(seed: int) -> list[float]:
         model = moons_model()
-        return fit(model, ds.X, ds.y, optimizer=SGD(model.parameters(), lr=0.2), epochs=4,
-                   batch_size=8, seed=seed)["loss"]
+        return fit(
+            model,
+            ds.X,
+            ds.y,
+            optimizer=SGD(model.parameters(), lr=0.2),
+            epochs=4,
+            batch_size=8,
+            seed=seed,
+        )["loss"]
 
     assert run(1) == run(1)
     assert run(1) != run(2)
@@ -174,8 +208,14 @@ def test_the_original_demo_reaches_full_training_accuracy() -> None:
         ("xor", {"optimizer": "adam", "lr": 0.02, "schedule": "constant", "epochs": 200}, 0.95),
         (
             "yinyang",
-            {"optimizer": "adam", "lr": 0.02, "schedule": "cosine", "epochs": 300,
-             "layers": (16, 16, 3), "samples": 500},
+            {
+                "optimizer": "adam",
+                "lr": 0.02,
+                "schedule": "cosine",
+                "epochs": 300,
+                "layers": (16, 16, 3),
+                "samples": 500,
+            },
             0.9,
         ),
     ],
@@ -266,6 +306,12 @@ def test_batched_overflow_diverges_cleanly_without_numpy_warnings() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any numpy RuntimeWarning would fail the test
         with pytest.raises(TrainingDiverged, match="smaller learning rate"):
-            fit(model, ds.X, ds.y, task="regression", optimizer=SGD(model.parameters(), lr=1e6),
-                epochs=50)
+            fit(
+                model,
+                ds.X,
+                ds.y,
+                task="regression",
+                optimizer=SGD(model.parameters(), lr=1e6),
+                epochs=50,
+            )
     assert all(math.isfinite(p.data) for p in model.parameters())

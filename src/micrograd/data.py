@@ -373,8 +373,9 @@ def make_toy(n_samples: int | None = None, noise: float | None = None, seed: int
     of samples or for noise is an error rather than silently ignored. `seed` has no effect.
     """
     if n_samples not in (None, len(TOY_XS)):
-        raise DataError(f"make_toy: the toy set has exactly {len(TOY_XS)} samples, got "
-                        f"n_samples={n_samples}")
+        raise DataError(
+            f"make_toy: the toy set has exactly {len(TOY_XS)} samples, got n_samples={n_samples}"
+        )
     if noise not in (None, 0, 0.0):
         raise DataError(f"make_toy: the toy set is fixed and takes no noise, got noise={noise}")
     return Dataset(np.array(TOY_XS), np.array(TOY_YS), "toy", "regression", 0)
@@ -498,9 +499,7 @@ def train_val_test_split(
         if not 0.0 <= f < 1.0:
             raise DataError(f"{who}: {key} must be in [0, 1), got {f}")
     if fractions["val"] + fractions["test"] >= 1.0:
-        raise DataError(
-            f"{who}: val + test must be < 1 to leave training data, got {val} + {test}"
-        )
+        raise DataError(f"{who}: val + test must be < 1 to leave training data, got {val} + {test}")
     n = len(ds)
     # round() first so that 0.1 * 30 = 3.0000000000000004 counts as 3, not 4.
     n_val, n_test = (math.ceil(round(f * n, 9)) for f in fractions.values())

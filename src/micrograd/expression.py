@@ -81,8 +81,7 @@ _OTHER_UNARY = {ast.Not: "not", ast.Invert: "~"}
 
 _FUNCTION_LIST = ", ".join(FUNCTIONS)
 _ALLOWED = (
-    f"use numbers, variables, + - * / ** //, and the functions {_FUNCTION_LIST} "
-    "as f(x) or x.f()"
+    f"use numbers, variables, + - * / ** //, and the functions {_FUNCTION_LIST} as f(x) or x.f()"
 )
 _EXAMPLE = "e.g. (a*b + c).tanh() or relu(x*w + b) ** 2 / 2"
 

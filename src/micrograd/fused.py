@@ -69,7 +69,7 @@ def _affine(wb: Sequence[Value], x: Sequence[Value]) -> Array:
     """w[0]*x[0] + w[1]*x[1] + ... + b with `wb` = (w..., b), in the workshop's order. It reads
     the nodes' data directly: building lists of floats first costs more than the sum itself."""
     s = 0.0  # as `sum(w*x for ...)` starts, so -0.0 products sum the same way too
-    for wi, xi in zip(wb, x):  # wb holds one more, the bias, added last
+    for wi, xi in zip(wb, x):  # noqa: B905 (wb holds one more, the bias; a keyword costs time here)
         s = s + wi._data * xi._data
     return s + wb[-1]._data
 
@@ -79,7 +79,7 @@ def _affine_backward(out: Value, g: Array = None) -> None:
     wb = out._params
     if g is None:
         g = out.grad
-    for w, x in zip(wb, out._ctx):  # wb holds one more, the bias
+    for w, x in zip(wb, out._ctx):  # noqa: B905 (wb holds one more, the bias; a keyword costs time here)
         w.grad += g * x._data
         x.grad += g * w._data
     wb[-1].grad += g

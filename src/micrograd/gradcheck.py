@@ -86,12 +86,12 @@ def gradcheck(
     labels = [x.label if isinstance(x, Value) else "" for x in inputs]
 
     def evaluate(xs: Sequence[float]) -> Value:
-        out = f(*[Value(x, label=name) for x, name in zip(xs, labels)])
+        out = f(*[Value(x, label=name) for x, name in zip(xs, labels, strict=True)])
         if not isinstance(out, Value):
             raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
         return out
 
-    leaves = [Value(x, label=name) for x, name in zip(points, labels)]
+    leaves = [Value(x, label=name) for x, name in zip(points, labels, strict=True)]
     out = f(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")

@@ -74,8 +74,9 @@ def save_png(fig: Any, path: PathLike) -> Path:
     """Write `fig` as a PNG at `path`, atomically."""
     target = Path(path)
     with replacing(target) as tmp:
-        fig.savefig(tmp, format="png", dpi=_DPI, facecolor="white", bbox_inches="tight",
-                    pad_inches=0.15)
+        fig.savefig(
+            tmp, format="png", dpi=_DPI, facecolor="white", bbox_inches="tight", pad_inches=0.15
+        )
     return target
 
 
@@ -101,11 +102,12 @@ def class_names(dataset: Dataset) -> list[str]:
     return [f"class {k}" for k in range(dataset.n_classes)]
 
 
-def _splits(
-    train: Dataset, val: Dataset | None, test: Dataset | None
-) -> list[tuple[str, Dataset]]:
-    return [(name, ds) for name, ds in (("train", train), ("validation", val), ("test", test))
-            if ds is not None and len(ds)]
+def _splits(train: Dataset, val: Dataset | None, test: Dataset | None) -> list[tuple[str, Dataset]]:
+    return [
+        (name, ds)
+        for name, ds in (("train", train), ("validation", val), ("test", test))
+        if ds is not None and len(ds)
+    ]
 
 
 def _check_features(dataset: Dataset, n: int, what: str) -> None:
@@ -148,11 +150,19 @@ def plot_curves(
     marker = "o" if len(epochs) <= 30 else None
     ax_loss.plot(epochs, history["loss"], color=TRAIN_COLOR, marker=marker, ms=3, label="train")
     if has_val:
-        ax_loss.plot(epochs, history["val_loss"], color=VAL_COLOR, ls="--", marker=marker, ms=3,
-                     label="validation")
+        ax_loss.plot(
+            epochs,
+            history["val_loss"],
+            color=VAL_COLOR,
+            ls="--",
+            marker=marker,
+            ms=3,
+            label="validation",
+        )
     if history.tolerance is not None:
-        ax_loss.axhline(history.tolerance, color="#555", ls=":", lw=1,
-                        label=f"tolerance {history.tolerance:g}")
+        ax_loss.axhline(
+            history.tolerance, color="#555", ls=":", lw=1, label=f"tolerance {history.tolerance:g}"
+        )
     positive = [v for v in losses if v > 0]
     if positive and len(positive) == len(losses) and max(positive) / min(positive) > 30:
         ax_loss.set_yscale("log")
@@ -162,16 +172,25 @@ def plot_curves(
     ax_loss.set_ylabel(f"{what} (log scale)" if ax_loss.get_yscale() == "log" else what)
 
     if metric is not None:
-        ax_metric.plot(epochs, history[metric], color=TRAIN_COLOR, marker=marker, ms=3,
-                       label="train")
+        ax_metric.plot(
+            epochs, history[metric], color=TRAIN_COLOR, marker=marker, ms=3, label="train"
+        )
         if has_val and f"val_{metric}" in history.rows[0]:
-            ax_metric.plot(epochs, history[f"val_{metric}"], color=VAL_COLOR, ls="--",
-                           marker=marker, ms=3, label="validation")
+            ax_metric.plot(
+                epochs,
+                history[f"val_{metric}"],
+                color=VAL_COLOR,
+                ls="--",
+                marker=marker,
+                ms=3,
+                label="validation",
+            )
         if metric == "accuracy":
             ax_metric.set_ylim(-0.02, 1.02)
         ax_metric.set_title(metric)
-        ax_metric.set_ylabel(metric + (" (higher is better)" if metric == "accuracy"
-                                       else " (lower is better)"))
+        ax_metric.set_ylabel(
+            metric + (" (higher is better)" if metric == "accuracy" else " (lower is better)")
+        )
     else:
         ax_metric.set_visible(False)
     ax_metric.set_xlabel("epoch")
@@ -181,8 +200,13 @@ def plot_curves(
     for ax in (ax_loss, ax_metric):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if history.best_epoch is not None and history.stop_reason == "patience":
-            ax.axvline(history.best_epoch, color="#555", ls="-.", lw=1,
-                       label=f"best epoch {history.best_epoch} (kept)")
+            ax.axvline(
+                history.best_epoch,
+                color="#555",
+                ls="-.",
+                lw=1,
+                label=f"best epoch {history.best_epoch} (kept)",
+            )
         ax.grid(True, alpha=0.3)
         if len(epochs) == 1:
             ax.set_xlim(epochs[0] - 0.5, epochs[0] + 0.5)
@@ -241,8 +265,13 @@ def plot_decision_boundary(
 
     fig = new_figure(7.6, 5.6)
     ax = fig.subplots()
-    ax.contourf(xx, yy, classes, levels=np.arange(n + 1) - 0.5,
-                colors=[_lighten(_class_color(k)) for k in range(n)])
+    ax.contourf(
+        xx,
+        yy,
+        classes,
+        levels=np.arange(n + 1) - 0.5,
+        colors=[_lighten(_class_color(k)) for k in range(n)],
+    )
     if task == "binary":
         # The exact boundary, where the output crosses 0, drawn from the raw scores.
         scores = raw_outputs(model, grid)[:, 0].reshape(xx.shape)
@@ -252,19 +281,54 @@ def plot_decision_boundary(
         for k in range(n):
             mask = ds.y == k
             if mask.any():
-                ax.scatter(ds.X[mask, 0], ds.X[mask, 1], s=26 if split == "train" else 40,
-                           marker=SPLIT_MARKERS[split], color=_class_color(k),
-                           edgecolors="black" if split == "train" else "white", linewidths=0.6,
-                           zorder=3)
-    handles = [Line2D([], [], ls="", marker="o", ms=7, color=_class_color(k),
-                      markeredgecolor="black", markeredgewidth=0.6, label=names[k])
-               for k in range(n)]
+                ax.scatter(
+                    ds.X[mask, 0],
+                    ds.X[mask, 1],
+                    s=26 if split == "train" else 40,
+                    marker=SPLIT_MARKERS[split],
+                    color=_class_color(k),
+                    edgecolors="black" if split == "train" else "white",
+                    linewidths=0.6,
+                    zorder=3,
+                )
+    handles = [
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker="o",
+            ms=7,
+            color=_class_color(k),
+            markeredgecolor="black",
+            markeredgewidth=0.6,
+            label=names[k],
+        )
+        for k in range(n)
+    ]
     if len(splits) > 1:
-        handles += [Line2D([], [], ls="", marker=SPLIT_MARKERS[s], ms=7, color="#888",
-                           markeredgecolor="black", markeredgewidth=0.6,
-                           label=f"{s} ({len(ds)})") for s, ds in splits]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
-              title="shaded: predicted class", title_fontsize="small", frameon=False)
+        handles += [
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker=SPLIT_MARKERS[s],
+                ms=7,
+                color="#888",
+                markeredgecolor="black",
+                markeredgewidth=0.6,
+                label=f"{s} ({len(ds)})",
+            )
+            for s, ds in splits
+        ]
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+        title="shaded: predicted class",
+        title_fontsize="small",
+        frameon=False,
+    )
     ax.set_xlim(xx.min(), xx.max())
     ax.set_ylim(yy.min(), yy.max())
     ax.set_aspect("equal", adjustable="box")
@@ -303,9 +367,18 @@ def plot_regression_fit(
     ax = fig.subplots()
     colors = {"train": TRAIN_COLOR, "validation": VAL_COLOR, "test": TEST_COLOR}
     for split, ds in splits:
-        ax.scatter(ds.X[:, 0], ds.y, s=22, marker=SPLIT_MARKERS[split], color=colors[split],
-                   edgecolors="white", linewidths=0.5, alpha=0.85, label=f"{split} data",
-                   zorder=3)
+        ax.scatter(
+            ds.X[:, 0],
+            ds.y,
+            s=22,
+            marker=SPLIT_MARKERS[split],
+            color=colors[split],
+            edgecolors="white",
+            linewidths=0.5,
+            alpha=0.85,
+            label=f"{split} data",
+            zorder=3,
+        )
     ax.plot(xs, curve, color="#d62728", lw=2.2, label="model", zorder=4)
     names = dataset.columns or ["x", "y"]
     ax.set_xlabel(names[0])
@@ -323,20 +396,42 @@ def _strip(ax: Any, groups: Sequence[list[float]], seed: int = 0) -> None:
     """Box plots with every run drawn on top as a jittered point."""
     rng = np.random.default_rng(seed)
     positions = list(range(1, len(groups) + 1))
-    filled = [(p, g) for p, g in zip(positions, groups) if g]
+    filled = [(p, g) for p, g in zip(positions, groups, strict=True) if g]
     if filled:
-        ax.boxplot([g for _, g in filled], positions=[p for p, _ in filled], widths=0.5,
-                   showfliers=False, medianprops={"color": "#333"},
-                   boxprops={"color": "#666"}, whiskerprops={"color": "#666"},
-                   capprops={"color": "#666"})
-    for k, (p, g) in enumerate(zip(positions, groups)):
+        ax.boxplot(
+            [g for _, g in filled],
+            positions=[p for p, _ in filled],
+            widths=0.5,
+            showfliers=False,
+            medianprops={"color": "#333"},
+            boxprops={"color": "#666"},
+            whiskerprops={"color": "#666"},
+            capprops={"color": "#666"},
+        )
+    for k, (p, g) in enumerate(zip(positions, groups, strict=True)):
         if g:
             jitter = rng.uniform(-0.12, 0.12, size=len(g))
-            ax.scatter(p + jitter, g, s=28, color=_class_color(k), edgecolors="black",
-                       linewidths=0.5, alpha=0.85, zorder=3)
+            ax.scatter(
+                p + jitter,
+                g,
+                s=28,
+                color=_class_color(k),
+                edgecolors="black",
+                linewidths=0.5,
+                alpha=0.85,
+                zorder=3,
+            )
         else:
-            ax.text(p, 0.5, "no finished\nruns", transform=ax.get_xaxis_transform(),
-                    ha="center", va="center", color="#777", fontsize="small")
+            ax.text(
+                p,
+                0.5,
+                "no finished\nruns",
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="center",
+                color="#777",
+                fontsize="small",
+            )
 
 
 def plot_comparison(
@@ -370,8 +465,10 @@ def plot_comparison(
     ax_loss, ax_metric = fig.subplots(1, 2)
     better = "lower" if metric in ("rmse", "final loss") else "higher"
     loss_label = f"final {loss_name} loss" if loss_name else "final loss"
-    panels = ((ax_loss, losses, loss_label, "final training loss (lower is better)"),
-              (ax_metric, scores, metric, f"final training {metric} ({better} is better)"))
+    panels = (
+        (ax_loss, losses, loss_label, "final training loss (lower is better)"),
+        (ax_metric, scores, metric, f"final training {metric} ({better} is better)"),
+    )
     for ax, values, what, heading in panels:
         _strip(ax, values)
         ax.set_xticks(range(1, len(names) + 1), labels)

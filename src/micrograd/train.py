@@ -330,7 +330,7 @@ def fit(
                         raise _diverged(epoch, optimizer.lr, "a gradient became infinite")
                     optimizer.step()
                 if not all(math.isfinite(p.data) for p in params):
-                    for p, d in zip(params, good):
+                    for p, d in zip(params, good, strict=True):
                         p.data = d
                     raise _diverged(epoch, optimizer.lr, "a parameter became infinite")
                 total_loss += float(data_loss.data) * len(idx)
@@ -345,7 +345,7 @@ def fit(
                     val_pred = _forward(model, val_X, mode)
                 if not np.all(np.isfinite(_outputs(val_pred))):
                     # Finite parameters can still be large enough to overflow on other inputs.
-                    for p, d in zip(params, good):
+                    for p, d in zip(params, good, strict=True):
                         p.data = d
                     raise _diverged(
                         epoch, optimizer.lr, "the outputs on the validation set became infinite"
@@ -369,7 +369,7 @@ def fit(
                 else:
                     waited += 1
                     if patience is not None and waited >= patience:
-                        for p, d in zip(params, best_params):
+                        for p, d in zip(params, best_params, strict=True):
                             p.data = d
                         history.stop_reason = "patience"
                         break
@@ -627,8 +627,9 @@ class RunsSummary:
 
     @property
     def epochs_to_tolerance(self) -> dict[str, float]:
-        return _stats([float(r.epochs_to_tolerance) for r in self.runs
-                       if r.epochs_to_tolerance is not None])
+        return _stats(
+            [float(r.epochs_to_tolerance) for r in self.runs if r.epochs_to_tolerance is not None]
+        )
 
     @property
     def converged(self) -> int:

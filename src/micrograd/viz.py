@@ -557,7 +557,7 @@ def _place_cross(
         ]
         for layer in layers
     ]
-    for layer, gap in zip(layers, gaps):
+    for layer, gap in zip(layers, gaps, strict=True):
         at = 0.0
         for i, a in enumerate(layer):
             boxes[a].cross = at
@@ -575,7 +575,7 @@ def _place_cross(
                 sum(boxes[b].cross for b in near[a]) / len(near[a]) if near[a] else boxes[a].cross
                 for a in layer
             ]
-            for a, c in zip(layer, _isotonic(wanted, gap)):
+            for a, c in zip(layer, _isotonic(wanted, gap), strict=True):
                 boxes[a].cross = c
     low = min(box.cross - _cross_size(box, lr) / 2 for box in boxes)
     high = max(box.cross + _cross_size(box, lr) / 2 for box in boxes)
@@ -594,7 +594,7 @@ def _isotonic(wanted: list[float], gaps: list[float]) -> list[float]:
     for g in gaps:
         offsets.append(offsets[-1] + g)
     blocks: list[list[float]] = []  # [sum, count]
-    for w, o in zip(wanted, offsets):
+    for w, o in zip(wanted, offsets, strict=False):  # an empty layer still has one offset
         blocks.append([w - o, 1.0])
         while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
             s, n = blocks.pop()
@@ -603,7 +603,7 @@ def _isotonic(wanted: list[float], gaps: list[float]) -> list[float]:
     z: list[float] = []
     for s, n in blocks:
         z.extend([s / n] * int(n))
-    return [zi + o for zi, o in zip(z, offsets)]
+    return [zi + o for zi, o in zip(z, offsets, strict=False)]  # as above
 
 
 # -- SVG --------------------------------------------------------------------------------------
@@ -671,7 +671,7 @@ def _render_svg(nodes: Sequence[_Node], edges: Sequence[tuple[int, int]], rankdi
             f'rx="3" fill="#ffffff" stroke="#333"/>'
         )
         at = left
-        for i, (text, w) in enumerate(zip(node.fields, layout.field_widths[b.value])):
+        for i, (text, w) in enumerate(zip(node.fields, layout.field_widths[b.value], strict=True)):
             if i:
                 out.append(
                     f'<line x1="{_f(at)}" y1="{_f(top)}" x2="{_f(at)}" '

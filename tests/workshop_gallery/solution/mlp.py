@@ -12,7 +12,7 @@ class Neuron:
         self.nonlin = nonlin
 
     def __call__(self, x):
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)  # noqa: B905 (learner style)
         return act.relu() if self.nonlin else act
 
     def parameters(self):
@@ -54,7 +54,7 @@ def train(model, xs, ys, epochs=40, lr=0.05):
     losses = []
     for _ in range(epochs):
         preds = [model(x) for x in xs]
-        loss = sum((yp - y) ** 2 for yp, y in zip(preds, ys)) / len(ys)
+        loss = sum((yp - y) ** 2 for yp, y in zip(preds, ys)) / len(ys)  # noqa: B905 (learner style)
         model.zero_grad()
         loss.backward()
         for p in model.parameters():
