@@ -36,7 +36,16 @@ from .engine import (
 )
 from .numeric import Array, numpy
 
-__all__ = ["FastBackprop", "affine", "gather", "gc_paused", "linear", "neuron", "scatter"]
+__all__ = [
+    "FastBackprop",
+    "affine",
+    "gather",
+    "gc_paused",
+    "linear",
+    "neuron",
+    "scatter",
+    "sum_of_squares",
+]
 
 _data_of = attrgetter("_data")
 
@@ -114,6 +123,38 @@ def affine(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
             f"and {len(x)} inputs"
         )
     return neuron((*w, b), tuple(x))
+
+
+# -- one node for sum(p * p) ------------------------------------------------------------------
+# Invariant: its data is bit for bit `sum(p * p for p in ps)` (the original demo's L2 penalty)
+# and each p gets g*p added twice, as the two operands of its `*` node would give it.
+
+
+def _sum_of_squares(ps: Sequence[Value]) -> float:
+    s = 0.0
+    for p in ps:
+        s = s + p._data * p._data
+    return s
+
+
+def _sum_of_squares_backward(out: Value) -> None:
+    g = out.grad
+    for p in out._params:
+        d = g * p._data
+        p.grad += d
+        p.grad += d
+
+
+SUM_OF_SQUARES = define(
+    "sum_of_squares", "sum(p*p)", _sum_of_squares, _sum_of_squares_backward, keeps_shape=True
+)
+
+
+def sum_of_squares(ps: Sequence[Value]) -> Value:
+    """One node for `sum(p * p for p in ps)` over scalar Values; its children are one tuple, so
+    the traversal looks at each once."""
+    group = tuple(ps)
+    return make_node(_sum_of_squares(group), (), SUM_OF_SQUARES, None, None, group)
 
 
 # -- one node per layer on a batch -----------------------------------------------------------

@@ -24,7 +24,7 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from .engine import Value
-from .fused import affine
+from .fused import gather, sum_of_squares
 from .numeric import numpy
 
 if TYPE_CHECKING:
@@ -404,14 +404,13 @@ def l1_penalty(params: Iterable[Value]) -> Value:
 def l2_penalty(params: Iterable[Value]) -> Value:
     """The squared L2 norm of the parameters, sum(p * p), as in the original micrograd demo.
 
-    It is one fused node, the dot product of the parameters with themselves
-    (`affine(ps, ps, 0)`): the same sum in the same order as the demo's, with one node instead of
-    two per parameter (when any parameter holds an array, each is summed on its own instead).
+    It is one fused node (`fused.sum_of_squares`): the same sum in the same order as the demo's,
+    with one node instead of two per parameter (when any parameter holds an array, each is
+    summed on its own instead).
     """
     ps = _parameters("l2_penalty", params)
-    fused = affine(ps, ps, Value(0.0))
-    if fused.data.__class__ is float:  # all scalars: the usual case
-        return fused
+    if set(map(type, gather(ps))) == {float}:  # all scalars: the usual case
+        return sum_of_squares(ps)
     return _sum(_total(p * p) for p in ps)
 
 
