@@ -35,6 +35,7 @@ __all__ = [
     "TASKS",
     "DataError",
     "Dataset",
+    "dataset_metadata",
     "label_text",
     "load_csv",
     "load_dataset",
@@ -479,6 +480,21 @@ def _stratified(
         np.concatenate([m[b[2] :] for m, b in zip(members, bounds, strict=True)]),
     ]
     return [rng.permutation(split) for split in splits]
+
+
+def dataset_metadata(ds: Dataset) -> dict[str, Any]:
+    """What a saved model keeps about the data it learned (for `micrograd predict` to turn its
+    outputs into labels and to name its inputs): the command and the playground both save it."""
+    return {
+        "task": ds.task,
+        "n_classes": ds.n_classes,
+        "classes": ds.classes,
+        "dataset": ds.name,
+        "n_features": ds.n_features,
+        "feature_names": ds.columns[:-1] if ds.columns else None,
+        "target_name": ds.columns[-1] if ds.columns else None,
+        "class_names": ds.class_names,
+    }
 
 
 def train_val_test_split(

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import __version__, plots
-from ..data import Dataset
+from ..data import Dataset, dataset_metadata
 from ..nn import MLP
 from ..serialization import save
 from ..train import (
@@ -201,14 +201,7 @@ def _final_metrics(result: TrainResult) -> dict[str, float]:
 def _metadata(result: TrainResult, ds: Dataset) -> dict[str, Any]:
     """What `predict` needs to turn outputs into labels, and where the model came from."""
     return {
-        "task": ds.task,
-        "n_classes": ds.n_classes,
-        "classes": ds.classes,
-        "dataset": ds.name,
-        "n_features": ds.n_features,
-        "feature_names": ds.columns[:-1] if ds.columns else None,
-        "target_name": ds.columns[-1] if ds.columns else None,
-        "class_names": ds.class_names,
+        **dataset_metadata(ds),
         "standardize": result.scaler.to_dict() if result.scaler is not None else None,
         "loss": result.loss,
         "mode": result.config.mode,

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..data import DataError, Dataset, load_dataset, train_val_test_split
+from ..data import DataError, Dataset, dataset_metadata, load_dataset, train_val_test_split
 from ..engine import Value
 from ..losses import LOSSES
 from ..nn import MLP
@@ -442,13 +442,7 @@ class Session:
         predict`, with the task and the playground's setup in its metadata."""
         s, ds = self._settings, self._full
         meta = {
-            "task": ds.task,
-            "n_classes": ds.n_classes,
-            "classes": ds.classes,
-            "dataset": ds.name,
-            "n_features": ds.n_features,
-            "feature_names": ds.columns[:-1] if ds.columns else None,
-            "target_name": ds.columns[-1] if ds.columns else None,
+            **dataset_metadata(ds),
             "loss": self._loss,
             "mode": s.mode,
             "epochs_trained": self._epoch,
