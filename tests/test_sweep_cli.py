@@ -303,3 +303,32 @@ def test_seeds_and_random_on_the_command_line_override_the_file(
     assert "3 settings x 5 seeds = 15 runs" in capsys.readouterr().out
     assert cli.main([*base, "--seeds", "2", "--random", "2"]) == 0
     assert "2 settings x 2 seeds = 4 runs" in capsys.readouterr().out
+
+
+def test_train_options_on_the_command_line_are_fixed_in_every_run(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    db_flags, db_grid = tmp_path / "flags.db", tmp_path / "grid.db"
+    common = ["--grid", "activation=tanh,relu", "--seeds", "2", "--workers", "1", "--no-plots"]
+    flags = ["sweep", *common, "--samples", "30", "--epochs", "6", "--db", str(db_flags)]
+    assert cli.main(flags) == 0
+    # A repeated --grid adds to the grid: nothing given is dropped.
+    assert cli.main(["sweep", *common, "--grid", *TINY, "--db", str(db_grid)]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(db_flags) as a, sqlite3.connect(db_grid) as b:
+        query = "SELECT seed, metrics, epochs FROM runs ORDER BY key, seed"
+        assert list(a.execute(query)) == list(b.execute(query))
+        configs = [json.loads(c) for (c,) in a.execute("SELECT config FROM runs")]
+    assert {(c["samples"], c["epochs"]) for c in configs} == {(30, 6)}
+
+
+def test_fixed_options_beside_a_sweep_file_are_refused(tmp_path: Path, capsys: Capsys) -> None:
+    spec = tmp_path / "s.toml"
+    spec.write_text('[grid]\nactivation = ["tanh", "relu"]\n')
+    assert (
+        cli.main(["sweep", "--file", str(spec), "--epochs", "3", "--db", str(tmp_path / "x.db")])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "put it in the sweep file" in err
+    assert not (tmp_path / "x.db").exists()

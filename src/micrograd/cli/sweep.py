@@ -85,6 +85,7 @@ def register(commands: Any) -> None:
     what.add_argument(
         "--grid",
         nargs="+",
+        action="extend",  # --grid a=1,2 --grid b=3 is one grid: a repeated flag drops nothing
         metavar="KEY=VALUES",
         default=None,
         help="values of training options, e.g. lr=0.01,0.1,1 activation=tanh,relu",
@@ -98,6 +99,18 @@ def register(commands: Any) -> None:
         default=None,
         help="finish the sweep stored in this database: runs stored are skipped",
     )
+    fixed = p.add_argument_group(
+        "fixed training options (the same in every run; as KEY=VALUE in --grid too)"
+    )
+    for option in OPTIONS:
+        if option.field != "seed":  # the seeds are --seeds
+            fixed.add_argument(
+                option.flag,
+                dest=f"fixed_{option.field}",
+                metavar=option.metavar or "VALUE",
+                default=None,
+                help=f"{option.help} (default: the train command's)",
+            )
     what.add_argument(
         "--seeds",
         type=positive_int,
@@ -189,6 +202,16 @@ def parameters() -> list[Parameter]:
 def _sweep(args: argparse.Namespace) -> Sweep:
     if args.grid is not None and args.file is not None:
         raise UsageError("give --grid or --file, not both: put every value in the sweep file")
+    fixed = [
+        f"{o.field}={getattr(args, f'fixed_{o.field}')}"
+        for o in OPTIONS
+        if getattr(args, f"fixed_{o.field}", None) is not None
+    ]
+    if fixed and args.file is not None:
+        raise UsageError(
+            f"{fixed[0].split('=')[0]} is set on the command line and --file is given: put it "
+            "in the sweep file, so the file says the whole sweep"
+        )
     if args.file is not None:
         sweep = load_sweep_file(args.file, parameters())
         changes: dict[str, Any] = {}
@@ -199,12 +222,17 @@ def _sweep(args: argparse.Namespace) -> Sweep:
         if args.random_seed is not None:
             changes["random_seed"] = args.random_seed
         return replace(sweep, **changes)
+    if fixed and args.grid is None:
+        raise UsageError(
+            "fixed options need something to sweep: add --grid KEY=VALUES... (e.g. --grid "
+            "lr=0.01,0.1,1)"
+        )
     if args.grid is None:
         raise UsageError(
             "sweep needs settings: --grid KEY=VALUES... (e.g. --grid activation=tanh,relu "
             "lr=0.01,0.1,1), --file SWEEP.toml, or --resume SWEEP.db"
         )
-    grid, ranges = parse_grid(args.grid, parameters())
+    grid, ranges = parse_grid([*args.grid, *fixed], parameters())
     return Sweep(
         grid=grid,
         ranges=ranges,
