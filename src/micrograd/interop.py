@@ -64,6 +64,11 @@ _TORCH_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
 _ONNX_ACTIVATIONS = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}
 
 
+def _check_dtype(dtype: str, who: str) -> None:
+    if dtype not in DTYPES:
+        raise ValueError(f"{who}: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+
+
 def _check_model(model: object, who: str) -> MLP:
     if not isinstance(model, MLP):
         raise TypeError(f"{who} expects a micrograd MLP, got {type(model).__name__}")
@@ -117,8 +122,7 @@ def save_torch(
 ) -> None:
     """Write `to_torch(model, scaler)` in `dtype` as a `torch.export` program at `path`,
     atomically. Load it with `torch.export.load(path).module()`; it takes (batch, nin)."""
-    if dtype not in DTYPES:
-        raise ValueError(f"save_torch: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    _check_dtype(dtype, "save_torch")
     seq = to_torch(model, scaler)
     torch = require("torch", "torch", "export", "save_torch")
     seq = seq.to(getattr(torch, dtype))
@@ -231,8 +235,7 @@ def to_onnx_bytes(
     """The ONNX model `to_onnx` writes, as bytes."""
     _check_model(model, "to_onnx")
     _check_scaler(scaler, model, "to_onnx")
-    if dtype not in DTYPES:
-        raise ValueError(f"to_onnx: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    _check_dtype(dtype, "to_onnx")
     onnx = require("onnx", "onnx", "export", "to_onnx")
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
     np_type = np.float32 if dtype == "float32" else np.float64

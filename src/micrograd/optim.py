@@ -212,10 +212,13 @@ class Adam(Optimizer):
     As in `torch.optim.Adam`, at step t for each parameter p with gradient g:
     g += weight_decay * p; m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g**2;
     p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps).
+    `weight_decay=None` (the default) means the class's `default_weight_decay`: 0 here, 1e-2 for
+    AdamW, as in torch.
     """
 
     # AdamW shrinks the weights directly instead of adding the decay to the gradient.
     _decoupled_weight_decay = False
+    default_weight_decay = 0.0
 
     def __init__(
         self,
@@ -223,9 +226,11 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float | None = None,
     ) -> None:
         super().__init__(params, lr)
+        if weight_decay is None:
+            weight_decay = self.default_weight_decay
         if isinstance(betas, str) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (
@@ -269,16 +274,7 @@ class AdamW(Adam):
     """
 
     _decoupled_weight_decay = True
-
-    def __init__(
-        self,
-        params: Iterable[Value],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-    ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+    default_weight_decay = 1e-2
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW}

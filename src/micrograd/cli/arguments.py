@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import shutil
 import textwrap
@@ -23,6 +24,7 @@ __all__ = [
     "UsageError",
     "add_command",
     "add_output_options",
+    "add_workers_option",
     "attach_negative_values",
     "count",
     "file_problem",
@@ -210,6 +212,18 @@ def add_command(
         formatter_class=Formatter,
     )
     return parser
+
+
+def add_workers_option(group: Any) -> None:
+    """Add --workers N, the local processes that train many runs, to a parser or group."""
+    group.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="local worker processes to train in; 1 trains here, serially (default: one per "
+        f"CPU core, {os.cpu_count() or 1} on this machine)",
+    )
 
 
 def add_output_options(parser: argparse.ArgumentParser, out_default: str) -> None:

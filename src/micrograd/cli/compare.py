@@ -17,7 +17,15 @@ from .. import __version__, plots
 from ..data import Dataset
 from ..sweep.runner import Backend, RunRecord, jobs_for, outcome, run_jobs
 from ..train import DEFAULT_LOSS, RunOutcome, RunsSummary, TrainConfig
-from .arguments import PROG, UsageError, add_command, add_output_options, count, positive_int
+from .arguments import (
+    PROG,
+    UsageError,
+    add_command,
+    add_output_options,
+    add_workers_option,
+    count,
+    positive_int,
+)
 from .limits import add_allow_large
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
 from .output import console, maybe_progress, names, num, write_json
@@ -55,14 +63,7 @@ def register(commands: Any) -> None:
         metavar="N",
         help="runs per setting, with seeds 0..N-1 (default: 10)",
     )
-    runs.add_argument(
-        "--workers",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="processes to train in; 1 trains here, serially (default: one per "
-        f"CPU core, {os.cpu_count() or 1} on this machine)",
-    )
+    add_workers_option(runs)
     add_config_options(p, several=True)
     add_output_options(p, "runs/compare-OPTION, e.g. runs/compare-activation")
     add_allow_large(p)

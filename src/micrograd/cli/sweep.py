@@ -39,7 +39,14 @@ from ..sweep import (
 )
 from ..sweep.results import show_value
 from ..sweep.spec import config_from_dict
-from .arguments import PROG, UsageError, add_command, non_negative_int, positive_int
+from .arguments import (
+    PROG,
+    UsageError,
+    add_command,
+    add_workers_option,
+    non_negative_int,
+    positive_int,
+)
 from .options import OPTIONS, prepare
 from .output import console, maybe_progress
 from .sweep_report import add_report_options, heatmap_axes, report
@@ -134,14 +141,7 @@ def register(commands: Any) -> None:
     )
     where = p.add_argument_group("where to run (default: local worker processes)")
     backends = where.add_mutually_exclusive_group()
-    backends.add_argument(
-        "--workers",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="local worker processes; 1 runs here (default: one per core, "
-        f"{os.cpu_count() or 1} on this machine)",
-    )
+    add_workers_option(backends)
     backends.add_argument(
         "--cluster",
         metavar="local:N",

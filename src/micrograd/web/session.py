@@ -226,13 +226,7 @@ class Session:
         if self.playing:
             return
         self._halt()
-        if self._epoch >= s.epochs:
-            self._post(
-                self._state(
-                    f"epoch {self._epoch} is the last one ('epochs' is "
-                    f"{s.epochs}): raise epochs or reset to train on"
-                )
-            )
+        if self._posted_last_epoch(s):
             return
         self._stop = threading.Event()
         self._worker = threading.Thread(
@@ -240,6 +234,18 @@ class Session:
         )
         self._post(self._state(None, playing=True))
         self._worker.start()
+
+    def _posted_last_epoch(self, s: Setup) -> bool:
+        """Post why there is nothing to train when the run is at its last epoch; say if it was."""
+        if self._epoch < s.epochs:
+            return False
+        self._post(
+            self._state(
+                f"epoch {self._epoch} is the last one ('epochs' is "
+                f"{s.epochs}): raise epochs or reset to train on"
+            )
+        )
+        return True
 
     def pause(self) -> None:
         self._settings  # noqa: B018  (a session without a setup has nothing to pause)
@@ -250,13 +256,7 @@ class Session:
         """Train exactly one epoch (pausing first) and post its frame."""
         s = self._settings
         self._halt()
-        if self._epoch >= s.epochs:
-            self._post(
-                self._state(
-                    f"epoch {self._epoch} is the last one ('epochs' is "
-                    f"{s.epochs}): raise epochs or reset to train on"
-                )
-            )
+        if self._posted_last_epoch(s):
             return
         try:
             with self._lock:

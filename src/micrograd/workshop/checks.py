@@ -40,6 +40,15 @@ def _op_named(out: object) -> None:
         )
 
 
+def _one_node(p: Probe, code: str, *, op_named: bool = False, **leaves: float) -> None:
+    """Run `code` forward on their Values and ours; fail unless the result is a single node
+    whose children are exactly the leaves (and, if `op_named`, whose _op says what made it)."""
+    names = p.forward(code, **leaves)
+    _operands(p, names["out"], *(names[leaf] for leaf in leaves))
+    if op_named:
+        _op_named(names["out"])
+
+
 # -- step 1: operators --------------------------------------------------------------------
 
 
@@ -51,9 +60,7 @@ def _op_named(out: object) -> None:
     hint="return Value(self.data + other.data, (self, other), '+')",
 )
 def add(p: Probe) -> None:
-    names = p.forward("a + b", a=2.0, b=-3.0)
-    _operands(p, names["out"], names["a"], names["b"])
-    _op_named(names["out"])
+    _one_node(p, "a + b", op_named=True, a=2.0, b=-3.0)
 
 
 @check(
@@ -88,9 +95,7 @@ def radd(p: Probe) -> None:
     "__rmul__ returns self * other",
 )
 def mul(p: Probe) -> None:
-    names = p.forward("a * b", a=2.0, b=-3.0)
-    _operands(p, names["out"], names["a"], names["b"])
-    _op_named(names["out"])
+    _one_node(p, "a * b", op_named=True, a=2.0, b=-3.0)
     p.forward("a * 4", a=2.5)
     p.forward("4 * a", a=2.5)
 
@@ -102,8 +107,7 @@ def mul(p: Probe) -> None:
     hint="return Value(self.data ** other, (self,), f'**{other}')",
 )
 def power(p: Probe) -> None:
-    names = p.forward("a ** 3", a=2.0)
-    _operands(p, names["out"], names["a"])
+    _one_node(p, "a ** 3", a=2.0)
     p.forward("a ** -1", a=4.0)
     p.forward("a ** 0.5", a=9.0)
 
@@ -318,14 +322,14 @@ def deep(p: Probe) -> None:
 )
 def tanh_value(p: Probe) -> None:
     for x in (-2.0, 0.0, 0.5, 3.0):
-        names = p.forward("a.tanh()", a=x)
-        _operands(p, names["out"], names["a"])
+        _one_node(p, "a.tanh()", a=x)
 
 
+_TANH_GRAD_HINT = "self.grad += (1 - t**2) * out.grad, with t the tanh you computed"
 _TANH_FROM_INPUT = (
     "d tanh(x)/dx = 1 - tanh(x)**2: the slope comes from the output t = tanh(x); your answer is "
     "1 - x**2, from the input",
-    "self.grad += (1 - t**2) * out.grad, with t the tanh you computed",
+    _TANH_GRAD_HINT,
 )
 
 
@@ -333,7 +337,7 @@ _TANH_FROM_INPUT = (
     3,
     "tanh's derivative",
     why="d tanh(x)/dx = 1 - tanh(x)**2: the slope comes from the output t, not from the input x",
-    hint="self.grad += (1 - t**2) * out.grad, with t the tanh you computed",
+    hint=_TANH_GRAD_HINT,
 )
 def tanh_grad(p: Probe) -> None:
     x = 0.8
@@ -362,8 +366,7 @@ def tanh_chain(p: Probe) -> None:
 )
 def relu_value(p: Probe) -> None:
     for x in (-2.0, 3.0, 0.25):
-        names = p.forward("a.relu()", a=x)
-        _operands(p, names["out"], names["a"])
+        _one_node(p, "a.relu()", a=x)
 
 
 @check(

@@ -10,13 +10,15 @@ import random
 
 from .base import Failed, check
 from .nets import (
+    ONE_OUTPUT_HINT,
+    ONE_OUTPUT_WHY,
     SIZES,
     SMALL,
     XS,
     cls,
     forward,
     make,
-    net_weights,
+    outputs,
     read_layer,
     read_layers,
     read_neuron,
@@ -129,9 +131,8 @@ def layer_forward(p: Probe) -> None:
 @check(
     4,
     "a Layer of one neuron returns the Value itself",
-    why="a layer with one neuron gives its Value itself, so that a one-output network returns "
-    "something you can put in a loss and call backward() on",
-    hint="outs = [n(x) for n in self.neurons]; return outs[0] if len(outs) == 1 else outs",
+    why=ONE_OUTPUT_WHY,
+    hint=ONE_OUTPUT_HINT,
 )
 def layer_single(p: Probe) -> None:
     layer = make(p, "Layer(3, 1)")
@@ -159,11 +160,7 @@ def mlp_shape(p: Probe) -> None:
 )
 def mlp_forward(p: Probe) -> None:
     net = make(p, "MLP(3, [4, 4, 1])")
-    weights = net_weights(p, net)
-    for x in [*XS, SMALL]:
-        p.tried = f"random.seed(0); n = MLP(3, [4, 4, 1]); n({x})"
-        got = scalar(p, net(x), "n(x)")
-        linear = forward(weights, SIZES, x, relu_out=False)
+    for got, linear in outputs(p, net, [*XS, SMALL], "random.seed(0); n = MLP(3, [4, 4, 1])"):
         if not (close(got, linear) or close(got, relu(linear))):
             raise Failed(f"{fmt(got)}", f"{fmt(linear)}, from the same weights in our engine")
 

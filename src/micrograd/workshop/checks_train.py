@@ -19,9 +19,9 @@ from .nets import (
     Weights,
     cls,
     flat,
-    forward,
     make,
     net_weights,
+    outputs,
     read_layer,
     read_layers,
     read_neuron,
@@ -92,15 +92,9 @@ def parameters(p: Probe) -> None:
     hint="give Neuron and Layer a nonlin flag and build the last layer with nonlin=False",
 )
 def linear_output(p: Probe) -> None:
-    net = make(p, "MLP(3, [4, 4, 1])")
-    read_layers(p, net, SIZES)[2][0].b.data = -10.0
-    weights = net_weights(p, net)
-    for x in XS:
-        p.tried = (
-            f"random.seed(0); n = MLP(3, [4, 4, 1]); n.layers[2].neurons[0].b.data = -10.0; n({x})"
-        )
-        got = scalar(p, net(x), "n(x)")
-        want = forward(weights, SIZES, x, relu_out=False)
+    net = _low_output_bias(p)
+    setup = "random.seed(0); n = MLP(3, [4, 4, 1]); n.layers[2].neurons[0].b.data = -10.0"
+    for got, want in outputs(p, net, XS, setup):
         if not close(got, want):
             raise Failed(f"{fmt(got)}", f"{fmt(want)}, negative like the output's bias")
 
@@ -128,6 +122,14 @@ def zero_grad(p: Probe) -> None:
         raise Failed(f"{' and '.join(parts)} still have grad 1.5", "every grad 0.0")
 
 
+def _low_output_bias(p: Probe, seed: int = 0) -> Any:
+    """Their MLP(3, [4, 4, 1]) built after random.seed(seed), its output neuron's bias set to
+    -10.0, which pulls a linear output down where a ReLU output stops at 0."""
+    net = make(p, "MLP(3, [4, 4, 1])", seed)
+    read_layers(p, net, SIZES)[2][0].b.data = -10.0
+    return net
+
+
 _LOSS = "loss = sum((n(x) - y) ** 2 for x, y in zip(xs, ys)) / len(ys)"
 
 
@@ -151,8 +153,7 @@ def _load(weights: Weights, relu_out: bool) -> OurMLP:
 def _relu_output(p: Probe) -> bool:
     """Does the learner's MLP put ReLU on its output? Asked of a spare network, whose output
     bias is set so low that ReLU would give exactly 0."""
-    spare = make(p, "MLP(3, [4, 4, 1])", seed=1)
-    read_layers(p, spare, SIZES)[2][0].b.data = -10.0
+    spare = _low_output_bias(p, seed=1)
     return scalar(p, spare(XS[0]), "n(x)") == 0.0
 
 

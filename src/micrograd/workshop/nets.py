@@ -8,6 +8,7 @@ with our engine from them. Every reader fails with a message naming the attribut
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from typing import Any
 
 from ..engine import Value as OurValue
@@ -15,6 +16,8 @@ from .base import Failed
 from .probe import Probe, fmt
 
 __all__ = [
+    "ONE_OUTPUT_HINT",
+    "ONE_OUTPUT_WHY",
     "SIZES",
     "SMALL",
     "XS",
@@ -25,6 +28,7 @@ __all__ = [
     "forward",
     "make",
     "net_weights",
+    "outputs",
     "read_layer",
     "read_layers",
     "read_neuron",
@@ -38,6 +42,11 @@ YS = [1.0, -1.0, -1.0, 1.0]
 SMALL = [0.5, -0.5, 0.25]  # |w . x| <= 1.25 for weights in [-1, 1]: the bias sets the sign
 SIZES = [3, 4, 4, 1]
 Weights = list[tuple[list[float], float]]  # per neuron: its weights and its bias
+ONE_OUTPUT_WHY = (
+    "a layer with one neuron gives its Value itself, so that a one-output network returns "
+    "something you can put in a loss and call backward() on"
+)
+ONE_OUTPUT_HINT = "outs = [n(x) for n in self.neurons]; return outs[0] if len(outs) == 1 else outs"
 
 
 def cls(p: Probe, name: str) -> Any:
@@ -164,11 +173,19 @@ def scalar(p: Probe, out: object, what: str) -> float:
         raise Failed(
             f"{what} is a list of one Value",
             "the Value itself",
-            why="a layer with one neuron gives its Value itself, so that a one-output network "
-            "returns something you can put in a loss and call backward() on",
-            hint="outs = [n(x) for n in self.neurons]; return outs[0] if len(outs) == 1 else outs",
+            why=ONE_OUTPUT_WHY,
+            hint=ONE_OUTPUT_HINT,
         )
     return p.number(p.expect_value(out, what).data, f"{what}.data")
+
+
+def outputs(p: Probe, net: Any, xs: list[list[float]], setup: str) -> Iterator[tuple[float, float]]:
+    """For each x in xs: what their MLP(3, [4, 4, 1]) gives, and what our engine gives from the
+    weights it holds now with a linear output. `setup` is the code that built `net`, for `tried`."""
+    weights = net_weights(p, net)
+    for x in xs:
+        p.tried = f"{setup}; n({x})"
+        yield scalar(p, net(x), "n(x)"), forward(weights, SIZES, x, relu_out=False)
 
 
 # -- step 4: Neuron, Layer and MLP ----------------------------------------------------------
