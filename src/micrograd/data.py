@@ -1,4 +1,4 @@
-"""Datasets: a `Dataset` container, seeded toy-problem generators, splitting and CSV files.
+"""Datasets: seeded toy-problem generators, the registry of every dataset, and splitting.
 
 Every generator builds its points here from `np.random.default_rng(seed)`, so nothing is
 downloaded and the same arguments always give the same arrays. Each takes `n_samples`, `noise`
@@ -8,27 +8,23 @@ the real datasets that scikit-learn ships inside its package (`digits`, `iris`, 
 `breast-cancer`, `diabetes`: see `micrograd.realdata`; they need the `datasets` extra), and
 `load_dataset(name, ...)` builds one by name.
 
-Class labels are always int64 indices 0..C-1. `load_csv` reads a comma-separated file whose
-last column is the target; anything wrong in it raises `DataError` naming the file, line and
-column. No row is ever dropped and no value is ever silently changed.
+The container is `micrograd.dataset.Dataset` and CSV files are `micrograd.csvdata`; both are
+importable from here too, as before.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import os
-import stat
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .files import write_atomic
+from .csvdata import label_text, load_csv, read_csv_table, save_csv
+from .dataset import TASKS, DataError, Dataset, FloatArray
+from .realdata import load_real
 
 __all__ = [
     "DATASETS",
@@ -51,115 +47,6 @@ __all__ = [
     "save_csv",
     "train_val_test_split",
 ]
-
-TASKS = ("binary", "multiclass", "regression")
-
-FloatArray = NDArray[np.float64]
-
-
-class DataError(ValueError):
-    """A problem with data or with the arguments describing it."""
-
-
-def _check_length(where: str, field: str, items: Any, expected: int, why: str) -> None:
-    if items is not None and len(items) != expected:
-        raise DataError(f"{where}: {field} holds {len(items)} items, expected {expected} ({why})")
-
-
-@dataclass(eq=False)
-class Dataset:
-    """Samples `X` (n x d float64) and targets `y`, with what kind of problem they pose.
-
-    - `y`: int64 class indices 0..n_classes-1 for 'binary' and 'multiclass' tasks, float64
-      values for 'regression'.
-    - `n_classes`: the number of classes (2 for 'binary'), 0 for regression.
-    - `classes`: when a file's labels were mapped to indices (-1/1 -> 0/1), the original label
-      of each index (`classes[i]` is the label of class `i`); None when `y` holds the labels
-      as they were.
-    - `columns`: the column names (features, then the target) of the CSV header it was read
-      from, if it had one.
-    - `class_names`: a readable name for each class ('setosa', 'malignant', '7'), if known.
-    - `standardize`: whether training standardises the features unless told otherwise (real
-      data, whose columns come in different units and ranges).
-    - `image_shape`: (height, width) when each sample is an image, its pixels row by row.
-    """
-
-    X: FloatArray
-    y: NDArray[Any]
-    name: str
-    task: str
-    n_classes: int
-    classes: list[float] | None = None
-    columns: list[str] | None = None
-    class_names: list[str] | None = None
-    standardize: bool = False
-    image_shape: tuple[int, int] | None = None
-
-    def __post_init__(self) -> None:
-        where = f"Dataset {self.name!r}"
-        if not isinstance(self.X, np.ndarray) or self.X.ndim != 2 or self.X.dtype != np.float64:
-            raise DataError(f"{where}: X must be a 2-D float64 array, got {_describe(self.X)}")
-        if not isinstance(self.y, np.ndarray) or self.y.ndim != 1:
-            raise DataError(f"{where}: y must be a 1-D array, got {_describe(self.y)}")
-        if len(self.y) != len(self.X):
-            raise DataError(f"{where}: X has {len(self.X)} rows but y has {len(self.y)} values")
-        if not np.all(np.isfinite(self.X)):
-            raise DataError(f"{where}: X holds non-finite values")
-        if self.task not in TASKS:
-            raise DataError(f"{where}: task must be one of {', '.join(TASKS)}, got {self.task!r}")
-        if self.task == "regression":
-            self._check_regression(where)
-        else:
-            self._check_classification(where)
-        _check_length(where, "columns", self.columns, self.X.shape[1] + 1,
-                      "the features and the target")  # fmt: skip
-        _check_length(where, "class_names", self.class_names, self.n_classes, "one per class")
-        if self.image_shape is not None and math.prod(self.image_shape) != self.X.shape[1]:
-            raise DataError(
-                f"{where}: images of shape {self.image_shape} do not hold "
-                f"{self.X.shape[1]} features"
-            )
-
-    def _check_regression(self, where: str) -> None:
-        if self.y.dtype != np.float64:
-            raise DataError(f"{where}: regression targets must be float64, got {self.y.dtype}")
-        if not np.all(np.isfinite(self.y)):
-            raise DataError(f"{where}: y holds non-finite values")
-        if self.n_classes != 0 or self.classes is not None:
-            raise DataError(f"{where}: a regression dataset has n_classes 0 and classes None")
-
-    def _check_classification(self, where: str) -> None:
-        if self.y.dtype != np.int64:
-            raise DataError(f"{where}: class labels must be int64, got {self.y.dtype}")
-        if self.task == "binary" and self.n_classes != 2:
-            raise DataError(f"{where}: a binary dataset has n_classes 2, got {self.n_classes}")
-        if self.n_classes < 2:
-            raise DataError(f"{where}: n_classes must be >= 2, got {self.n_classes}")
-        if len(self.y) and (self.y.min() < 0 or self.y.max() >= self.n_classes):
-            raise DataError(
-                f"{where}: labels must be 0..{self.n_classes - 1}, "
-                f"found {self.y.min()}..{self.y.max()}"
-            )
-        _check_length(where, "classes", self.classes, self.n_classes, "one label per class")
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    @property
-    def n_features(self) -> int:
-        return int(self.X.shape[1])
-
-    def __repr__(self) -> str:
-        return (
-            f"Dataset(name={self.name!r}, task={self.task!r}, n_samples={len(self)}, "
-            f"n_features={self.n_features}, n_classes={self.n_classes})"
-        )
-
-
-def _describe(x: object) -> str:
-    if isinstance(x, np.ndarray):
-        return f"an array of shape {x.shape} and dtype {x.dtype}"
-    return type(x).__name__
 
 
 # -- argument checks ----------------------------------------------------------------------
@@ -391,11 +278,10 @@ def make_regression_1d(n_samples: int = 100, noise: float = 0.1, seed: int = 0) 
 
 
 def _bundled(name: str, summary: str) -> Callable[..., Dataset]:
-    """The registry's loader for one of scikit-learn's bundled datasets (imported on first use)."""
+    """The registry's loader for one of scikit-learn's bundled datasets (scikit-learn is
+    imported on first use)."""
 
     def load(n_samples: int | None = None, noise: float | None = None, seed: int = 0) -> Dataset:
-        from .realdata import load_real
-
         return load_real(name, n_samples=n_samples, noise=noise)
 
     load.__name__ = load.__qualname__ = f"load_{name.replace('-', '_')}"
@@ -535,201 +421,3 @@ def train_val_test_split(
 
 
 # -- CSV files ----------------------------------------------------------------------------
-
-_CLASSIFICATION = ("binary", "multiclass", "classification")
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
-def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """The non-blank rows with their line numbers. Blank lines may only end the file."""
-    rows: list[tuple[int, list[str]]] = []
-    blank: int | None = None
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise DataError(f"{path}: not a regular file (a device or a pipe): expected CSV")
-            reader = csv.reader(f)
-            try:
-                for row in reader:
-                    if not row:
-                        blank = blank or reader.line_num
-                        continue
-                    if blank is not None:
-                        raise DataError(
-                            f"{path}: line {blank} is blank, but data follows it on line "
-                            f"{reader.line_num}; remove the blank line"
-                        )
-                    rows.append((reader.line_num, row))
-            except csv.Error as e:
-                raise DataError(f"{path}: line {reader.line_num}: malformed CSV: {e}") from None
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    return rows
-
-
-def read_csv_table(
-    path: str | os.PathLike[str], min_columns: int = 1
-) -> tuple[FloatArray, list[str] | None, list[int]]:
-    """A comma-separated file of numbers: (values, header or None, the line number of each row).
-
-    The first line is a header if any of its cells is not a number. Every other cell must be a
-    finite number; a bad cell, an empty cell, a row with the wrong number of columns, an empty
-    file or fewer than `min_columns` columns raise `DataError` naming the file, the line and the
-    column (1-based, with its header name when there is a header).
-    """
-    path = Path(path)
-    rows = _read_rows(path)
-    if not rows:
-        raise DataError(f"{path}: the file is empty")
-    first_line, first = rows[0]
-    # Empty cells do not make a header: on a data row they are reported as empty cells.
-    is_header = any(c.strip() and not _is_number(c) for c in first)
-    header = [c.strip() for c in first] if is_header else None
-    ncols = len(first)
-    if ncols < min_columns:
-        raise DataError(
-            f"{path}: line {first_line} has {ncols} column{'s' if ncols != 1 else ''}; need at "
-            f"least {min_columns} (the features, then the target in the last column)"
-        )
-    if header is not None:
-        for j, name in enumerate(header):
-            if not name:
-                raise DataError(f"{path}: line {first_line}, column {j + 1}: empty header name")
-        rows = rows[1:]
-        if not rows:
-            raise DataError(f"{path}: line {first_line} is a header, but no data rows follow")
-
-    def column(j: int) -> str:
-        return f"column {j + 1}" + (f" ({header[j]!r})" if header else "")
-
-    values = np.empty((len(rows), ncols), dtype=np.float64)
-    for i, (line, row) in enumerate(rows):
-        if len(row) != ncols:
-            source = "the header" if header else f"line {first_line}"
-            raise DataError(
-                f"{path}: line {line} has {len(row)} column{'s' if len(row) != 1 else ''}, "
-                f"expected {ncols} as on {source}"
-            )
-        for j, cell in enumerate(row):
-            if not cell.strip():
-                raise DataError(f"{path}: line {line}, {column(j)}: empty cell")
-            try:
-                x = float(cell)
-            except ValueError:
-                raise DataError(
-                    f"{path}: line {line}, {column(j)}: {cell!r} is not a number"
-                ) from None
-            if not math.isfinite(x):
-                raise DataError(f"{path}: line {line}, {column(j)}: {cell!r} is not finite")
-            values[i, j] = x
-    return values, header, [line for line, _ in rows]
-
-
-def load_csv(path: str | os.PathLike[str], task: str | None = None) -> Dataset:
-    """A comma-separated file as a Dataset: every column a feature but the last, the target.
-
-    The cells are read by `read_csv_table`, which names the line and column of any bad one; the
-    file needs at least 2 columns.
-
-    `task` is 'regression', 'binary', 'multiclass', 'classification' (binary or multiclass by
-    the number of classes) or None to infer it: targets that are all integers with exactly 2
-    distinct values, or at most 20 distinct values and fewer than half as many as rows, are
-    class labels; anything else is regression. Class labels must be integers 0..C-1 (inferred
-    ones must use every value 0..C-1; a given task allows classes missing from the file), except
-    that labels -1 and 1 (the +-1 convention of margin losses) are mapped to classes 0 and 1,
-    recorded in `Dataset.classes` as [-1.0, 1.0]. Other labels raise `DataError`: relabel them
-    as 0..C-1, or pass task='regression' to treat them as numbers.
-    """
-    path = Path(path)
-    if task is not None and task not in (*TASKS, "classification"):
-        raise DataError(
-            f"task must be None, 'classification' or one of {', '.join(TASKS)}, got {task!r}"
-        )
-    values, header, lines = read_csv_table(path, min_columns=2)
-    ncols = values.shape[1]
-    X = np.ascontiguousarray(values[:, :-1])
-    targets = values[:, -1]
-    target = f"column {ncols}" + (f" ({header[-1]!r})" if header else "")
-    kind, y, n_classes, classes = _resolve_targets(targets, task, lines, f"{path}: {target}")
-    return Dataset(X, y, path.stem, kind, n_classes, classes, header)
-
-
-def _looks_like_labels(targets: FloatArray) -> bool:
-    if not np.all(targets == np.round(targets)):
-        return False
-    distinct = len(np.unique(targets))
-    return distinct == 2 or (distinct <= 20 and distinct < len(targets) / 2)
-
-
-def _resolve_targets(
-    targets: FloatArray, task: str | None, lines: list[int], where: str
-) -> tuple[str, NDArray[Any], int, list[float] | None]:
-    """(task, y, n_classes, classes) for the target column of a file."""
-    if task == "regression" or (task is None and not _looks_like_labels(targets)):
-        return "regression", targets, 0, None
-    asked = "they look like class labels" if task is None else f"task={task!r} needs class labels"
-    distinct = set(np.unique(targets).tolist())
-    if distinct <= {-1.0, 1.0} and -1.0 in distinct and task != "multiclass":
-        return "binary", (targets == 1.0).astype(np.int64), 2, [-1.0, 1.0]
-    bad = np.flatnonzero((targets != np.round(targets)) | (targets < 0))
-    if bad.size:
-        i = int(bad[0])
-        raise DataError(
-            f"{where}: {asked}, which must be integers 0..C-1 (or -1 and 1), but line "
-            f"{lines[i]} has {float(targets[i])!r}; relabel the classes as 0..C-1, or pass "
-            "task='regression' to treat the targets as numbers"
-        )
-    if task is None and distinct != set(range(len(distinct))):
-        # Given a task, a class may be missing from a file; guessing one, gaps mean "not labels".
-        shown = ", ".join(label_text(v) for v in sorted(distinct))
-        raise DataError(
-            f"{where}: {asked}, but {{{shown}}} is not 0..C-1; relabel the classes as 0..C-1, "
-            "or pass task='regression' to treat the targets as numbers"
-        )
-    n_classes = max(2, int(targets.max()) + 1)
-    if task == "binary" and n_classes != 2:
-        i = int(np.argmax(targets))
-        raise DataError(
-            f"{where}: task='binary' needs labels 0 and 1 (or -1 and 1), "
-            f"but line {lines[i]} has {float(targets[i])!r}"
-        )
-    if task in ("binary", "multiclass"):
-        kind = task
-    else:
-        kind = "binary" if n_classes == 2 else "multiclass"
-    return kind, targets.astype(np.int64), n_classes, None
-
-
-def label_text(x: float) -> str:
-    """A label or number as a file would hold it: the shortest text that reads back as exactly
-    `x`, integers without a '.0' (class 1.0 is "1")."""
-    return str(int(x)) if x == int(x) and abs(x) < 2**53 else repr(float(x))
-
-
-def save_csv(ds: Dataset, path: str | os.PathLike[str], header: bool = True) -> None:
-    """Write `ds` as a CSV file that `load_csv` reads back to the same arrays.
-
-    Features are written exactly (as the shortest text that reads back to the same float); the
-    target column holds the original labels (`ds.classes`) when they were mapped. The header is
-    `ds.columns`, or x1..xd,y when the dataset has none; `header=False` leaves it out.
-    """
-    names = ds.columns or [*(f"x{j + 1}" for j in range(ds.n_features)), "y"]
-    if ds.task == "regression":
-        targets = [repr(float(t)) for t in ds.y]
-    else:
-        labels = ds.classes or list(range(ds.n_classes))
-        targets = [label_text(float(labels[int(c)])) for c in ds.y]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if header:
-        writer.writerow(names)
-    for row, target in zip(ds.X, targets, strict=True):
-        writer.writerow([*(repr(float(x)) for x in row), target])
-    write_atomic(Path(path), buffer.getvalue().encode("utf-8"))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .data import DataError
+from .dataset import DataError
 
 __all__ = ["Standardizer"]
 

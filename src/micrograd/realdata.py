@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import DataError, Dataset
+from .dataset import DataError, Dataset
 from .optional import require
 
 __all__ = ["REAL_DATASETS", "load_real"]
