@@ -24,14 +24,13 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any, Protocol
 
+from . import numeric
 from .numeric import (
     Array,
     any_true,
     coerce,
-    finite,
     first,
     fmt,
-    ieee,
     ieee_pow,
     is_array,
     numpy,
@@ -116,11 +115,11 @@ class Value:
 
     def __pow__(self, other: object) -> Value:
         if isinstance(other, Value):
-            return make_node(_pow(self._data, other._data), (self, other), POW)
+            return make_node(numeric.power(self._data, other._data), (self, other), POW)
         if isinstance(other, bool) or not isinstance(other, Real):
             return NotImplemented
         n = other if isinstance(other, (int, float)) else float(other)
-        return make_node(_pow_const(self._data, n), (self,), POW_CONST, n, op=f"**{n}")
+        return make_node(numeric.pow_const(self._data, n), (self,), POW_CONST, n, op=f"**{n}")
 
     def __neg__(self) -> Value:
         return self * -1.0
@@ -143,7 +142,7 @@ class Value:
         o = _lift(other)
         if o is None:
             return NotImplemented
-        return make_node(_floordiv(self._data, o._data), (self, o), FLOORDIV)
+        return make_node(numeric.floordiv(self._data, o._data), (self, o), FLOORDIV)
 
     def __radd__(self, other: object) -> Value:
         o = _lift(other)
@@ -175,19 +174,19 @@ class Value:
     # -- functions of one Value --------------------------------------------------------------
 
     def tanh(self) -> Value:
-        return make_node(_tanh(self._data), (self,), TANH)
+        return make_node(numeric.tanh(self._data), (self,), TANH)
 
     def relu(self) -> Value:
-        return make_node(_relu(self._data), (self,), RELU)
+        return make_node(numeric.relu(self._data), (self,), RELU)
 
     def sigmoid(self) -> Value:
-        return make_node(_sigmoid(self._data), (self,), SIGMOID)
+        return make_node(numeric.sigmoid(self._data), (self,), SIGMOID)
 
     def exp(self) -> Value:
-        return make_node(_exp(self._data), (self,), EXP)
+        return make_node(numeric.exp(self._data), (self,), EXP)
 
     def log(self) -> Value:
-        return make_node(_log(self._data), (self,), LOG)
+        return make_node(numeric.log(self._data), (self,), LOG)
 
     def sqrt(self) -> Value:
         if any_true(self._data < 0):
@@ -197,7 +196,7 @@ class Value:
 
     def sum(self, axis: int | None = None) -> Value:
         """Sum over samples (batched mode) to a scalar, or along one axis; a float stays as is."""
-        return make_node(_sum(self._data, axis), (self,), SUM, axis)
+        return make_node(numeric.total(self._data, axis), (self,), SUM, axis)
 
     def mean(self, axis: int | None = None) -> Value:
         d = self._data
@@ -277,10 +276,11 @@ class Value:
 
 
 # --------------------------------------------------------------------------------------------
-# The primitives. A forward takes plain data (floats or arrays) and returns plain data. Its rule
-# takes the output node and adds out.grad times the local derivative into each child's grad:
-# the chain rule, as micrograd's `_backward` closures do. Derivatives never raise: where one is
-# infinite, the gradient is, as in PyTorch; the forward keeps the clear errors.
+# The primitives' backward rules. A forward (in `numeric`, or `+`/`*` themselves) takes plain
+# data, floats or arrays, and returns plain data. A rule takes the output node and adds
+# out.grad times the local derivative into each child's grad: the chain rule, as micrograd's
+# `_backward` closures do. Derivatives never raise: where one is infinite, the gradient is, as
+# in PyTorch; the forwards keep the clear errors. The table below puts each pair side by side.
 # --------------------------------------------------------------------------------------------
 
 
@@ -296,17 +296,6 @@ def _mul_backward(out: Value) -> None:
     b.grad += out.grad * a._data
 
 
-def _pow_const(a: Array, n: float) -> Array:
-    if n != int(n) and any_true(a < 0):
-        raise ValueError(
-            f"**: a negative base to the fractional power {n} is not a real number "
-            f"(base {first(a, a < 0)})"
-        )
-    if n < 0 and any_true(a == 0):
-        raise ZeroDivisionError(f"**: zero cannot be raised to the negative power {n}")
-    return finite(ieee_pow(a, n), lambda bad: f"**: {first(a, bad)} ** {n} overflows a float")
-
-
 def _pow_const_backward(out: Value) -> None:
     (a,) = out._ctx
     n = out._saved
@@ -320,15 +309,6 @@ def _reciprocal_backward(out: Value) -> None:
     b.grad += -(out.grad / b._data) / b._data
 
 
-def _pow(a: Array, b: Array) -> Array:
-    if any_true(a <= 0):
-        raise ValueError(
-            f"**: the base must be positive when the exponent is a Value "
-            f"(got base {first(a, a <= 0)})"
-        )
-    return finite(ieee_pow(a, b), lambda _: f"**: {fmt(a)} ** {fmt(b)} overflows a float")
-
-
 def _pow_backward(out: Value) -> None:
     a, b = out._ctx
     log = math.log if a._data.__class__ is float else numpy().log
@@ -336,26 +316,8 @@ def _pow_backward(out: Value) -> None:
     b.grad += out.grad * out._data * log(a._data)
 
 
-def _floordiv(a: Array, b: Array) -> Array:
-    if any_true(b == 0):
-        raise ZeroDivisionError(f"//: division by zero ({fmt(a)} // {fmt(b)})")
-    return a // b
-
-
-def _exp(a: Array) -> Array:
-    return finite(
-        ieee(math.exp, "exp", a), lambda bad: f"exp: overflow for operand {first(a, bad)}"
-    )
-
-
 def _exp_backward(out: Value) -> None:
     out._ctx[0].grad += out.grad * out._data
-
-
-def _log(a: Array) -> Array:
-    if any_true(a <= 0):
-        raise ValueError(f"log: the operand must be positive, got {first(a, a <= 0)}")
-    return math.log(a) if a.__class__ is float else numpy().log(a)
 
 
 def _log_backward(out: Value) -> None:
@@ -363,34 +325,14 @@ def _log_backward(out: Value) -> None:
     a.grad += out.grad / a._data
 
 
-def _tanh(a: Array) -> Array:
-    return math.tanh(a) if a.__class__ is float else numpy().tanh(a)
-
-
 def _tanh_chain(g: Array, t: Array) -> Array:
     """g times d tanh(x)/dx, from the output t = tanh(x)."""
     return g * (1.0 - t * t)
 
 
-def _sigmoid(a: Array) -> Array:
-    # Never exponentiate a positive number, so no finite input overflows.
-    if a.__class__ is float:
-        e = math.exp(-abs(a))
-        return 1.0 / (1.0 + e) if a >= 0 else e / (1.0 + e)
-    np = numpy()
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def _sigmoid_chain(g: Array, s: Array) -> Array:
     """g times d sigmoid(x)/dx, from the output s = sigmoid(x)."""
     return g * (s * (1.0 - s))
-
-
-def _relu(a: Array) -> Array:
-    if a.__class__ is float:
-        return 0.0 if a <= 0.0 else a  # NaN passes through, as in PyTorch
-    return numpy().maximum(a, 0.0)
 
 
 def _relu_chain(g: Array, r: Array) -> Array:
@@ -418,13 +360,6 @@ def _abs_backward(out: Value) -> None:
     (a,) = out._ctx
     sign = (a._data > 0.0) * 1.0 - (a._data < 0.0)  # 0 at 0, as in PyTorch
     a.grad += out.grad * sign
-
-
-def _sum(a: Array, axis: int | None) -> Array:
-    if a.__class__ is float:
-        return a
-    s = a.sum(axis=axis)
-    return float(s) if axis is None or s.ndim == 0 else s
 
 
 def _sum_backward(out: Value) -> None:
@@ -475,17 +410,19 @@ def define(name: str, op: str, forward: Callable[..., Array], backward: Rule, *,
 # name, the `_op` its nodes show, forward, backward rule, and whether the rule keeps shapes
 ADD = define("add", "+", lambda a, b: a + b, _add_backward, keeps_shape=False)
 MUL = define("mul", "*", lambda a, b: a * b, _mul_backward, keeps_shape=False)
-POW_CONST = define("pow_const", "**n", _pow_const, _pow_const_backward, keeps_shape=True)
+POW_CONST = define("pow_const", "**n", numeric.pow_const, _pow_const_backward, keeps_shape=True)
 RECIPROCAL = define("reciprocal", "**-1", lambda b: 1 / b, _reciprocal_backward, keeps_shape=True)
-POW = define("pow", "**", _pow, _pow_backward, keeps_shape=False)
-FLOORDIV = define("floordiv", "//", _floordiv, _leaf_backward, keeps_shape=True)
-EXP = define("exp", "exp", _exp, _exp_backward, keeps_shape=True)
-LOG = define("log", "log", _log, _log_backward, keeps_shape=True)
-TANH = define("tanh", "tanh", _tanh, _chain_rule(_tanh_chain), keeps_shape=True)
-SIGMOID = define("sigmoid", "sigmoid", _sigmoid, _chain_rule(_sigmoid_chain), keeps_shape=True)
-RELU = define("relu", "ReLU", _relu, _chain_rule(_relu_chain), keeps_shape=True)
+POW = define("pow", "**", numeric.power, _pow_backward, keeps_shape=False)
+FLOORDIV = define("floordiv", "//", numeric.floordiv, _leaf_backward, keeps_shape=True)
+EXP = define("exp", "exp", numeric.exp, _exp_backward, keeps_shape=True)
+LOG = define("log", "log", numeric.log, _log_backward, keeps_shape=True)
+TANH = define("tanh", "tanh", numeric.tanh, _chain_rule(_tanh_chain), keeps_shape=True)
+SIGMOID = define(
+    "sigmoid", "sigmoid", numeric.sigmoid, _chain_rule(_sigmoid_chain), keeps_shape=True
+)
+RELU = define("relu", "ReLU", numeric.relu, _chain_rule(_relu_chain), keeps_shape=True)
 ABS = define("abs", "abs", abs, _abs_backward, keeps_shape=True)
-SUM = define("sum", "sum", _sum, _sum_backward, keeps_shape=True)
+SUM = define("sum", "sum", numeric.total, _sum_backward, keeps_shape=True)
 LEAF = define("leaf", "", lambda a: a, _leaf_backward, keeps_shape=True)
 CUSTOM = define("custom", "", lambda a: a, _custom_backward, keeps_shape=False)
 
@@ -503,9 +440,9 @@ class Activation:
 
 # The one registry of activations: nn, the fused nodes, the command and the page read it.
 ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation(Value.relu, _relu, _relu_chain, "ReLU"),
-    "tanh": Activation(Value.tanh, _tanh, _tanh_chain, "tanh"),
-    "sigmoid": Activation(Value.sigmoid, _sigmoid, _sigmoid_chain, "sigmoid"),
+    "relu": Activation(Value.relu, numeric.relu, _relu_chain, "ReLU"),
+    "tanh": Activation(Value.tanh, numeric.tanh, _tanh_chain, "tanh"),
+    "sigmoid": Activation(Value.sigmoid, numeric.sigmoid, _sigmoid_chain, "sigmoid"),
     "linear": Activation(lambda v: v, lambda a: a, _identity_chain, ""),
 }
 
