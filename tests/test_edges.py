@@ -144,6 +144,11 @@ def test_a_list_of_lists_is_a_batch() -> None:
     assert list(out.data) == [model(r).data for r in rows]  # type: ignore[union-attr]
 
 
+def test_a_ragged_list_of_lists_says_the_rows_differ() -> None:
+    with pytest.raises(ValueError, match=r"same length, got lengths \[1, 2\]"):
+        MLP(2, [4, 1])([[0.5, 1.0], [2.0]])
+
+
 def test_accuracy_refuses_scores_that_are_not_labels() -> None:
     with pytest.raises(ValueError, match=r"y_pred\[0\] is 0\.7.*labels"):
         accuracy([1, 0], [0.7, -0.2])

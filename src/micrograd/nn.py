@@ -49,6 +49,12 @@ def _batch(x: Any) -> Value | None:
                 "a batch must hold plain numbers, not Values: pass one sample "
                 "(a list of Values) at a time"
             )
+        widths = sorted({len(r) for r in x})
+        if len(widths) > 1:
+            raise ValueError(
+                f"a batch's rows must all have the same length, got lengths {widths}: one row "
+                "per sample, one number per input"
+            )
         return Value(numpy().array(x, dtype=float))
     return None
 

@@ -51,6 +51,7 @@ __all__ = [
     "predict",
     "raw_outputs",
     "split",
+    "targets_for",
     "train",
 ]
 
@@ -142,7 +143,7 @@ class History:
         return None
 
 
-def _targets_for(loss: str, task: str, y: np.ndarray) -> np.ndarray:
+def targets_for(loss: str, task: str, y: np.ndarray) -> np.ndarray:
     """Targets in the form each loss expects: hinge and mse on a binary task use -1/+1."""
     if task == "binary" and loss in ("hinge", "mse"):
         return y.astype(np.float64) * 2.0 - 1.0
@@ -231,7 +232,7 @@ def _evaluate_split(
 
 
 def _score_split(pred: Any, y: np.ndarray, task: str, loss: str) -> dict[str, float]:
-    value = L.LOSSES[loss](pred, _targets_for(loss, task, y)).data
+    value = L.LOSSES[loss](pred, targets_for(loss, task, y)).data
     return {"val_loss": float(value), **_metrics(task, y, _outputs(pred), "val_")}
 
 
@@ -286,7 +287,7 @@ def fit(
         raise ConfigError("patience needs a validation set and a positive number of epochs")
     params = model.parameters()
     optimizer = optimizer or SGD(params, lr=0.1)
-    target = _targets_for(loss, task, y)
+    target = targets_for(loss, task, y)
     n = len(X)
     size = n if batch_size is None else min(batch_size, n)
     rng = random.Random(seed)

@@ -37,7 +37,7 @@ from ..losses import LOSSES
 from ..nn import MLP
 from ..optim import OPTIMIZERS, LRScheduler, Optimizer, make_scheduler
 from ..serialization import save
-from ..train import DEFAULT_LOSS, TASK_LOSSES, Callback, TrainingDiverged, fit
+from ..train import DEFAULT_LOSS, TASK_LOSSES, Callback, TrainingDiverged, fit, targets_for
 from ..viz import GraphTooLargeError, draw_dot, trace_model
 from . import frames
 from .messages import MessageError, Setup
@@ -84,13 +84,6 @@ def _metric_row(epoch: int, log: dict[str, float]) -> dict[str, float | None]:
             continue
         row[key.replace("val_", "test_")] = frames.round_float(value)
     return row
-
-
-def _targets(task: str, loss: str, y: np.ndarray) -> list[float]:
-    """Targets as `fit` hands them to each loss: hinge and mse on classes want -1/+1."""
-    if task == "binary" and loss in ("hinge", "mse"):
-        return [2.0 * float(t) - 1.0 for t in y]
-    return [float(t) if task == "regression" else int(t) for t in y]
 
 
 class Session:
@@ -414,7 +407,7 @@ class Session:
         )
         for v in nodes:
             v.grad = 0.0
-        target = _targets(ds.task, self._loss, ds.y[index : index + 1])
+        target = targets_for(self._loss, ds.task, ds.y[index : index + 1])
         pred: list[Any] = [outputs[0]] if len(outputs) == 1 else [outputs]
         loss: Value = LOSSES[self._loss](pred, target)
         loss.label = f"loss ({self._loss})"
