@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,8 +55,6 @@ __all__ = [
     "train",
 ]
 
-_Job = TypeVar("_Job")
-_Result = TypeVar("_Result")
 
 MODES = ("batched", "per-sample")
 # The loss each task trains with unless told otherwise, and which losses suit which task.
