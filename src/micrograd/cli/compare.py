@@ -15,8 +15,9 @@ from rich.table import Table
 
 from .. import __version__, plots
 from ..data import Dataset
+from ..loop import DEFAULT_LOSS
+from ..run import RunOutcome, RunsSummary, TrainConfig
 from ..sweep.runner import Backend, RunRecord, jobs_for, outcome, run_jobs
-from ..train import DEFAULT_LOSS, RunOutcome, RunsSummary, TrainConfig
 from .arguments import (
     PROG,
     UsageError,

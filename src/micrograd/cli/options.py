@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from ..data import DATASETS, DataError, Dataset
+from ..loop import DEFAULT_LOSS, MODES, TASK_LOSSES
 from ..losses import LOSSES
 from ..nn import ACTIVATIONS
 from ..optim import OPTIMIZERS, SCHEDULES
-from ..train import DEFAULT_LOSS, MODES, TASK_LOSSES, TrainConfig, load_data, output_width
+from ..run import TrainConfig, load_data, output_width
 from .arguments import (
     UsageError,
     fraction,

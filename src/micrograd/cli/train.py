@@ -16,10 +16,10 @@ from rich.table import Table
 
 from .. import __version__, plots
 from ..data import Dataset, dataset_metadata
+from ..loop import DEFAULT_LOSS
 from ..nn import MLP
 from ..serialization import save
 from ..train import (
-    DEFAULT_LOSS,
     Callback,
     History,
     TrainConfig,

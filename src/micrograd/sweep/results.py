@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..train import RunsSummary
+from ..run import RunsSummary
 from .runner import RunRecord, outcome
 from .spec import config_from_dict, setting_key
 from .store import Plan

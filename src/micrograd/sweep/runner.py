@@ -32,15 +32,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..data import Dataset
-from ..train import (
-    Callback,
-    History,
-    RunOutcome,
-    TrainConfig,
-    TrainingDiverged,
-    load_data,
-    train,
-)
+from ..loop import Callback, History, TrainingDiverged
+from ..run import RunOutcome, TrainConfig, load_data, train
 from .spec import Job, setting_key
 
 __all__ = [

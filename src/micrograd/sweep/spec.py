@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..train import ConfigError, TrainConfig
+from ..loop import ConfigError
+from ..run import TrainConfig
 
 __all__ = [
     "LOG_SCALE_FIELDS",

@@ -31,7 +31,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..train import DEFAULT_LOSS, TASK_LOSSES
+from ..loop import DEFAULT_LOSS, TASK_LOSSES
 from .messages import (
     LIMITS,
     GraphMessage,

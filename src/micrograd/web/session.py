@@ -33,11 +33,11 @@ import numpy as np
 from .. import __version__
 from ..data import DataError, Dataset, dataset_metadata, load_dataset, train_val_test_split
 from ..engine import Value
+from ..loop import DEFAULT_LOSS, TASK_LOSSES, Callback, TrainingDiverged, fit, targets_for
 from ..losses import LOSSES
 from ..nn import MLP
 from ..optim import OPTIMIZERS, LRScheduler, Optimizer, make_scheduler
 from ..serialization import save
-from ..train import DEFAULT_LOSS, TASK_LOSSES, Callback, TrainingDiverged, fit, targets_for
 from ..viz import GraphTooLargeError, draw_dot, trace_model
 from . import frames
 from .messages import MessageError, Setup
