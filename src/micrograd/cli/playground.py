@@ -15,10 +15,19 @@ import argparse
 import sys
 from typing import Any
 
+from ..web.defaults import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 from .arguments import PROG, UsageError, add_command
 
 __all__ = ["register", "run"]
 
+NAME = "playground"
+HELP = "train in a web page: watch the boundary form, click a point to see its graph"
+DESCRIPTION = (
+    "Serve the micrograd playground, a page in the style of TensorFlow Playground that trains "
+    "with this engine: pick a data set and a network, press play, watch the decision boundary "
+    "and each neuron, click a point to see its computation graph. Everything it needs ships in "
+    "the package; it works offline."
+)
 EXAMPLES = f"""\
 examples:
   {PROG} playground --open              serve on 127.0.0.1 and open the page
@@ -41,18 +50,7 @@ def _port(text: str) -> int:
 
 def register(commands: Any) -> None:
     """Add `playground` to the subcommands."""
-    from ..web.defaults import DEFAULT_HOST, DEFAULT_PORT
-
-    p = add_command(
-        commands,
-        "playground",
-        help="train in a web page: watch the boundary form, click a point to see its graph",
-        description="Serve the micrograd playground, a page in the style of TensorFlow "
-        "Playground that trains with this engine: pick a data set and a network, press play, "
-        "watch the decision boundary and each neuron, click a point to see its computation "
-        "graph. Everything it needs ships in the package; it works offline.",
-        examples=EXAMPLES,
-    )
+    p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
     p.add_argument(
         "--port",
         type=_port,
@@ -69,8 +67,6 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..web.defaults import is_loopback
-
     def say(line: str) -> None:
         print(line, flush=True)
 

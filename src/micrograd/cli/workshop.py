@@ -35,6 +35,14 @@ __all__ = ["register", "run"]
 
 GRAPH_NAME = "workshop_graph.svg"
 
+NAME = "workshop"
+HELP = "build your own micrograd step by step, with checks that explain"
+DESCRIPTION = (
+    "The micrograd workshop: write your own Value and MLP in five steps. 'start' writes the "
+    "skeletons and WORKSHOP.md; 'check' compares your code with micrograd's engine and says, "
+    "for each check, what it tried, what it expected and why."
+)
+
 EXAMPLES = f"""\
 examples:
   {PROG} workshop start my-micrograd      write value.py, mlp.py and WORKSHOP.md there
@@ -57,15 +65,7 @@ def _step(text: str) -> list[int]:
 
 def register(commands: Any) -> None:
     """Add `workshop` (with `start` and `check`) to the subcommands."""
-    p = add_command(
-        commands,
-        "workshop",
-        help="build your own micrograd step by step, with checks that explain",
-        description="The micrograd workshop: write your own Value and MLP in five steps. 'start' "
-        "writes the skeletons and WORKSHOP.md; 'check' compares your code with micrograd's "
-        "engine and says, for each check, what it tried, what it expected and why.",
-        examples=EXAMPLES,
-    )
+    p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
     actions = p.add_subparsers(title="actions", dest="action", metavar="ACTION", required=True)
     s = add_command(
         actions,
