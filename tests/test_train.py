@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import random
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pytest
 
+import micrograd.train as train_module
 from micrograd.data import load_dataset, make_moons
 from micrograd.nn import MLP
 from micrograd.optim import SGD
@@ -254,7 +258,6 @@ def test_repeated_runs_summarise_and_parallel_equals_serial() -> None:
 
 
 def test_ctrl_c_in_evaluate_keeps_the_finished_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    import micrograd.train as train_module
     from micrograd.sweep import runner
 
     real = runner.run
@@ -315,3 +318,33 @@ def test_batched_overflow_diverges_cleanly_without_numpy_warnings() -> None:
                 epochs=50,
             )
     assert all(math.isfinite(p.data) for p in model.parameters())
+
+
+OLD_TRAIN_NAMES = {
+    "loop": ["DEFAULT_LOSS", "MODES", "TASK_LOSSES", "Callback", "ConfigError", "History",
+             "TrainingDiverged", "fit", "predict", "raw_outputs", "targets_for"],
+    "run": ["RunOutcome", "RunsSummary", "TrainConfig", "TrainResult", "build_model",
+            "load_data", "output_width", "split", "train"],
+    "evaluation": ["EvaluationInterrupted", "evaluate"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("home", sorted(OLD_TRAIN_NAMES))
+def test_train_still_offers_every_name_it_had_before_the_split(home: str) -> None:
+    module = importlib.import_module(f"micrograd.{home}")
+    for name in OLD_TRAIN_NAMES[home]:
+        assert getattr(train_module, name) is getattr(module, name), name
+
+
+def test_the_sweep_package_builds_on_loop_and_run_never_on_train() -> None:
+    code = (
+        "import sys, micrograd.loop\n"
+        "print('micrograd.sweep' in sys.modules)\n"
+        "import micrograd.sweep\n"
+        "print('micrograd.train' in sys.modules, 'micrograd.evaluation' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "False"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import re
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from itertools import combinations
 from pathlib import Path
@@ -479,3 +481,12 @@ def test_traced_model_draws() -> None:
     assert isinstance(graph, Graph)
     assert "L1.N2.w3 | data" in graph.source
     assert "L1.N2.w3" in texts(svg_root(graph.to_svg()))
+
+
+def test_the_builtin_layout_and_its_svg_stand_below_viz() -> None:
+    code = "import sys, micrograd.graph_svg; print('micrograd.viz' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

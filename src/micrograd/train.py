@@ -18,8 +18,13 @@ This module is where users import training from; it gathers three modules, read 
 
 from __future__ import annotations
 
+# The names imported `as` themselves were public here before the split and stay importable, but
+# are not the user's API (`__all__`): the command and the page take them from `loop` and `run`.
 from .evaluation import EvaluationInterrupted, evaluate
 from .fused import gc_paused
+from .loop import DEFAULT_LOSS as DEFAULT_LOSS
+from .loop import MODES as MODES
+from .loop import TASK_LOSSES as TASK_LOSSES
 from .loop import (
     Callback,
     ConfigError,
@@ -31,6 +36,9 @@ from .loop import (
     targets_for,
 )
 from .run import RunOutcome, RunsSummary, TrainConfig, TrainResult, split, train
+from .run import build_model as build_model
+from .run import load_data as load_data
+from .run import output_width as output_width
 
 __all__ = [
     "Callback",

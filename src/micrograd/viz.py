@@ -6,8 +6,8 @@ a Value (`data`, `grad`, `_prev` or `prev`, `_op`), so a workshop learner's own 
 It needs neither the `graphviz` Python package nor the Graphviz program: `Graph.source` is DOT
 text, and `Graph.to_svg()` draws a self-contained SVG with a small layered layout of its own
 (the Sugiyama method: layers by longest path, orders by barycenters, positions by least
-squares). When Graphviz's `dot` is on PATH, `Graph.save` uses it for .svg, .png and .pdf;
-without it, .svg and .html still work.
+squares; `graph_layout` places the boxes, `graph_svg` draws them). When Graphviz's `dot` is on
+PATH, `Graph.save` uses it for .svg, .png and .pdf; without it, .svg and .html still work.
 
 A `Graph` is a snapshot: it keeps the numbers as they were when drawn, not the Values.
 """
