@@ -116,10 +116,11 @@ def test_adamw_default_weight_decay_differs_from_adam() -> None:
 def test_state_lives_in_the_optimizer() -> None:
     params = [Value(1.0), Value(2.0)]
     sgd = SGD(params, lr=0.1, momentum=0.9)
-    assert sgd.momentum_buffers == [None, None]
+    assert sgd.momentum_buffers is None  # made by the first step, as torch's state is
     params[0].grad, params[1].grad = 1.0, -1.0
     sgd.step()
-    assert sgd.momentum_buffers == [1.0, -1.0]
+    assert sgd.momentum_buffers is not None
+    assert sgd.momentum_buffers.tolist() == [1.0, -1.0]
     adam = Adam(params)
     adam.step()
     assert adam.step_count == 1

@@ -129,7 +129,7 @@ def test_original_readme_example() -> None:
 
 
 def _live_values() -> int:
-    return sum(1 for o in gc.get_objects() if type(o) is Value)
+    return sum(1 for o in gc.get_objects() if isinstance(o, Value))
 
 
 def _graph_is_freed(build: Callable[[], object]) -> tuple[int, int]:
@@ -185,7 +185,7 @@ def test_no_reference_cycles_batched_graph() -> None:
         return loss
 
     built, left = _graph_is_freed(build)
-    assert built > 20
+    assert built >= 10  # per layer a linear node and its parameter block, then the loss's nodes
     assert left == 0
 
 

@@ -57,6 +57,9 @@ class Value:
 
     __slots__ = ("_ctx", "_data", "_op", "_params", "_rule", "_saved", "grad", "label")
     __array_ufunc__ = None  # numpy defers to our reflected operators instead of broadcasting
+    # A leaf whose gradient is part of another leaf's (a parameter of a layer's parameter block,
+    # see `micrograd.buffers`): when both are in one graph, backward sets aside only the group.
+    _group: Value | None = None
     _data: Array
     grad: Array
     _ctx: tuple[Value, ...]
@@ -491,6 +494,9 @@ _Held = tuple[list[tuple[Value, Array]], list[Array]]
 def _set_aside(nodes: list[Value], leaves: Iterable[Value]) -> _Held:
     """Zero the gradients this call writes; return (leaves with what each held, and what each
     of the other nodes held)."""
+    leaves = list(leaves)
+    groups = {leaf for leaf in leaves if leaf._group is None}
+    leaves = [leaf for leaf in leaves if leaf._group not in groups]  # its group holds its grad
     held = [(leaf, leaf.grad) for leaf in leaves], [node.grad for node in nodes]
     for leaf, _ in held[0]:
         leaf.grad = 0.0

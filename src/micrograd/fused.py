@@ -42,6 +42,7 @@ __all__ = [
     "gather",
     "gc_paused",
     "linear",
+    "linear_forward",
     "neuron",
     "scatter",
     "sum_of_squares",
@@ -163,7 +164,7 @@ def sum_of_squares(ps: Sequence[Value]) -> Value:
 # multiply-adds or reorder the sum); the gradients use matrix products.
 
 
-def _linear(x: Array, W: Array, b: Array) -> Array:
+def linear_forward(x: Array, W: Array, b: Array) -> Array:
     """A whole layer on a batch: x (samples x nin) @ W.T + b, W being (nout x nin)."""
     x2 = x.reshape(-1, 1) if x.ndim == 1 else x
     np = numpy()
@@ -188,7 +189,7 @@ def _linear_backward(out: Value) -> None:
         p.grad += gp
 
 
-LINEAR = define("linear", "linear", _linear, _linear_backward, keeps_shape=True)
+LINEAR = define("linear", "linear", linear_forward, _linear_backward, keeps_shape=True)
 
 
 def linear(x: Value, w: Sequence[Value], b: Sequence[Value]) -> Value:
@@ -207,7 +208,7 @@ def linear(x: Value, w: Sequence[Value], b: Sequence[Value]) -> Value:
         raise ValueError(f"linear: expected {nin} input features, got {width}")
     np = numpy()
     W = np.array(list(map(_data_of, w))).reshape(nout, nin)
-    data = _linear(xd, W, np.array(list(map(_data_of, b))))
+    data = linear_forward(xd, W, np.array(list(map(_data_of, b))))
     return make_node(data, (x, *w, *b), LINEAR, W)
 
 
@@ -272,9 +273,11 @@ class FastBackprop:
                 if child._ctx or child._params:
                     if child not in entered:
                         stack.append(child)
+                elif child._data.__class__ is not float:
+                    carrying.add(child)  # an array leaf (a batch, a layer's parameter block)
                 else:
                     g = child.grad
-                    if g.__class__ is not float or g or child._data.__class__ is not float:
+                    if g.__class__ is not float or g:
                         carrying.add(child)  # it holds a gradient or an array: set it aside
             params = node._params
             if (
@@ -312,7 +315,7 @@ def _visit_group(
             all_leaves = False
             if p not in entered:
                 stack.append(p)
-        elif p.grad.__class__ is not float or p.grad or p._data.__class__ is not float:
+        elif p._data.__class__ is not float or p.grad.__class__ is not float or p.grad:
             carrying.add(p)  # it holds a gradient or an array: set it aside
     return all_leaves
 

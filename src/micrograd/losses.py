@@ -23,6 +23,7 @@ from itertools import repeat
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
+from .buffers import block_sum_of_squares, whole_buffers
 from .engine import Value
 from .fused import gather, sum_of_squares
 from .numeric import numpy
@@ -404,11 +405,16 @@ def l1_penalty(params: Iterable[Value]) -> Value:
 def l2_penalty(params: Iterable[Value]) -> Value:
     """The squared L2 norm of the parameters, sum(p * p), as in the original micrograd demo.
 
-    It is one fused node (`fused.sum_of_squares`): the same sum in the same order as the demo's,
-    with one node instead of two per parameter (when any parameter holds an array, each is
-    summed on its own instead).
+    It is one fused node: the same sum in the same order as the demo's, with one node instead
+    of two per parameter. Over whole layer buffers (`model.parameters()`) its children are the
+    layers' parameter blocks (`buffers.block_sum_of_squares`); over other scalar Values they are
+    the Values (`fused.sum_of_squares`); when any parameter holds an array, each is summed on
+    its own.
     """
     ps = _parameters("l2_penalty", params)
+    buffers = whole_buffers(ps)
+    if buffers is not None:
+        return block_sum_of_squares(buffers)
     if set(map(type, gather(ps))) == {float}:  # all scalars: the usual case
         return sum_of_squares(ps)
     return _sum(_total(p * p) for p in ps)

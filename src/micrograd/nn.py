@@ -1,16 +1,19 @@
 """Neural-network building blocks on top of `Value`: `Module`, `Neuron`, `Layer` and `MLP`.
 
-A `Neuron` computes `activation(w.x + b)` as one fused `affine` node followed by its activation.
-Given a whole batch (a 2-D array of samples x features), a `Layer` runs as one fused `linear`
-node over the same weights instead, so the same model trains per sample or per batch.
+A `Neuron` computes `activation(w.x + b)` as one fused node. A `Layer` keeps its neurons' weights
+and biases in one buffer (`micrograd.buffers`): each parameter is still a `Value`, and given a
+whole batch (a 2-D array of samples x features) the layer runs as one `linear` node over the
+whole buffer, so the same model trains per sample or per batch.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
+from .buffers import ParameterBuffer, block_linear, neuron_node, neuron_spec
 from .engine import ACTIVATIONS, Value
 from .fused import linear, neuron
 from .numeric import is_array, numpy
@@ -101,12 +104,39 @@ class Neuron(Module):
     ) -> None:
         if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
             raise ValueError(f"nin must be a positive integer, got {nin!r}")
-        self.activation = _check_activation(activation, nonlin)
+        self._activation = _check_activation(activation, nonlin)
         uniform = (rng or random).uniform
-        self.w = [Value(uniform(-1, 1)) for _ in range(nin)]
-        self.b = Value(uniform(-1, 1))
-        self._w_seen: list[Value] = []
-        self._wb: tuple[Value, ...] = ()
+        buffer = ParameterBuffer([uniform(-1, 1) for _ in range(nin + 1)])
+        own: list[Value] = list(buffer.parameters())
+        self.w: list[Value] = own[:-1]
+        self.b: Value = own[-1]
+        self._own = self._wb = tuple(own)
+        self._w_seen = list(self.w)
+        self._attach(buffer, 0)
+
+    def _attach(self, buffer: ParameterBuffer, offset: int) -> None:
+        """Read weights and bias from `buffer`, from element `offset` on (a Layer moves its
+        neurons' parameters into one buffer)."""
+        self._buffer, self._offset = buffer, offset
+        self._spec = neuron_spec(buffer, offset, self._activation)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_spec"]  # it holds the buffer's lists: made anew from the copied buffer
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._spec = neuron_spec(self._buffer, self._offset, self._activation)
+
+    @property
+    def activation(self) -> str:
+        return self._activation
+
+    @activation.setter
+    def activation(self, activation: str | None) -> None:
+        self._activation = _check_activation(activation, None)
+        self._spec = neuron_spec(self._buffer, self._offset, self._activation)
 
     @property
     def nin(self) -> int:
@@ -125,7 +155,10 @@ class Neuron(Module):
 
     def forward(self, xs: tuple[Value, ...]) -> Value:
         """One sample, already a tuple of `nin` Values (pass one tuple to every neuron)."""
-        return neuron(self.weights_and_bias(), xs, self.activation)
+        wb = self.weights_and_bias()
+        if wb is self._own:
+            return neuron_node(self._spec, wb, xs)
+        return neuron(wb, xs, self.activation)  # w or b replaced by other Values
 
     def weights_and_bias(self) -> tuple[Value, ...]:
         """(w..., b) as one tuple shared by every call, made anew if `w` or `b` were replaced
@@ -134,6 +167,10 @@ class Neuron(Module):
             self._w_seen = list(self.w)
             self._wb = (*self.w, self.b)
         return self._wb
+
+    def intact(self) -> bool:
+        """Are `w` and `b` still the Values of this neuron's buffer (none replaced)?"""
+        return self.weights_and_bias() is self._own
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -158,6 +195,13 @@ class Layer(Module):
             raise ValueError(f"nout must be a positive integer, got {nout!r}")
         self.neurons = [Neuron(nin, activation, nonlin=nonlin, rng=rng) for _ in range(nout)]
         self.activation = self.neurons[0].activation
+        self._buffer = ParameterBuffer.join([(n._buffer, n._own) for n in self.neurons])
+        for j, n in enumerate(self.neurons):
+            n._attach(self._buffer, j * (nin + 1))
+
+    def intact(self) -> bool:
+        """Are all weights and biases still the Values of this layer's buffer?"""
+        return all(n.intact() for n in self.neurons)
 
     @property
     def nin(self) -> int:
@@ -170,8 +214,11 @@ class Layer(Module):
     def __call__(self, x: Any) -> Value | list[Value]:
         batch = _batch(x)
         if batch is not None:
-            weights = [w for n in self.neurons for w in n.w]
-            z = linear(batch, weights, [n.b for n in self.neurons])
+            if self.intact():
+                z = block_linear(batch, self._buffer)
+            else:
+                weights = [w for n in self.neurons for w in n.w]
+                z = linear(batch, weights, [n.b for n in self.neurons])
             return ACTIVATIONS[self.activation].apply(z)
         outs = self.forward(_sample(x, self.nin, "Layer"))
         return outs[0] if len(outs) == 1 else outs
@@ -181,7 +228,13 @@ class Layer(Module):
         return [n.forward(xs) for n in self.neurons]
 
     def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in n.parameters()]
+        return list(chain.from_iterable(n.parameters() for n in self.neurons))
+
+    def zero_grad(self) -> None:
+        if self.intact():
+            self._buffer.zero_grad()
+        else:
+            super().zero_grad()
 
     def __repr__(self) -> str:
         return f"Layer(nin={self.nin}, nout={self.nout}, activation={self.activation!r})"
@@ -243,12 +296,24 @@ class MLP(Module):
         return outs[0] if len(outs) == 1 else list(outs)
 
     def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
+        return list(chain.from_iterable(layer.parameters() for layer in self.layers))
+
+    def zero_grad(self) -> None:
+        for layer in self.layers:
+            layer.zero_grad()
 
     def update_parameters(self) -> None:
-        """One step of gradient descent: `p.data -= step * p.grad` for every parameter."""
-        for p in self.parameters():
-            p.data -= self.step * p.grad
+        """One step of gradient descent: `p.data -= step * p.grad` for every parameter (a
+        layer's whole buffer at once when its gradients are all floats)."""
+        step = self.step
+        for layer in self.layers:
+            buffer = layer._buffer
+            moved = [x - step * g for x, g in zip(buffer.data, buffer.grad, strict=True)]
+            if layer.intact() and set(map(type, moved)) == {float}:
+                buffer.data[:] = moved
+            else:
+                for p in layer.parameters():
+                    p.data -= step * p.grad
 
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))

@@ -1,9 +1,12 @@
 """Optimizers and learning-rate schedules, with the names and update rules of `torch.optim`.
 
 An optimizer holds a list of parameters (`Value`s with float `data` and `grad`) and moves them
-against their gradients on each `step()`. The per-parameter state (momentum buffers, moment
-estimates) lives in lists inside the optimizer, indexed by the parameter's position, so
-parameters stay plain Values. `SGD`, `Adam` and `AdamW` apply exactly the formulas of their
+against their gradients on each `step()`, computing with one float64 array over all of them.
+The per-parameter state (momentum buffers, moment estimates) lives in arrays inside the
+optimizer, indexed by the parameter's position, so parameters stay plain Values. When the
+parameters are whole layer buffers, as `model.parameters()` gives them (`micrograd.buffers`),
+they are read and written a layer at a time, with no Python work per parameter.
+`SGD`, `Adam` and `AdamW` apply exactly the formulas of their
 `torch.optim` namesakes (weight decay, dampening, Nesterov, bias correction, and a momentum buffer
 that starts as the first gradient).
 
@@ -22,10 +25,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from itertools import chain
 from numbers import Real
 
+from .buffers import whole_buffers
 from .engine import Value
 from .fused import gather, scatter
+from .numeric import Array, numpy
 
 __all__ = [
     "OPTIMIZERS",
@@ -110,6 +116,7 @@ class Optimizer:
             raise ValueError(f"lr must be > 0, got {lr!r}")
         self.lr = lr
         self._schedulers: list[LRScheduler] = []
+        self._buffers = whole_buffers(self.params)
 
     @property
     def lr(self) -> float:
@@ -122,19 +129,45 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (they accumulate across `backward()` calls)."""
+        if self._buffers is not None:
+            for buffer in self._buffers:
+                buffer.zero_grad()
+            return
         for p in self.params:
             p.grad = 0.0
 
     def step(self) -> None:
         """Update every parameter from its current gradient."""
-        self._update(self._grads())
+        x, g = self._read()
+        self._write(self._update(x, g))
+
+    def _read(self) -> tuple[Array, Array]:
+        """Every parameter's data and gradient as float64 arrays, in order. Every gradient is
+        checked before any parameter moves, so a bad one leaves the model as it was."""
+        np = numpy()
+        if self._buffers is None:
+            return np.array(gather(self.params)), np.array(self._grads())
+        x = np.fromiter(chain.from_iterable(b.data for b in self._buffers), float, len(self.params))
+        grads = list(chain.from_iterable(b.grad for b in self._buffers))
+        if set(map(type, grads)) == {float} and math.isfinite(sum(grads)):
+            return x, np.array(grads)
+        return x, np.array(self._grads())  # names the first bad gradient
+
+    def _write(self, x: Array) -> None:
+        if self._buffers is None:
+            scatter(self.params, x.tolist())
+            return
+        start = 0
+        for buffer in self._buffers:
+            end = start + len(buffer.data)
+            buffer.data[:] = x[start:end].tolist()
+            start = end
 
     def _grads(self) -> list[float]:
-        # Read and check every gradient before touching any parameter, so a bad one leaves the
-        # model as it was instead of half updated.
+        # The common case is checked in bulk: all floats, all finite.
         grads = [p.grad for p in self.params]
         if set(map(type, grads)) == {float} and math.isfinite(sum(grads)):
-            return grads  # the common case, checked in bulk: all floats, all finite
+            return grads
         grads = []
         for i, p in enumerate(self.params):
             g = p.grad
@@ -148,9 +181,9 @@ class Optimizer:
             grads.append(g)
         return grads
 
-    def _update(self, grads: list[float]) -> None:
-        """Move the parameters: read them with `fused.gather`, write them with `fused.scatter`
-        (the values are floats: parameters are checked at creation, gradients in `_grads`)."""
+    def _update(self, x: Array, g: Array) -> Array:
+        """The parameters after one step, from their data `x` and gradients `g` (float64
+        arrays, in order, gradients checked finite)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -185,25 +218,18 @@ class SGD(Optimizer):
                 "nesterov=True requires momentum > 0 and dampening = 0, got "
                 f"momentum={self.momentum!r}, dampening={self.dampening!r}"
             )
-        self.momentum_buffers: list[float | None] = [None] * len(self.params)
+        self.momentum_buffers: Array | None = None  # one per parameter, from the first step
 
-    def _update(self, grads: list[float]) -> None:
-        lr, momentum, wd = self.lr, self.momentum, self.weight_decay
-        bufs = self.momentum_buffers
-        xs = gather(self.params)
-        if wd == 0.0 and momentum == 0.0:
-            scatter(self.params, [x - lr * g for x, g in zip(xs, grads, strict=True)])
-            return
-        for i, (x, g) in enumerate(zip(xs, grads, strict=True)):
-            if wd != 0.0:
-                g = g + wd * x
-            if momentum != 0.0:
-                buf = bufs[i]
-                buf = g if buf is None else buf * momentum + (1.0 - self.dampening) * g
-                bufs[i] = buf
-                g = g + momentum * buf if self.nesterov else buf
-            xs[i] = x - lr * g
-        scatter(self.params, xs)
+    def _update(self, x: Array, g: Array) -> Array:
+        momentum = self.momentum
+        if self.weight_decay != 0.0:
+            g = g + self.weight_decay * x
+        if momentum != 0.0:
+            buf = self.momentum_buffers
+            buf = g if buf is None else buf * momentum + (1.0 - self.dampening) * g
+            self.momentum_buffers = buf
+            g = g + momentum * buf if self.nesterov else buf
+        return x - self.lr * g
 
 
 class Adam(Optimizer):
@@ -240,30 +266,25 @@ class Adam(Optimizer):
         self.eps = _non_negative("eps", eps)
         self.weight_decay = _non_negative("weight_decay", weight_decay)
         self.step_count = 0
-        self.exp_avg: list[float] = [0.0] * len(self.params)
-        self.exp_avg_sq: list[float] = [0.0] * len(self.params)
+        self.exp_avg: Array = numpy().zeros(len(self.params))
+        self.exp_avg_sq: Array = numpy().zeros(len(self.params))
 
-    def _update(self, grads: list[float]) -> None:
+    def _update(self, x: Array, g: Array) -> Array:
         self.step_count += 1
         t = self.step_count
         lr, wd, eps = self.lr, self.weight_decay, self.eps
         beta1, beta2 = self.betas
         step_size = lr / (1.0 - beta1**t)
         bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
-        decoupled = self._decoupled_weight_decay
-        m, v = self.exp_avg, self.exp_avg_sq
-        xs = gather(self.params)
-        for i, (x, g) in enumerate(zip(xs, grads, strict=True)):
-            if wd != 0.0:
-                if decoupled:
-                    x = x * (1.0 - lr * wd)
-                else:
-                    g = g + wd * x
-            m[i] = beta1 * m[i] + (1.0 - beta1) * g
-            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
-            denom = math.sqrt(v[i]) / bias_correction2_sqrt + eps
-            xs[i] = x - step_size * (m[i] / denom)
-        scatter(self.params, xs)
+        if wd != 0.0:
+            if self._decoupled_weight_decay:
+                x = x * (1.0 - lr * wd)
+            else:
+                g = g + wd * x
+        m = self.exp_avg = beta1 * self.exp_avg + (1.0 - beta1) * g
+        v = self.exp_avg_sq = beta2 * self.exp_avg_sq + (1.0 - beta2) * g * g
+        denom = numpy().sqrt(v) / bias_correction2_sqrt + eps
+        return x - step_size * (m / denom)
 
 
 class AdamW(Adam):
