@@ -21,8 +21,8 @@ Parameters has the block set aside alone (`Value._group`): its gradient holds th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from operator import attrgetter, countOf
+import weakref
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .engine import ACTIVATIONS, LEAF, Value, define, make_node
@@ -33,6 +33,7 @@ __all__ = [
     "Parameter",
     "ParameterBlock",
     "ParameterBuffer",
+    "ParameterList",
     "block_linear",
     "block_sum_of_squares",
     "neuron_node",
@@ -47,7 +48,7 @@ class ParameterBuffer:
     weights then its bias. It keeps no reference to its Parameters (each refers to it), so a
     model holds no reference cycle and is freed as soon as the last reference goes."""
 
-    __slots__ = ("block", "data", "grad", "rows")
+    __slots__ = ("_members", "block", "data", "grad", "rows")
 
     def __init__(self, values: Sequence[float], rows: int = 1) -> None:
         if rows < 1 or len(values) % rows:
@@ -56,10 +57,26 @@ class ParameterBuffer:
         self.grad: list[Any] = [0.0] * len(self.data)
         self.rows = rows
         self.block = ParameterBlock(self.data, self.grad, rows)
+        self._members: Callable[[], ParameterList | None] = _nobody
 
-    def parameters(self) -> list[Parameter]:
-        """A new Parameter for each element (a model makes them once and keeps them)."""
-        return [Parameter(self, i) for i in range(len(self.data))]
+    def parameters(self) -> ParameterList:
+        """A new Parameter for each element (a model makes them once and keeps the list)."""
+        return self._adopt([Parameter(self, i) for i in range(len(self.data))])
+
+    def _adopt(self, params: list[Parameter]) -> ParameterList:
+        members = ParameterList(params)
+        self.claim(members)
+        return members
+
+    def claim(self, members: ParameterList) -> None:
+        """Record the list of Parameters that reads this buffer (a copied model's owner calls
+        this again). A weak reference: the buffer must not keep its Parameters alive, since
+        each refers to it."""
+        self._members = weakref.ref(members)
+
+    def members(self) -> ParameterList | None:
+        """The list of this buffer's Parameters its owner keeps, if it still lives."""
+        return self._members()
 
     @property
     def cols(self) -> int:
@@ -79,20 +96,32 @@ class ParameterBuffer:
         self.grad[:] = grad  # pickle and deepcopy: the state is the gradient list
 
     @staticmethod
-    def join(parts: Sequence[tuple[ParameterBuffer, Sequence[Value]]]) -> ParameterBuffer:
-        """One buffer holding the rows of each (buffer, its parameters) one after the other:
-        the same Parameter objects, now reading the joined lists (a Layer joins its neurons')."""
-        joined = ParameterBuffer(
-            [x for b, _ in parts for x in b.data], sum(b.rows for b, _ in parts)
-        )
-        i = 0
-        for _, params in parts:
-            for p in params:
+    def join(
+        parts: Sequence[tuple[ParameterBuffer, Sequence[Value]]],
+    ) -> tuple[ParameterBuffer, ParameterList]:
+        """One buffer holding the rows of each (buffer, its parameters) one after the other,
+        and its members: the same Parameter objects, now reading the joined lists (a Layer joins
+        its neurons' and keeps the list)."""
+        rows = sum(b.rows for b, _ in parts)
+        joined = ParameterBuffer([x for b, _ in parts for x in b.data], rows)
+        params: list[Parameter] = []
+        for _, part in parts:
+            for p in part:
                 if not isinstance(p, Parameter):
                     raise TypeError(f"join: {p!r} is not a Parameter")
-                p._buffer, p._index = joined, i
-                i += 1
-        return joined
+                p._buffer, p._index = joined, len(params)
+                params.append(p)
+        return joined, joined._adopt(params)
+
+
+class ParameterList(list["Parameter"]):
+    """A buffer's Parameters in order, kept by the model (a list a buffer can refer to weakly)."""
+
+    __slots__ = ("__weakref__",)
+
+
+def _nobody() -> None:
+    return None
 
 
 class Parameter(Value):
@@ -177,31 +206,22 @@ class ParameterBlock(Value):
             grads[:] = [float(value)] * len(grads)
 
 
-_buffer_of = attrgetter("_buffer")
-_index_of = attrgetter("_index")
-
-
 def whole_buffers(params: Sequence[Value]) -> list[ParameterBuffer] | None:
     """The buffers `params` is made of, when it is whole buffers in order (as `parameters()`
-    gives them); None otherwise. Python work per buffer; the checks per parameter run in C."""
+    gives them); None otherwise. Python work per buffer; each comparison with the buffer's
+    members is one pass in C, by identity (Values define no equality)."""
     buffers = []
     i = 0
     while i < len(params):
         p = params[i]
-        if not isinstance(p, Parameter) or p.__class__ is not Parameter:
+        if not isinstance(p, Parameter):
             return None
         buffer = p._buffer
-        n = len(buffer.data)
-        part = params[i : i + n]
-        if (
-            len(part) != n
-            or set(map(type, part)) != {Parameter}
-            or countOf(map(_buffer_of, part), buffer) != n
-            or list(map(_index_of, part)) != list(range(n))
-        ):
+        members = buffer.members()
+        if members is None or params[i : i + len(members)] != members:
             return None
         buffers.append(buffer)
-        i += n
+        i += len(members)
     return buffers if len({id(b) for b in buffers}) == len(buffers) else None
 
 

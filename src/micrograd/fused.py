@@ -161,7 +161,12 @@ def sum_of_squares(ps: Sequence[Value]) -> Value:
 # -- one node per layer on a batch -----------------------------------------------------------
 # Invariant: out[s, j] is bit for bit what neuron j gives for sample s, because the sum runs
 # over the inputs in the same order with the same roundings (no matrix product, which may fuse
-# multiply-adds or reorder the sum); the gradients use matrix products.
+# multiply-adds or reorder the sum); the gradients use matrix products. A block of inputs is
+# summed in one `add.reduce` over its first axis: with more than one output per input its
+# inner loop runs over the outputs, adding the slices in order (with one output it would be a
+# pairwise sum, so that case goes one input at a time).
+
+_BLOCK_BYTES = 1 << 19  # products held at once: a block stays in the cache
 
 
 def linear_forward(x: Array, W: Array, b: Array) -> Array:
@@ -169,11 +174,21 @@ def linear_forward(x: Array, W: Array, b: Array) -> Array:
     x2 = x.reshape(-1, 1) if x.ndim == 1 else x
     np = numpy()
     xt, wt = np.ascontiguousarray(x2.T), np.ascontiguousarray(W.T)
-    z = np.zeros((len(x2), len(W)))
-    term = np.empty_like(z)
-    for xi, wi in zip(xt, wt, strict=True):
-        np.multiply.outer(xi, wi, out=term)
-        z += term
+    nin, samples, nout = len(xt), len(x2), len(W)
+    z = np.zeros((samples, nout))
+    block = min(nin, _BLOCK_BYTES // (8 * samples * nout) - 1)
+    if block < 4 or samples * nout < 2:  # blocks would not pay, or not keep the order
+        term = np.empty_like(z)
+        for xi, wi in zip(xt, wt, strict=True):
+            np.multiply.outer(xi, wi, out=term)
+            z += term
+    else:  # terms[0] is the sum so far, terms[1:] the next inputs' products
+        terms = np.empty((block + 1, samples, nout))
+        for k in range(0, nin, block):
+            m = min(block, nin - k)
+            terms[0] = z
+            np.multiply(xt[k : k + m, :, None], wt[k : k + m, None, :], out=terms[1 : m + 1])
+            z = np.add.reduce(terms[: m + 1], axis=0)
     z += b
     return z[:, 0] if W.shape[0] == 1 else z
 

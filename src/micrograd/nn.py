@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from itertools import chain
 from typing import Any
 
-from .buffers import ParameterBuffer, block_linear, neuron_node, neuron_spec
+from .buffers import ParameterBuffer, ParameterList, block_linear, neuron_node, neuron_spec
 from .engine import ACTIVATIONS, Value
 from .fused import linear, neuron
 from .numeric import is_array, numpy
@@ -107,10 +107,12 @@ class Neuron(Module):
         self._activation = _check_activation(activation, nonlin)
         uniform = (rng or random).uniform
         buffer = ParameterBuffer([uniform(-1, 1) for _ in range(nin + 1)])
-        own: list[Value] = list(buffer.parameters())
-        self.w: list[Value] = own[:-1]
+        own = buffer.parameters()
+        self._members: ParameterList | None = own
+        self.w: list[Value] = list(own[:-1])
         self.b: Value = own[-1]
-        self._own = self._wb = tuple(own)
+        self._own: tuple[Value, ...] = tuple(own)
+        self._wb = self._own
         self._w_seen = list(self.w)
         self._attach(buffer, 0)
 
@@ -128,6 +130,8 @@ class Neuron(Module):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._spec = neuron_spec(self._buffer, self._offset, self._activation)
+        if self._members is not None:
+            self._buffer.claim(self._members)
 
     @property
     def activation(self) -> str:
@@ -195,9 +199,16 @@ class Layer(Module):
             raise ValueError(f"nout must be a positive integer, got {nout!r}")
         self.neurons = [Neuron(nin, activation, nonlin=nonlin, rng=rng) for _ in range(nout)]
         self.activation = self.neurons[0].activation
-        self._buffer = ParameterBuffer.join([(n._buffer, n._own) for n in self.neurons])
+        self._buffer, self._members = ParameterBuffer.join(
+            [(n._buffer, n._own) for n in self.neurons]
+        )
         for j, n in enumerate(self.neurons):
             n._attach(self._buffer, j * (nin + 1))
+            n._members = None  # the layer keeps the joined list
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._buffer.claim(self._members)  # a copy: its buffer learns its members anew
 
     def intact(self) -> bool:
         """Are all weights and biases still the Values of this layer's buffer?"""
