@@ -176,7 +176,7 @@ def _parameter(buffer: ParameterBuffer, index: int, label: str) -> Parameter:
 class ParameterBlock(Value):
     """A whole `ParameterBuffer` as one leaf. `data` is its (rows x cols) matrix as the last
     batched forward used it; `grad` is the gradient list as an array (a copy; setting it writes
-    the list)."""
+    the list), or 0.0 while every gradient is zero."""
 
     __slots__ = ("_grads", "_rows")
 
@@ -193,7 +193,10 @@ class ParameterBlock(Value):
 
     @property
     def grad(self) -> Array:
-        return numpy().array(self._grads, dtype=float).reshape(self._rows, -1)
+        grads = self._grads
+        if not any(grads):
+            return 0.0  # as a Value's grad starts: no gradient yet (backward turns it into zeros)
+        return numpy().array(grads, dtype=float).reshape(self._rows, -1)
 
     @grad.setter
     def grad(self, value: Array) -> None:
