@@ -12,8 +12,10 @@ no reference cycles and are freed as soon as the last reference goes.
 
 `data` is a float, or in batched mode a numpy array over samples: the same rules apply, and a
 gradient flowing from an array into a smaller child is summed back to the child's shape. numpy is
-imported only when an array is seen. What exists only for speed (fused neuron nodes, a faster
-traversal) is in `micrograd.fused`, which registers itself here with `define` and `use_backprop`.
+imported only when an array is seen. The bookkeeping around backward's steps (setting aside and
+restoring the leaves' gradients) is in `micrograd.backprop`. What exists only for speed (fused
+neuron nodes, layer buffers, a faster traversal) is in `micrograd.fused` and `micrograd.buffers`,
+which register their primitives here with `define`, and their traversal with `use_backprop`.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any, Protocol
+from typing import Any
 
-from . import numeric
+from . import backprop, numeric
+from .backprop import Backprop, PlainBackprop, use_backprop
 from .numeric import (
     Array,
     any_true,
@@ -267,15 +270,15 @@ class Value:
                 f"backward() needs a scalar output, this Value holds {fmt(self._data)}: "
                 "reduce it with .sum() or .mean() first"
             )
-        nodes, leaves = BACKPROP.order(self)  # 1. order: children before parents
-        held = _set_aside(nodes, leaves)  # 2. zero what this call writes, keeping the old
+        nodes, leaves = backprop.BACKPROP.order(self)  # 1. order: children before parents
+        held = backprop.set_aside(nodes, leaves)  # 2. zero what this call writes, keeping the old
         self.grad = 1.0
         try:
-            BACKPROP.run_rules(nodes)  # 3. the chain rule, from self back to the leaves
+            backprop.BACKPROP.run_rules(nodes)  # 3. the chain rule, from self back to the leaves
         except BaseException:
-            _undo(self, nodes, held)
+            backprop.undo(self, nodes, held)
             raise
-        _restore(held)  # 4. leaves: what they held before, plus this call's gradient
+        backprop.restore(held)  # 4. leaves: what they held before, plus this call's gradient
 
 
 # --------------------------------------------------------------------------------------------
@@ -484,81 +487,3 @@ def _lift(x: object) -> Value | None:
     if (isinstance(x, Real) and not isinstance(x, bool)) or is_array(x):
         return Value(x)
     return None
-
-
-# -- the steps of backward() -----------------------------------------------------------------
-
-_Held = tuple[list[tuple[Value, Array]], list[Array]]
-
-
-def _set_aside(nodes: list[Value], leaves: Iterable[Value]) -> _Held:
-    """Zero the gradients this call writes; return (leaves with what each held, and what each
-    of the other nodes held)."""
-    leaves = list(leaves)
-    groups = {leaf for leaf in leaves if leaf._group is None}
-    leaves = [leaf for leaf in leaves if leaf._group not in groups]  # its group holds its grad
-    held = [(leaf, leaf.grad) for leaf in leaves], [node.grad for node in nodes]
-    for leaf, _ in held[0]:
-        leaf.grad = 0.0
-    for node in nodes:
-        node.grad = 0.0
-    return held
-
-
-def _restore(held: _Held) -> None:
-    """Each leaf ends with what it held plus this call's gradient: calling twice gives exactly
-    twice. An array leaf gets an array, zeros where nothing reached it."""
-    for leaf, before in held[0]:
-        g = before + leaf.grad
-        if g.__class__ is float and is_array(leaf._data):
-            g = numpy().full(leaf._data.shape, g)
-        leaf.grad = g
-
-
-def _undo(root: Value, nodes: list[Value], held: _Held) -> None:
-    """Put every gradient back as it was before a backward() that failed part-way."""
-    for node, before in zip(nodes, held[1], strict=True):
-        node.grad = before
-    set_aside = {id(leaf) for leaf, _ in held[0]}
-    for v in root.topo_sort():
-        if not v._ctx and not v._params and id(v) not in set_aside:
-            v.grad = 0.0  # a leaf holding no gradient before is not set aside: it held 0
-    for leaf, before in held[0]:
-        leaf.grad = before
-
-
-class Backprop(Protocol):
-    """How `backward()` orders a graph and runs its rules (see `use_backprop`)."""
-
-    def order(self, root: Value) -> tuple[list[Value], Iterable[Value]]:
-        """The nodes with a rule to run, children before parents, root last; and the leaves
-        whose gradient backward must set aside (at least those holding one, and array leaves)."""
-        ...
-
-    def run_rules(self, nodes: list[Value]) -> None:
-        """Run every node's rule, the last node first."""
-        ...
-
-
-class PlainBackprop:
-    """The lecture's way: `topo_sort()`, then `_backward()` on every node in reverse order."""
-
-    def order(self, root: Value) -> tuple[list[Value], list[Value]]:
-        topo = root.topo_sort()
-        leaves = [v for v in topo if not v._ctx and not v._params]
-        return [v for v in topo if v._ctx or v._params], leaves
-
-    def run_rules(self, nodes: list[Value]) -> None:
-        for node in reversed(nodes):
-            node._backward()
-
-
-BACKPROP: Backprop = PlainBackprop()
-
-
-def use_backprop(backprop: Backprop) -> Backprop:
-    """Make `backward()` order and run rules another way (the same results, faster); return the
-    one in use before, so a test can compare the two."""
-    global BACKPROP
-    before, BACKPROP = BACKPROP, backprop
-    return before
