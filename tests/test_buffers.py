@@ -206,3 +206,13 @@ def test_a_copied_model_has_its_own_buffers(clone: object) -> None:
     assert model.parameters()[0].data != 9.0
     assert twin([1.0, 1.0]).data != model([1.0, 1.0]).data
     assert model(np.ones((1, 2))).data[0] == model([1.0, 1.0]).data  # type: ignore[union-attr]
+
+
+def test_a_replaced_neuron_is_used_batched_too() -> None:
+    model = MLP(2, [2, 1], activation="linear", rng=random.Random(12))
+    layer = model.layers[0]
+    layer.neurons[1] = type(layer.neurons[1])(2, "linear", rng=random.Random(13))
+    X = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    batched = model(X).data  # type: ignore[union-attr]
+    assert batched.tolist() == [model(list(x)).data for x in X]  # type: ignore[union-attr]
+    assert whole_buffers(model.parameters()) is None

@@ -56,7 +56,7 @@ class ParameterBuffer:
         self.data: list[float] = [float(v) for v in values]
         self.grad: list[Any] = [0.0] * len(self.data)
         self.rows = rows
-        self.block = ParameterBlock(self.data, self.grad, rows)
+        self.block = ParameterBlock(self.grad, rows)
         self._members: Callable[[], ParameterList | None] = _nobody
 
     def parameters(self) -> ParameterList:
@@ -124,21 +124,26 @@ def _nobody() -> None:
     return None
 
 
+def _leaf(v: Value, label: str) -> None:
+    """The fields of a leaf, but data and grad (`Value.__init__` would set them; these
+    subclasses keep them elsewhere)."""
+    v._ctx = ()
+    v._params = ()
+    v._op = ""
+    v._rule = LEAF.backward
+    v._saved = None
+    v.label = label
+
+
 class Parameter(Value):
     """A `Value` whose data and grad are element `_index` of a `ParameterBuffer`."""
 
     __slots__ = ("_buffer", "_index")
 
     def __init__(self, buffer: ParameterBuffer, index: int) -> None:
-        # Not Value.__init__: data and grad live in the buffer.
         self._buffer = buffer
         self._index = index
-        self._ctx = ()
-        self._params = ()
-        self._op = ""
-        self._rule = LEAF.backward
-        self._saved = None
-        self.label = ""
+        _leaf(self, "")
 
     @property
     def _data(self) -> Array:
@@ -180,16 +185,11 @@ class ParameterBlock(Value):
 
     __slots__ = ("_grads", "_rows")
 
-    def __init__(self, data: list[float], grad: list[Any], rows: int) -> None:
+    def __init__(self, grad: list[Any], rows: int) -> None:
         self._grads = grad
         self._rows = rows
         self._data = 0.0
-        self._ctx = ()
-        self._params = ()
-        self._op = ""
-        self._rule = LEAF.backward
-        self._saved = None
-        self.label = "parameters"
+        _leaf(self, "parameters")
 
     @property
     def grad(self) -> Array:

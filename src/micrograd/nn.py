@@ -211,8 +211,12 @@ class Layer(Module):
         self._buffer.claim(self._members)  # a copy: its buffer learns its members anew
 
     def intact(self) -> bool:
-        """Are all weights and biases still the Values of this layer's buffer?"""
-        return all(n.intact() for n in self.neurons)
+        """Are all weights and biases still the Values of this layer's buffer (no neuron, and
+        no weight of one, replaced)?"""
+        buffer = self._buffer
+        return len(self.neurons) == buffer.rows and all(
+            n._buffer is buffer and n.intact() for n in self.neurons
+        )
 
     @property
     def nin(self) -> int:
