@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd import MLP, Value, engine
+from micrograd.activations import ACTIVATIONS
 from micrograd.fused import FastBackprop, affine, linear, neuron
 
 ACTS = ["linear", "relu", "tanh", "sigmoid"]
@@ -105,7 +106,7 @@ def test_a_neuron_node_is_the_chain_of_value_operations(activation: str) -> None
         x = [Value(rng.uniform(-3, 3)) for _ in range(n)]
         fused = neuron((*w, b), tuple(x), activation)
         products = (wi * xi for wi, xi in zip(w, x, strict=True))
-        chain = engine.ACTIVATIONS[activation].apply(sum(products, Value(0.0)) + b)
+        chain = ACTIVATIONS[activation].apply(sum(products, Value(0.0)) + b)
         assert fused.data == chain.data
         fused.backward()
         fast = [v.grad for v in (*w, b, *x)]

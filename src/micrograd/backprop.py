@@ -12,14 +12,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from .numeric import Array, is_array, numpy
+from .numeric import Array, is_array, numpy, sum_to
+from .primitives import KEEPS_SHAPE
 
 if TYPE_CHECKING:
     from .engine import Value
 
-__all__ = ["BACKPROP", "Backprop", "PlainBackprop", "restore", "set_aside", "undo", "use_backprop"]
+__all__ = [
+    "BACKPROP", "Backprop", "PlainBackprop", "restore", "run_rule", "set_aside", "undo",
+    "use_backprop",
+]  # fmt: skip
 
 _Held = tuple[list[tuple["Value", Array]], list[Array]]
+
+
+def run_rule(node: Value) -> None:
+    """Run one node's backward rule (what `node._backward()` does). A float result has float
+    children, but for `sum`, whose rule keeps shapes itself; in batched mode each child's
+    gradient is summed back to the child's own shape."""
+    if node._data.__class__ is float or node._rule in KEEPS_SHAPE:
+        node._rule(node)
+    else:
+        children = dict.fromkeys(node.children)
+        held = [c.grad for c in children]
+        for c in children:
+            c.grad = 0.0
+        node._rule(node)
+        for c, before in zip(children, held, strict=True):
+            c.grad = before + sum_to(c.grad, c._data)
 
 
 def set_aside(nodes: list[Value], leaves: Iterable[Value]) -> _Held:

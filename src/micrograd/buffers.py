@@ -25,7 +25,8 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .engine import ACTIVATIONS, LEAF, Value, define, make_node
+from .activations import ACTIVATIONS
+from .engine import LEAF, Value, define, make_node
 from .fused import linear_forward
 from .numeric import Array, fmt, is_array, numpy
 

@@ -1,8 +1,9 @@
 """The autograd engine: `Value`, a node in a computation graph, and reverse-mode backpropagation.
 
 Read it in the lecture's order. A `Value` wraps a number and remembers how it was made: its
-children and its operation. Each operation is a *primitive* in one table, `PRIMITIVES`: a forward
-function on plain numbers beside its backward rule, which applies the chain rule by adding
+children and its operation. Each operation is a *primitive*, one line of the table at the end of
+the rules (`define(...)`, into `primitives.PRIMITIVES`): a forward function on plain numbers
+beside its backward rule, which applies the chain rule by adding
 `out.grad` times the local derivative into each child's `grad`. Everything else (`-`, `/`, `sqrt`,
 `mean`, the losses) is built from primitives and has no derivative code of its own. `topo_sort()`
 orders the graph, children first, and `backward()` runs the rules from the output back.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from functools import partial
 from numbers import Real
 from typing import Any
 
@@ -37,15 +38,13 @@ from .numeric import (
     ieee_pow,
     is_array,
     numpy,
-    sum_to,
 )
+from .primitives import PRIMITIVES, Primitive, Rule, define
 
 __all__ = [
-    "ACTIVATIONS", "PRIMITIVES", "Activation", "Backprop", "PlainBackprop", "Primitive", "Value",
-    "define", "make_node", "use_backprop",
+    "PRIMITIVES", "Backprop", "PlainBackprop", "Primitive", "Value", "define", "make_node",
+    "relu_chain", "sigmoid_chain", "tanh_chain", "use_backprop",
 ]  # fmt: skip
-
-Rule = Callable[["Value"], None]
 
 
 class Value:
@@ -238,26 +237,13 @@ class Value:
 
     @property
     def _backward(self) -> Callable[[], None]:
-        """Propagate this node's grad to its children (a bound method: no reference cycle)."""
-        return self._propagate
+        """Propagate this node's grad to its children (made on each read: no reference cycle)."""
+        return partial(backprop.run_rule, self)
 
     @_backward.setter
     def _backward(self, fn: Callable[[], None]) -> None:
         self._rule = _custom_backward
         self._saved = fn
-
-    def _propagate(self) -> None:
-        # A float result has float children, but for `sum`, whose rule keeps shapes itself.
-        if self._data.__class__ is float or self._rule in _KEEPS_SHAPE:
-            self._rule(self)
-        else:  # batched: each child's gradient is summed back to the child's own shape
-            children = dict.fromkeys(self.children)
-            held = [c.grad for c in children]
-            for c in children:
-                c.grad = 0.0
-            self._rule(self)
-            for c, before in zip(children, held, strict=True):
-                c.grad = before + sum_to(c.grad, c._data)
 
     def backward(self) -> None:
         """Fill in the `grad` of every node this one depends on (reverse-mode differentiation).
@@ -331,26 +317,22 @@ def _log_backward(out: Value) -> None:
     a.grad += out.grad / a._data
 
 
-def _tanh_chain(g: Array, t: Array) -> Array:
+def tanh_chain(g: Array, t: Array) -> Array:
     """g times d tanh(x)/dx, from the output t = tanh(x)."""
     return g * (1.0 - t * t)
 
 
-def _sigmoid_chain(g: Array, s: Array) -> Array:
+def sigmoid_chain(g: Array, s: Array) -> Array:
     """g times d sigmoid(x)/dx, from the output s = sigmoid(x)."""
     return g * (s * (1.0 - s))
 
 
-def _relu_chain(g: Array, r: Array) -> Array:
+def relu_chain(g: Array, r: Array) -> Array:
     """g where the ReLU let its input through, else 0: a gate, not a product with a slope, so
     an infinite g stays out of a closed ReLU (as in PyTorch)."""
     if r.__class__ is float:
         return 0.0 if r <= 0.0 else g
     return numpy().where(r <= 0.0, 0.0, g)
-
-
-def _identity_chain(g: Array, _out: Array) -> Array:
-    return g
 
 
 def _chain_rule(chain: Callable[[Array, Array], Array]) -> Rule:
@@ -386,33 +368,6 @@ def _custom_backward(out: Value) -> None:
     out._saved()  # a `_backward` assigned by hand, workshop style: it updates the children
 
 
-@dataclass(frozen=True)
-class Primitive:
-    """One operation: the `_op` its nodes show, its forward beside its backward rule, and
-    whether the rule gives every child a gradient of the child's own shape (else batched mode
-    sums it back, see `Value._propagate`)."""
-
-    op: str
-    forward: Callable[..., Array]
-    backward: Rule
-    keeps_shape: bool
-
-
-PRIMITIVES: dict[str, Primitive] = {}
-_KEEPS_SHAPE: set[Rule] = set()
-
-
-def define(name: str, op: str, forward: Callable[..., Array], backward: Rule, *,
-           keeps_shape: bool) -> Primitive:  # fmt: skip
-    """Add a primitive to the table (`micrograd.fused` adds its fused nodes this way)."""
-    if name in PRIMITIVES:
-        raise ValueError(f"primitive {name!r} is already defined")
-    PRIMITIVES[name] = prim = Primitive(op, forward, backward, keeps_shape)
-    if keeps_shape:
-        _KEEPS_SHAPE.add(backward)
-    return prim
-
-
 # name, the `_op` its nodes show, forward, backward rule, and whether the rule keeps shapes
 ADD = define("add", "+", lambda a, b: a + b, _add_backward, keeps_shape=False)
 MUL = define("mul", "*", lambda a, b: a * b, _mul_backward, keeps_shape=False)
@@ -422,35 +377,16 @@ POW = define("pow", "**", numeric.power, _pow_backward, keeps_shape=False)
 FLOORDIV = define("floordiv", "//", numeric.floordiv, _leaf_backward, keeps_shape=True)
 EXP = define("exp", "exp", numeric.exp, _exp_backward, keeps_shape=True)
 LOG = define("log", "log", numeric.log, _log_backward, keeps_shape=True)
-TANH = define("tanh", "tanh", numeric.tanh, _chain_rule(_tanh_chain), keeps_shape=True)
+TANH = define("tanh", "tanh", numeric.tanh, _chain_rule(tanh_chain), keeps_shape=True)
 SIGMOID = define(
-    "sigmoid", "sigmoid", numeric.sigmoid, _chain_rule(_sigmoid_chain), keeps_shape=True
+    "sigmoid", "sigmoid", numeric.sigmoid, _chain_rule(sigmoid_chain), keeps_shape=True
 )
-RELU = define("relu", "ReLU", numeric.relu, _chain_rule(_relu_chain), keeps_shape=True)
+RELU = define("relu", "ReLU", numeric.relu, _chain_rule(relu_chain), keeps_shape=True)
 ABS = define("abs", "abs", abs, _abs_backward, keeps_shape=True)
 SUM = define("sum", "sum", numeric.total, _sum_backward, keeps_shape=True)
 LEAF = define("leaf", "", lambda a: a, _leaf_backward, keeps_shape=True)
 CUSTOM = define("custom", "", lambda a: a, _custom_backward, keeps_shape=False)
 
-
-@dataclass(frozen=True)
-class Activation:
-    """A neuron's non-linearity: the Value method, and for fused neuron nodes its forward on
-    data, `chain(g, out)` (the gradient at its input from `g` at its output) and its `_op`."""
-
-    apply: Callable[[Value], Value]
-    forward: Callable[[Array], Array]
-    chain: Callable[[Array, Array], Array]
-    op: str
-
-
-# The one registry of activations: nn, the fused nodes, the command and the page read it.
-ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation(Value.relu, numeric.relu, _relu_chain, "ReLU"),
-    "tanh": Activation(Value.tanh, numeric.tanh, _tanh_chain, "tanh"),
-    "sigmoid": Activation(Value.sigmoid, numeric.sigmoid, _sigmoid_chain, "sigmoid"),
-    "linear": Activation(lambda v: v, lambda a: a, _identity_chain, ""),
-}
 
 # -- making nodes ----------------------------------------------------------------------------
 

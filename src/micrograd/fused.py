@@ -22,8 +22,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 
+from .activations import ACTIVATIONS
+from .backprop import run_rule
 from .engine import (
-    ACTIVATIONS,
     CUSTOM,
     LOG,
     POW,
@@ -314,7 +315,7 @@ class FastBackprop:
                     if node.grad or node._rule in may_be_infinite:
                         node._rule(node)
             else:
-                propagate = Value._propagate
+                propagate = run_rule
                 for node in reversed(nodes):
                     propagate(node)
 

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Sequence
 from itertools import chain
 from typing import Any
 
+from .activations import ACTIVATIONS
 from .buffers import ParameterBuffer, ParameterList, block_linear, neuron_node, neuron_spec
-from .engine import ACTIVATIONS, Value
+from .engine import Value
 from .fused import linear, neuron
 from .numeric import is_array, numpy
 
