@@ -347,7 +347,8 @@ def _summary_table(result: TrainResult, name: str) -> Table:
 
 def _summary_lines(result: TrainResult, seconds: float) -> str:
     h = result.history
+    took = f"{seconds:.1f} s" if seconds >= 1.0 else f"{seconds * 1000:.0f} ms"
     return (
         f"epochs: {h.epochs} of {result.config.epochs}, {_stop_text(h, result.config)}\n"
-        f"time: {seconds:.1f} s"
+        f"time: {took}"
     )
