@@ -77,6 +77,10 @@ def test_parameters_read_and_write_their_layers_lists() -> None:
         p.data = np.ones(3)
     with pytest.raises(TypeError, match="real number"):
         p.data = "1.0"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="grad must be a number, got NoneType"):
+        p.grad = None  # type: ignore[assignment]
+    p.grad = 3  # an int is a number: kept as the float 3.0
+    assert p.grad.__class__ is float and p.grad == 3.0
 
 
 def test_whole_buffers_only_for_whole_layers_in_order() -> None:

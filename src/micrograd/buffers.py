@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import Any
 
 from .activations import ACTIVATIONS
@@ -162,6 +163,13 @@ class Parameter(Value):
 
     @grad.setter
     def grad(self, value: Array) -> None:
+        if value.__class__ is not float and not is_array(value):
+            if isinstance(value, bool) or not isinstance(value, Real):
+                raise TypeError(
+                    f"a parameter's grad must be a number, got {type(value).__name__}: "
+                    f"{value!r} (set it to 0.0 to clear it)"
+                )
+            value = float(value)
         self._buffer.grad[self._index] = value
 
     @property  # a class-wide None on Value, the buffer's block here

@@ -176,20 +176,22 @@ def linear_forward(x: Array, W: Array, b: Array) -> Array:
     np = numpy()
     xt, wt = np.ascontiguousarray(x2.T), np.ascontiguousarray(W.T)
     nin, samples, nout = len(xt), len(x2), len(W)
-    z = np.zeros((samples, nout))
     block = min(nin, _BLOCK_BYTES // (8 * samples * nout) - 1)
     if block < 4 or samples * nout < 2:  # blocks would not pay, or not keep the order
+        z = np.zeros((samples, nout))
         term = np.empty_like(z)
         for xi, wi in zip(xt, wt, strict=True):
             np.multiply.outer(xi, wi, out=term)
             z += term
-    else:  # terms[0] is the sum so far, terms[1:] the next inputs' products
-        terms = np.empty((block + 1, samples, nout))
+    else:  # outputs x samples, so numpy's inner loops run along the samples
+        zt = np.zeros((nout, samples))
+        terms = np.empty((block + 1, nout, samples))  # [0]: the sum so far; then products
         for k in range(0, nin, block):
             m = min(block, nin - k)
-            terms[0] = z
-            np.multiply(xt[k : k + m, :, None], wt[k : k + m, None, :], out=terms[1 : m + 1])
-            z = np.add.reduce(terms[: m + 1], axis=0)
+            terms[0] = zt
+            np.multiply(wt[k : k + m, :, None], xt[k : k + m, None, :], out=terms[1 : m + 1])
+            zt = np.add.reduce(terms[: m + 1], axis=0)
+        z = zt.T
     z += b
     return z[:, 0] if W.shape[0] == 1 else z
 
