@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from micrograd.engine import Value
 from micrograd.workshop import TEMPLATES, CheckResult, WorkshopError, check_steps, start
-from micrograd.workshop.base import METHOD_STEP, STEPS, Failed, checks_for
+from micrograd.workshop.base import METHOD_STEP, STEPS, Failed
+from micrograd.workshop.catalog import checks_for
 from micrograd.workshop.probe import Probe
 from micrograd.workshop.starter import template
 

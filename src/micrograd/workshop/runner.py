@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .base import STEPS, Check, CheckResult, checks_for
+from .base import STEPS, Check, CheckResult
+from .catalog import checks_for
 
 __all__ = ["DEFAULT_TIMEOUT", "StepReport", "WorkshopError", "check_steps"]
 
