@@ -178,10 +178,6 @@ class Neuron(Module):
             self._wb = (*self.w, self.b)
         return self._wb
 
-    def intact(self) -> bool:
-        """Are `w` and `b` still the Values of this neuron's buffer (none replaced)?"""
-        return self.weights_and_bias() is self._own
-
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
 
@@ -332,9 +328,10 @@ class MLP(Module):
         step = self.step
         for layer in self.layers:
             buffer = layer._buffer
-            moved = [x - step * g for x, g in zip(buffer.data, buffer.grad, strict=True)]
-            if layer.intact() and set(map(type, moved)) == {float}:
-                buffer.data[:] = moved
+            if layer.intact() and set(map(type, buffer.grad)) == {float}:
+                buffer.data[:] = [
+                    x - step * g for x, g in zip(buffer.data, buffer.grad, strict=True)
+                ]
             else:
                 for p in layer.parameters():
                     p.data -= step * p.grad
