@@ -44,6 +44,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _options import add_contender_options  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs" / "benchmarks.md"
@@ -244,19 +245,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=30, help="epochs per run (default 30)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per contender (default 3)")
     ap.add_argument("--seed", type=int, default=0, help="split, weights and batches (default 0)")
-    ap.add_argument(
-        "--skip",
-        action="append",
-        default=[],
-        choices=CONTENDERS,
-        help="leave a contender out (repeatable)",
-    )
-    ap.add_argument(
-        "--json",
-        type=Path,
-        default=HERE / "results" / "real.json",
-        help="where to write the results (default bench/results/real.json)",
-    )
+    add_contender_options(ap, CONTENDERS, HERE / "results" / "real.json")
     ap.add_argument(
         "--docs",
         action="store_true",

@@ -30,9 +30,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import report  # bench/ is on the path: this file runs as a script
+import report  # bench/ is on the path: these files run as scripts
 import scaling
 import workloads
+from _options import add_contender_options
 
 HERE = Path(__file__).resolve().parent
 
@@ -177,13 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=list(workloads.WORKLOADS),
         help="run this workload (repeatable; default all)",
     )
-    ap.add_argument(
-        "--skip",
-        action="append",
-        default=[],
-        choices=CONTENDERS,
-        help="leave a contender out (repeatable)",
-    )
+    add_contender_options(ap, CONTENDERS, HERE / "results" / "suite.json")
     ap.add_argument("--steps", type=int, default=workloads.STEPS, help="steps (default 100)")
     ap.add_argument(
         "--original-steps",
@@ -212,12 +207,6 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=HERE / ".venv-original",
         help="the original micrograd's virtual environment",
-    )
-    ap.add_argument(
-        "--json",
-        type=Path,
-        default=HERE / "results" / "suite.json",
-        help="where to write the results (default bench/results/suite.json)",
     )
     ap.add_argument(
         "--write-docs",

@@ -220,3 +220,12 @@ def test_a_replaced_neuron_is_used_batched_too() -> None:
     batched = model(X).data  # type: ignore[union-attr]
     assert batched.tolist() == [model(list(x)).data for x in X]  # type: ignore[union-attr]
     assert whole_buffers(model.parameters()) is None
+
+
+@pytest.mark.parametrize("replaced", [False, True])
+def test_a_batch_of_the_wrong_width_is_refused_on_either_path(replaced: bool) -> None:
+    model = MLP(3, [2, 1], rng=random.Random(14))
+    if replaced:
+        model.layers[0].neurons[0].w[0] = Value(0.5)  # the per-Value path
+    with pytest.raises(ValueError, match="expected 3 input features, got 2"):
+        model(np.ones((4, 2)))

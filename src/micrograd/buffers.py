@@ -28,7 +28,7 @@ from typing import Any
 
 from .activations import ACTIVATIONS
 from .engine import LEAF, Value, define, make_node
-from .fused import linear_forward
+from .fused import check_features, linear_forward
 from .numeric import Array, fmt, is_array, numpy
 
 __all__ = [
@@ -307,10 +307,7 @@ BLOCK_LINEAR = define(
 def block_linear(x: Value, buffer: ParameterBuffer) -> Value:
     """A whole layer on a batch: `x @ W.T + b` with W and b the rows of `buffer`; `x` holds a
     (samples x nin) array. The result holds (samples x nout), or (samples,) for one row."""
-    xd = x._data
-    width = 1 if xd.ndim == 1 else xd.shape[1]
-    if width != buffer.cols - 1:
-        raise ValueError(f"linear: expected {buffer.cols - 1} input features, got {width}")
+    xd = check_features(x, buffer.cols - 1)
     M = buffer.matrix()
     block = buffer.block
     block._data = M

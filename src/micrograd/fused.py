@@ -40,6 +40,7 @@ from .numeric import Array, numpy
 __all__ = [
     "FastBackprop",
     "affine",
+    "check_features",
     "gather",
     "gc_paused",
     "linear",
@@ -170,6 +171,15 @@ def sum_of_squares(ps: Sequence[Value]) -> Value:
 _BLOCK_BYTES = 1 << 19  # products held at once: a block stays in the cache
 
 
+def check_features(x: Value, nin: int) -> Array:
+    """The batch `x` holds, after checking it has `nin` features (columns)."""
+    xd = x._data
+    width = 1 if xd.ndim == 1 else xd.shape[1]
+    if width != nin:
+        raise ValueError(f"linear: expected {nin} input features, got {width}")
+    return xd
+
+
 def linear_forward(x: Array, W: Array, b: Array) -> Array:
     """A whole layer on a batch: x (samples x nin) @ W.T + b, W being (nout x nin)."""
     x2 = x.reshape(-1, 1) if x.ndim == 1 else x
@@ -220,10 +230,7 @@ def linear(x: Value, w: Sequence[Value], b: Sequence[Value]) -> Value:
     nin = len(w) // nout if nout else 0
     if nout == 0 or nin * nout != len(w):
         raise ValueError(f"linear: {len(w)} weights do not fill {nout} rows")
-    xd = x._data
-    width = 1 if xd.ndim == 1 else xd.shape[1]
-    if width != nin:
-        raise ValueError(f"linear: expected {nin} input features, got {width}")
+    xd = check_features(x, nin)
     np = numpy()
     W = np.array(list(map(_data_of, w))).reshape(nout, nin)
     data = linear_forward(xd, W, np.array(list(map(_data_of, b))))
