@@ -87,6 +87,7 @@ def test_default_train_learns_the_moons_and_writes_every_file(
     assert not ANSI.search(out)
     assert len(out.splitlines()) < 20, out
     assert "moons" in out and "accuracy" in out and "ran every epoch" in out
+    assert re.search(r"^time: (\d+ ms|\d+\.\d s)$", out, re.M), out  # never "0.0 s"
     assert "model.json" in out and "decision_boundary.png" in out
 
     run_json = read_json(tmp_path / "run.json")
