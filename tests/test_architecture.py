@@ -10,7 +10,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "micrograd"
 
 # Bottom to top. A module may import only modules before it.
 _LAYERS = """
-numeric primitives backprop engine value activations fused buffers nn mlp gradcheck micrograd
+_kernels numeric primitives backprop engine value activations fused buffers nn mlp gradcheck
+micrograd
 expression metrics losses optim files optional dataset csvdata preprocessing realdata data
 serialization interop loop run sweep.spec sweep.runner sweep.store sweep.driver sweep.results
 sweep evaluation train graph_layout graph_svg viz plots errorplots sweep_plots
@@ -36,6 +37,7 @@ def _name(path: Path) -> str:
 
 
 MODULES = {_name(p): p for p in SRC.rglob("*.py")}
+MODULES |= {_name(p): p for p in SRC.glob("*.pyi")}  # compiled modules, by their stubs
 
 
 def _target(module: str, node: ast.ImportFrom) -> list[str]:

@@ -6,8 +6,9 @@ against the plain way by the tests (`tests/test_fused.py`):
 
 - A neuron is one node, `activation(w.x + b)`, instead of 2n+1 `*`/`+` nodes and an activation
   node: the same numbers, summed in the same order as the chain of `Value` operations.
-- A layer on a batch is one `linear` node, `X @ W.T + b`, computed column by column so every
-  output is bit for bit the per-sample neuron's.
+- A layer on a batch is one `linear` node, `X @ W.T + b`, summed input by input so every
+  output is bit for bit the per-sample neuron's: in C (`_kernels.c`, many sums side by side,
+  each in order) when it was built at install, else with numpy a block of inputs at a time.
 - A neuron's weights and bias are one tuple shared by all its nodes, and a layer's neurons share
   one inputs tuple: the traversal looks at each shared tuple once per graph, not once per node.
 - A rule whose output gradient is exactly zero is skipped when it can only add zeros.
@@ -21,6 +22,7 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
+from types import ModuleType
 
 from .activations import ACTIVATIONS
 from .backprop import run_rule
@@ -37,6 +39,12 @@ from .engine import (
 )
 from .numeric import Array, numpy
 
+KERNELS: ModuleType | None  # the compiled forward (src/micrograd/_kernels.c), if it was built
+try:
+    from . import _kernels as KERNELS
+except ImportError:  # installed without a C compiler: numpy gives the same numbers, slower
+    KERNELS = None
+
 __all__ = [
     "FastBackprop",
     "affine",
@@ -45,6 +53,7 @@ __all__ = [
     "gc_paused",
     "linear",
     "linear_forward",
+    "linear_forward_numpy",
     "neuron",
     "scatter",
     "sum_of_squares",
@@ -181,7 +190,25 @@ def check_features(x: Value, nin: int) -> Array:
 
 
 def linear_forward(x: Array, W: Array, b: Array) -> Array:
-    """A whole layer on a batch: x (samples x nin) @ W.T + b, W being (nout x nin)."""
+    """A whole layer on a batch: x (samples x nin) @ W.T + b, W being (nout x nin).
+
+    With the compiled kernel (`micrograd._kernels`, built at install) the result is laid out
+    outputs x samples and returned transposed: the next layer reads it as its inputs x samples
+    without a copy. Without it, numpy sums input by input (`linear_forward_numpy`)."""
+    if KERNELS is None:
+        return linear_forward_numpy(x, W, b)
+    np = numpy()
+    x2 = x.reshape(-1, 1) if x.ndim == 1 else x
+    xt = np.ascontiguousarray(x2.T, dtype=np.float64)
+    zt = np.empty((len(W), len(x2)))
+    KERNELS.linear_t(
+        xt, np.ascontiguousarray(W.T, dtype=np.float64), np.ascontiguousarray(b, np.float64), zt
+    )
+    return zt[0] if len(W) == 1 else zt.T
+
+
+def linear_forward_numpy(x: Array, W: Array, b: Array) -> Array:
+    """`linear_forward` with numpy alone: the same numbers, by blocks of inputs."""
     x2 = x.reshape(-1, 1) if x.ndim == 1 else x
     np = numpy()
     xt, wt = np.ascontiguousarray(x2.T), np.ascontiguousarray(W.T)
