@@ -229,3 +229,76 @@ def test_a_batch_of_the_wrong_width_is_refused_on_either_path(replaced: bool) ->
         model.layers[0].neurons[0].w[0] = Value(0.5)  # the per-Value path
     with pytest.raises(ValueError, match="expected 3 input features, got 2"):
         model(np.ones((4, 2)))
+
+
+def _plain_twin(model: MLP) -> MLP:
+    """The same network with every weight and bias a plain Value: the per-Value paths."""
+    twin = copy.deepcopy(model)
+    for layer in twin.layers:
+        for n in layer.neurons:
+            n.w = [Value(w.data) for w in n.w]
+            n.b = Value(n.b.data)
+    assert whole_buffers(twin.parameters()) is None
+    return twin
+
+
+OPS = ["batched", "per sample", "sgd", "zero", "by hand", "update", "set one", "read"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=st.lists(st.sampled_from(OPS), min_size=1, max_size=12), seed=st.integers(0, 99))
+def test_lists_and_arrays_stay_in_step_whatever_the_order(ops: list[str], seed: int) -> None:
+    """Each view is rebuilt from the other before it is read: any interleaving of batched and
+    per-sample passes, optimizer steps, hand-written updates and reads gives, bit for bit, the
+    numbers of the same network made of plain Values."""
+    model = MLP(2, [5, 3, 1], rng=random.Random(seed))
+    twin = _plain_twin(model)
+    X = np.random.default_rng(seed).normal(size=(7, 2))
+    y = np.where(X[:, 0] > X[:, 1], 1.0, -1.0)
+    opts = [SGD(m.parameters(), lr=0.1, momentum=0.5) for m in (model, twin)]
+    for op in ops:
+        for m, opt in zip((model, twin), opts, strict=True):  # the twin second
+            ps = m.parameters()
+            if op == "batched":
+                (hinge_loss(m(X), y) + 1e-3 * l2_penalty(ps)).backward()
+            elif op == "per sample":
+                scores = [m(list(x)) for x in X[:3]]
+                mse_loss(scores, y[:3]).backward()  # gradients that depend on the outputs
+            elif op == "sgd":
+                opt.step()
+            elif op == "zero":
+                opt.zero_grad()
+            elif op == "by hand":
+                for p in ps:
+                    p.data -= 0.05 * p.grad
+            elif op == "update":
+                m.update_parameters()
+            elif op == "set one":
+                ps[3].data, ps[-1].grad = 0.5, 0.25
+            else:  # compare now (reading syncs the lists, so other steps do not read)
+                assert [p.data for p in ps] == [p.data for p in twin.parameters()]
+                assert [p.grad for p in ps] == [p.grad for p in twin.parameters()]
+                break
+    a, b = model.parameters(), twin.parameters()
+    assert [p.data for p in a] == [p.data for p in b]
+    assert [p.grad for p in a] == [p.grad for p in b]
+
+
+def test_a_graph_keeps_the_weights_it_was_built_with() -> None:
+    """An optimizer step between forward and backward replaces the layer's array: the graph's
+    own copy is the one its backward uses, as a graph of plain Values would."""
+    model = MLP(2, [3, 1], rng=random.Random(15))
+    twin = _plain_twin(model)
+    X = np.random.default_rng(15).normal(size=(6, 2))
+    losses = [mse_loss(m(X), X[:, 0]) for m in (model, twin)]
+    for m in (model, twin):
+        SGD(m.parameters(), lr=1.0).step()  # every gradient is 0: data stays, arrays replaced
+        for p in m.parameters():
+            p.data += 1.0
+    for loss in losses:
+        loss.backward()
+    assert [p.grad for p in model.parameters()] == [p.grad for p in twin.parameters()]
+    layer = model.layers[0]
+    assert layer._buffer.matrix()[0, 0] == layer.neurons[0].w[0].data
+    with pytest.raises(ValueError, match="read-only"):
+        layer._buffer.matrix()[0, 0] = 1.0

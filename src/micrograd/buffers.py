@@ -1,22 +1,27 @@
-"""Layer buffers: a layer's parameters kept in two flat lists, so that batched mode, the L2
-penalty and the optimizers work on whole layers at once (the fast path, beside the engine).
+"""Layer buffers: a layer's parameters kept together, so that batched mode, the L2 penalty and
+the optimizers work on whole layers at once (the fast path, beside the engine).
 
-A `ParameterBuffer` holds a layer's weights and biases in `data`, a list of floats in the order
-of `parameters()` (neuron by neuron, weights then bias), and their gradients in `grad`. Each
-parameter is still a `Value`, a `Parameter`, whose `data` and `grad` read and write its element,
-so `p.data -= lr * p.grad` works as on any Value. The lists are mutated in place, never replaced,
-so whoever holds one always sees the current numbers. Three readers use them directly:
+A `ParameterBuffer` holds a layer's weights and biases in the order of `parameters()` (neuron by
+neuron, weights then bias), and their gradients, each in two views kept in step lazily:
 
-- a neuron on one sample reads its weights and adds its gradients by index (`neuron_node`):
-  indexing a list is as fast as a Value's own fields, so per-sample mode pays nothing;
-- a layer on a batch is one `linear` node whose child is the whole buffer as one leaf, the
-  `ParameterBlock` (`block_linear`): backward looks at, sets aside and restores one leaf per
-  layer instead of one per parameter;
-- the L2 penalty (`block_sum_of_squares`) and the optimizers turn each list into one numpy array.
+- two flat lists of floats, `data` and `grad`, which a neuron on one sample reads and adds to by
+  index (`neuron_node`: indexing a list is as fast as a Value's own fields, so per-sample mode
+  pays nothing) and which each parameter, a `Parameter`, reads and writes: every parameter is
+  still a `Value`, so `p.data -= lr * p.grad` works as on any Value;
+- two (rows x cols) float64 arrays, `matrix()` and `grad_matrix()`, which a layer on a batch
+  (`block_linear`, whose one leaf is the whole buffer, the `ParameterBlock`), the L2 penalty
+  (`block_sum_of_squares`) and the optimizers read and replace whole.
 
-Invariant: a Parameter's `grad`, its element of `buffer.grad` and its element of the block's
-`grad` are one number seen three ways. A graph that holds both the block and some of its
-Parameters has the block set aside alone (`Value._group`): its gradient holds theirs.
+Invariant: each view is either current or rebuilt from the other before anyone reads it. A write
+to a list drops the array (it is made again when next asked for); a new array marks the lists
+`stale` (they are refreshed, in place, when next read). So a batched training loop never turns
+lists into arrays and back, and per-sample mode only checks one flag per neuron. The lists are
+mutated in place, never replaced, so whoever holds one sees the current numbers once synced. The
+data array is never changed in place (a new one replaces it), so a forward pass may keep it.
+
+A Parameter's `grad`, its element of `buffer.grad` and its element of the block's `grad` are one
+number seen three ways. A graph that holds both the block and some of its Parameters has the
+block set aside alone (`Value._group`): its gradient holds theirs.
 """
 
 from __future__ import annotations
@@ -45,25 +50,148 @@ __all__ = [
 
 
 class ParameterBuffer:
-    """A layer's parameters: `data` and `grad`, flat lists of floats in `parameters()` order,
-    and `block`, all of them as one leaf. `rows` is the number of neurons; each row holds its
-    weights then its bias. It keeps no reference to its Parameters (each refers to it), so a
-    model holds no reference cycle and is freed as soon as the last reference goes."""
+    """A layer's parameters: their data and gradients as lists (`data`, `grad`) and as arrays
+    (`matrix()`, `grad_matrix()`), and `block`, all of them as one leaf. `rows` is the number of
+    neurons; each row holds its weights then its bias. It keeps no reference to its Parameters
+    (each refers to it), so a model holds no reference cycle and is freed as soon as the last
+    reference goes."""
 
-    __slots__ = ("_members", "block", "data", "grad", "rows")
+    __slots__ = (
+        "_block",
+        "_grad_matrix",
+        "_grads",
+        "_matrix",
+        "_members",
+        "_values",
+        "rows",
+        "stale",
+    )
 
     def __init__(self, values: Sequence[float], rows: int = 1) -> None:
         if rows < 1 or len(values) % rows:
             raise ValueError(f"{len(values)} parameters do not fill {rows} rows")
-        self.data: list[float] = [float(v) for v in values]
-        self.grad: list[Any] = [0.0] * len(self.data)
+        self._values: list[float] = [float(v) for v in values]
+        self._grads: list[Any] = [0.0] * len(self._values)
+        self._matrix: Array | None = None  # None: make it from the list when asked
+        self._grad_matrix: Array | None = 0.0  # 0.0: every gradient is zero
+        self.stale = False  # True: a list is older than its array (see `sync`)
         self.rows = rows
-        self.block = ParameterBlock(self.grad, rows)
+        self._block: Callable[[], ParameterBlock | None] = _nobody
         self._members: Callable[[], ParameterList | None] = _nobody
+
+    @property
+    def block(self) -> ParameterBlock:
+        """The whole buffer as one leaf, the same object while any graph holds it (the buffer
+        refers to it weakly: it refers to the buffer, and a model holds no reference cycle)."""
+        block = self._block()
+        if block is None:
+            block = ParameterBlock(self)
+            self._block = weakref.ref(block)
+        return block
+
+    def sync(self) -> None:
+        """Bring the lists up to date with the arrays that replaced them. (An array that is
+        not None is never older than its list: a write to a list drops it.)"""
+        if self.stale:
+            self.stale = False
+            if self._matrix is not None:
+                self._values[:] = self._matrix.ravel().tolist()
+            g = self._grad_matrix
+            if g is not None:
+                self._grads[:] = (
+                    [g] * len(self._grads) if g.__class__ is float else g.ravel().tolist()
+                )
+
+    @property
+    def data(self) -> list[float]:
+        """The parameters' data, a list in `parameters()` order. Call `wrote_data()` after
+        writing to it."""
+        self.sync()
+        return self._values
+
+    @property
+    def grad(self) -> list[Any]:
+        """The gradients, a list in `parameters()` order. Call `wrote_grad()` after writing to
+        it."""
+        self.sync()
+        return self._grads
+
+    def wrote_data(self) -> None:
+        """The data list changed: the array is made anew when next asked for."""
+        self._matrix = None
+
+    def wrote_grad(self) -> None:
+        """The gradient list changed: so will the gradient array."""
+        self._grad_matrix = None
+
+    def matrix(self) -> Array:
+        """The data as a read-only (rows x cols) float64 array (replaced, never changed)."""
+        m = self._matrix
+        if m is None:
+            m = numpy().array(self._values, dtype=float).reshape(self.rows, -1)
+            m.flags.writeable = False
+            self._matrix = m
+        return m
+
+    def set_matrix(self, m: Array) -> None:
+        """Replace every parameter's data by the float64 array `m` (rows x cols, or flat)."""
+        m = m.reshape(self.rows, -1)
+        if m.shape[1] != self.cols:
+            raise ValueError(f"{m.size} numbers for {len(self._values)} parameters")
+        m.flags.writeable = False
+        self._matrix = m
+        self.stale = True
+
+    def grad_matrix(self) -> Array:
+        """The gradients as a (rows x cols) float64 array, or 0.0 while all are zero. Raises
+        TypeError if a gradient is not a float (set by hand to something else)."""
+        g = self._grad_matrix
+        if g is None:
+            grads = self._grads
+            if set(map(type, grads)) != {float}:
+                bad = next(x for x in grads if x.__class__ is not float)
+                raise TypeError(f"a gradient of type {type(bad).__name__}, expected a float")
+            g = numpy().array(grads).reshape(self.rows, -1) if any(grads) else 0.0
+            self._grad_matrix = g
+        return g
+
+    def set_grad_matrix(self, g: Array) -> None:
+        """Replace every gradient: by the float64 array `g` (rows x cols, or flat; kept, not
+        copied), or by one float for all."""
+        if is_array(g):
+            if g.size != len(self._grads):
+                raise ValueError(
+                    f"a gradient of {g.size} numbers for {len(self._grads)} parameters"
+                )
+            g = g.reshape(self.rows, -1)
+            if g.dtype.kind != "f" or g.dtype.itemsize != 8:
+                g = g.astype(float)
+        else:
+            g = float(g)
+            if g:
+                g = numpy().full((self.rows, self.cols), g)
+        self._grad_matrix = g
+        self.stale = True
+
+    def descend(self, lr: float) -> bool:
+        """`p.data -= lr * p.grad` for every parameter, the same float operations at once: with
+        numpy when the gradients are an array (batched mode), else over the lists. False, and
+        nothing done, if a gradient is not a float."""
+        g = self._grad_matrix
+        if g is not None and g.__class__ is not float:
+            self.set_matrix(self.matrix() - lr * g)
+            return True
+        grads = self.grad
+        if set(map(type, grads)) != {float}:
+            return False
+        values = self.data
+        values[:] = [x - lr * gi for x, gi in zip(values, grads, strict=True)]
+        self.wrote_data()
+        return True
 
     def parameters(self) -> ParameterList:
         """A new Parameter for each element (a model makes them once and keeps the list)."""
-        return self._adopt([Parameter(self, i) for i in range(len(self.data))])
+        return self._adopt([Parameter(self, i) for i in range(len(self._values))])
 
     def _adopt(self, params: list[Parameter]) -> ParameterList:
         members = ParameterList(params)
@@ -82,20 +210,17 @@ class ParameterBuffer:
 
     @property
     def cols(self) -> int:
-        return len(self.data) // self.rows
+        return len(self._values) // self.rows
 
     def zero_grad(self) -> None:
-        self.grad[:] = [0.0] * len(self.grad)
-
-    def matrix(self) -> Array:
-        """The data as a (rows x cols) float64 array (a copy)."""
-        return numpy().array(self.data, dtype=float).reshape(self.rows, self.cols)
+        self.set_grad_matrix(0.0)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return ParameterBuffer, (self.data, self.rows), self.grad
 
     def __setstate__(self, grad: list[Any]) -> None:
-        self.grad[:] = grad  # pickle and deepcopy: the state is the gradient list
+        self._grads[:] = grad  # pickle and deepcopy: the state is the gradient list
+        self._grad_matrix = None
 
     @staticmethod
     def join(
@@ -149,17 +274,27 @@ class Parameter(Value):
 
     @property
     def _data(self) -> Array:
-        return self._buffer.data[self._index]
+        buffer = self._buffer
+        if buffer.stale:
+            buffer.sync()
+        return buffer._values[self._index]
 
     @_data.setter
     def _data(self, value: Array) -> None:
         if value.__class__ is not float:
             raise TypeError(f"a parameter holds one float, got {type(value).__name__} {fmt(value)}")
-        self._buffer.data[self._index] = value
+        buffer = self._buffer
+        if buffer.stale:
+            buffer.sync()
+        buffer._values[self._index] = value
+        buffer._matrix = None
 
     @property
     def grad(self) -> Array:
-        return self._buffer.grad[self._index]
+        buffer = self._buffer
+        if buffer.stale:
+            buffer.sync()
+        return buffer._grads[self._index]
 
     @grad.setter
     def grad(self, value: Array) -> None:
@@ -170,7 +305,11 @@ class Parameter(Value):
                     f"{value!r} (set it to 0.0 to clear it)"
                 )
             value = float(value)
-        self._buffer.grad[self._index] = value
+        buffer = self._buffer
+        if buffer.stale:
+            buffer.sync()
+        buffer._grads[self._index] = value
+        buffer._grad_matrix = None
 
     @property  # a class-wide None on Value, the buffer's block here
     def _group(self) -> Value:  # type: ignore[override]
@@ -189,33 +328,23 @@ def _parameter(buffer: ParameterBuffer, index: int, label: str) -> Parameter:
 
 class ParameterBlock(Value):
     """A whole `ParameterBuffer` as one leaf. `data` is its (rows x cols) matrix as the last
-    batched forward used it; `grad` is the gradient list as an array (a copy; setting it writes
-    the list), or 0.0 while every gradient is zero."""
+    batched forward used it; `grad` is its gradient array (setting it replaces every gradient),
+    or 0.0 while every gradient is zero."""
 
-    __slots__ = ("_grads", "_rows")
+    __slots__ = ("__weakref__", "_buffer")
 
-    def __init__(self, grad: list[Any], rows: int) -> None:
-        self._grads = grad
-        self._rows = rows
+    def __init__(self, buffer: ParameterBuffer) -> None:
+        self._buffer = buffer
         self._data = 0.0
         _leaf(self, "parameters")
 
     @property
     def grad(self) -> Array:
-        grads = self._grads
-        if not any(grads):
-            return 0.0  # as a Value's grad starts: no gradient yet (backward turns it into zeros)
-        return numpy().array(grads, dtype=float).reshape(self._rows, -1)
+        return self._buffer.grad_matrix()
 
     @grad.setter
     def grad(self, value: Array) -> None:
-        grads = self._grads
-        if is_array(value):
-            if value.size != len(grads):
-                raise ValueError(f"a gradient of {value.size} numbers for {len(grads)} parameters")
-            grads[:] = value.ravel().tolist()
-        else:
-            grads[:] = [float(value)] * len(grads)
+        self._buffer.set_grad_matrix(value)
 
 
 def whole_buffers(params: Sequence[Value]) -> list[ParameterBuffer] | None:
@@ -242,8 +371,9 @@ def whole_buffers(params: Sequence[Value]) -> list[ParameterBuffer] | None:
 # bit the workshop's chain of nodes), reading and writing the buffer's lists by index.
 
 
-def _stored_affine(saved: tuple[Any, list[float], list[Any], int], x: Sequence[Value]) -> float:
-    data, k = saved[1], saved[3]
+def _stored_affine(saved: tuple[Any, ...], x: Sequence[Value]) -> float:
+    data: list[float] = saved[1]
+    k: int = saved[3]
     s = 0.0
     for xi in x:
         s = s + data[k] * xi._data
@@ -252,7 +382,10 @@ def _stored_affine(saved: tuple[Any, list[float], list[Any], int], x: Sequence[V
 
 
 def _stored_backward(out: Value) -> None:
-    chain, data, grad, k = out._saved
+    chain, data, grad, k, buffer = out._saved
+    if buffer.stale:
+        buffer.sync()
+    buffer._grad_matrix = None  # the lists are written: the array is made anew when asked for
     g = out.grad if chain is None else chain(out.grad, out._data)
     for x in out._ctx:
         grad[k] += g * x._data
@@ -272,13 +405,15 @@ def neuron_spec(buffer: ParameterBuffer, offset: int, activation: str) -> tuple[
     act = ACTIVATIONS[activation]
     chain = None if activation == "linear" else act.chain
     op = "affine" if chain is None else f"{act.op}(affine)"
-    return (chain, buffer.data, buffer.grad, offset), act.forward, op
+    return (chain, buffer._values, buffer._grads, offset, buffer), act.forward, op
 
 
 def neuron_node(spec: tuple[Any, ...], wb: tuple[Value, ...], x: tuple[Value, ...]) -> Value:
     """`activation(w.x + b)` on one sample for the neuron `spec` describes, whose weights and
     bias are `wb` (pass the same `wb` tuple every call: backward looks at it once)."""
     saved, forward, op = spec
+    if saved[4].stale:
+        saved[4].sync()
     return make_node(forward(_stored_affine(saved, x)), x, STORED_NEURON, saved, op, wb)
 
 

@@ -324,15 +324,11 @@ class MLP(Module):
 
     def update_parameters(self) -> None:
         """One step of gradient descent: `p.data -= step * p.grad` for every parameter (a
-        layer's whole buffer at once when its gradients are all floats)."""
+        layer's whole buffer at once, the same float operations, when its gradients are all
+        floats)."""
         step = self.step
         for layer in self.layers:
-            buffer = layer._buffer
-            if layer.intact() and set(map(type, buffer.grad)) == {float}:
-                buffer.data[:] = [
-                    x - step * g for x, g in zip(buffer.data, buffer.grad, strict=True)
-                ]
-            else:
+            if not (layer.intact() and layer._buffer.descend(step)):
                 for p in layer.parameters():
                     p.data -= step * p.grad
 

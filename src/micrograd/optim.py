@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from itertools import chain
 from numbers import Real
 
 from .buffers import whole_buffers
@@ -145,13 +144,20 @@ class Optimizer:
         """Every parameter's data and gradient as float64 arrays, in order. Every gradient is
         checked before any parameter moves, so a bad one leaves the model as it was."""
         np = numpy()
-        if self._buffers is None:
-            return np.array(gather(self.params)), np.array(self._grads())
-        x = np.fromiter(chain.from_iterable(b.data for b in self._buffers), float, len(self.params))
-        grads = list(chain.from_iterable(b.grad for b in self._buffers))
-        if set(map(type, grads)) == {float} and math.isfinite(sum(grads)):
-            return x, np.array(grads)
-        return x, np.array(self._grads())  # names the first bad gradient
+        if self._buffers is not None:
+            try:
+                grads = [b.grad_matrix() for b in self._buffers]
+            except TypeError:
+                pass  # a gradient set by hand to something else: named below
+            else:
+                x = np.concatenate([b.matrix().ravel() for b in self._buffers])
+                g = np.concatenate(
+                    [np.zeros(b.rows * b.cols) if gm.__class__ is float else gm.ravel()
+                     for b, gm in zip(self._buffers, grads, strict=True)]
+                )  # fmt: skip
+                if np.isfinite(g).all():
+                    return x, g
+        return np.array(gather(self.params)), np.array(self._grads())
 
     def _write(self, x: Array) -> None:
         if self._buffers is None:
@@ -159,8 +165,8 @@ class Optimizer:
             return
         start = 0
         for buffer in self._buffers:
-            end = start + len(buffer.data)
-            buffer.data[:] = x[start:end].tolist()
+            end = start + buffer.rows * buffer.cols
+            buffer.set_matrix(x[start:end])
             start = end
 
     def _grads(self) -> list[float]:
