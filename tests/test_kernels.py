@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from micrograd import fused
 from micrograd.fused import linear_forward, linear_forward_numpy
+from micrograd.numeric import zero_where
 
 
 def test_the_kernel_was_built() -> None:
@@ -90,3 +91,32 @@ def test_the_kernel_refuses_arrays_it_cannot_read() -> None:
     with pytest.raises((TypeError, ValueError), match=r"writable|read-only"):
         zt.flags.writeable = False
         kernels.linear_t(xt, wt, b, zt)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 30), st.integers(1, 9)),
+    seed=st.integers(0, 10**6),
+    fortran=st.booleans(),
+)
+def test_zero_where_is_numpys_where_bit_for_bit(
+    shape: tuple[int, int], seed: int, fortran: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    specials = np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 5e-324, -1.0])
+    g = np.where(rng.random(shape) < 0.3, rng.choice(specials, shape), rng.standard_normal(shape))
+    r = np.where(rng.random(shape) < 0.2, rng.choice(specials, shape), rng.standard_normal(shape))
+    if fortran:
+        g, r = np.asfortranarray(g), np.asfortranarray(r)
+    closed = r <= 0.0
+    assert _same(zero_where(closed, g), np.where(closed, 0.0, g))
+    assert _same(zero_where(closed, g.T.copy().T), np.where(closed, 0.0, g))  # mixed layouts
+    assert zero_where(closed, 2.0).tolist() == np.where(closed, 0.0, 2.0).tolist()  # a float g
+
+
+def test_keeping_freed_memory_is_asked_once_and_says_if_it_could() -> None:
+    kernels = fused.KERNELS
+    assert kernels is not None
+    assert isinstance(kernels.keep_freed_memory(), bool)
+    linear_forward(np.ones((3, 2)), np.ones((1, 2)), np.zeros(1))
+    assert fused._MEMORY_KEPT

@@ -14,6 +14,9 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 /* One build runs well on every x86-64: gcc picks the widest vectors the CPU has at load time. */
@@ -127,7 +130,23 @@ release_x:
     return NULL;
 }
 
+/* Batched training frees and allocates the same large arrays every step. glibc returns freed
+   memory at the top of its heap to the system once more than about 1 MiB is free there, so each
+   step would fault the pages in again (880 page faults, about 1.3 ms, on a 1,000-sample step
+   at width 64). Serving arrays up to 32 MiB from the heap and trimming only past 64 MiB keeps
+   them. It changes the whole process's malloc: at most 64 MiB of freed memory is kept. */
+static PyObject *py_keep_freed_memory(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(args))
+{
+#if defined(__GLIBC__)
+    if (mallopt(M_MMAP_THRESHOLD, 32 << 20) && mallopt(M_TRIM_THRESHOLD, 64 << 20))
+        Py_RETURN_TRUE;
+#endif
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
+    {"keep_freed_memory", py_keep_freed_memory, METH_NOARGS,
+     "keep_freed_memory() -> bool: let glibc keep up to 64 MiB of freed memory for reuse."},
     {"linear_t", (PyCFunction)(void (*)(void))py_linear_t, METH_FASTCALL,
      "linear_t(xt, wt, b, zt): zt[j, s] = sum over k in order of wt[k, j] * xt[k, s], then + b[j]."},
     {NULL, NULL, 0, NULL},

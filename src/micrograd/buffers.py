@@ -427,7 +427,10 @@ def _block_linear_backward(out: Value) -> None:
     M = out._saved  # the (nout x nin+1) weights and biases the forward used
     x2 = x._data.reshape(-1, 1) if x._data.ndim == 1 else x._data
     g = out.grad.reshape(-1, 1) if M.shape[0] == 1 else out.grad
-    x.grad += (g @ M[:, :-1]).reshape(x._data.shape)
+    if x2.flags.f_contiguous and not x2.flags.c_contiguous:  # a kernel's output: keep its layout
+        x.grad += (M[:, :-1].T @ g.T).T.reshape(x._data.shape)
+    else:
+        x.grad += (g @ M[:, :-1]).reshape(x._data.shape)
     G = numpy().empty_like(M)
     G[:, :-1] = g.T @ x2
     G[:, -1] = g.sum(axis=0)

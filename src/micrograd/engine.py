@@ -38,6 +38,7 @@ from .numeric import (
     ieee_pow,
     is_array,
     numpy,
+    zero_where,
 )
 from .primitives import PRIMITIVES, Primitive, Rule, define
 
@@ -332,7 +333,7 @@ def relu_chain(g: Array, r: Array) -> Array:
     an infinite g stays out of a closed ReLU (as in PyTorch)."""
     if r.__class__ is float:
         return 0.0 if r <= 0.0 else g
-    return numpy().where(r <= 0.0, 0.0, g)
+    return zero_where(r <= 0.0, g)  # numpy's where(r <= 0.0, 0.0, g), faster
 
 
 def _chain_rule(chain: Callable[[Array, Array], Array]) -> Rule:

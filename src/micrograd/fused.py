@@ -177,6 +177,7 @@ def sum_of_squares(ps: Sequence[Value]) -> Value:
 # inner loop runs over the outputs, adding the slices in order (with one output it would be a
 # pairwise sum, so that case goes one input at a time).
 
+_MEMORY_KEPT = False
 _BLOCK_BYTES = 1 << 19  # products held at once: a block stays in the cache
 
 
@@ -195,8 +196,12 @@ def linear_forward(x: Array, W: Array, b: Array) -> Array:
     With the compiled kernel (`micrograd._kernels`, built at install) the result is laid out
     outputs x samples and returned transposed: the next layer reads it as its inputs x samples
     without a copy. Without it, numpy sums input by input (`linear_forward_numpy`)."""
+    global _MEMORY_KEPT
     if KERNELS is None:
         return linear_forward_numpy(x, W, b)
+    if not _MEMORY_KEPT:  # once, on the first batched forward (see _kernels.c)
+        _MEMORY_KEPT = True
+        KERNELS.keep_freed_memory()
     np = numpy()
     x2 = x.reshape(-1, 1) if x.ndim == 1 else x
     xt = np.ascontiguousarray(x2.T, dtype=np.float64)

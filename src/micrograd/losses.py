@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from itertools import repeat
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
@@ -386,7 +385,7 @@ def _parameters(name: str, params: Iterable[Value]) -> list[Value]:
     ps = list(params)
     if not ps:
         raise ValueError(f"{name}: got no parameters: expected at least one Value")
-    if not all(map(isinstance, ps, repeat(Value))):
+    if not all(issubclass(t, Value) for t in set(map(type, ps))):  # per type, not per item
         i, p = next((i, p) for i, p in enumerate(ps) if not isinstance(p, Value))
         raise TypeError(f"{name}: parameter {i} must be a Value, got {_describe(p)}")
     return ps
@@ -411,10 +410,11 @@ def l2_penalty(params: Iterable[Value]) -> Value:
     the Values (`fused.sum_of_squares`); when any parameter holds an array, each is summed on
     its own.
     """
-    ps = _parameters("l2_penalty", params)
-    buffers = whole_buffers(ps)
-    if buffers is not None:
+    ps = list(params)
+    buffers = whole_buffers(ps)  # when not None, all of them are parameters of layers
+    if buffers:
         return block_sum_of_squares(buffers)
+    ps = _parameters("l2_penalty", ps)
     if set(map(type, gather(ps))) == {float}:  # all scalars: the usual case
         return sum_of_squares(ps)
     return _sum(_total(p * p) for p in ps)

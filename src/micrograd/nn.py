@@ -207,7 +207,7 @@ class Layer(Module):
         for j, n in enumerate(self.neurons):
             n._attach(self._buffer, j * (nin + 1))
             n._members = None  # the layer keeps the joined list
-        self._own_w = list(chain.from_iterable(n.w for n in self.neurons))
+        self._own_w = [list(n.w) for n in self.neurons]  # copies: a neuron's `w` may change
         self._own_b = [n.b for n in self.neurons]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -220,7 +220,7 @@ class Layer(Module):
         neurons = self.neurons
         return (
             list(map(_bias_of, neurons)) == self._own_b
-            and list(chain.from_iterable(map(_weights_of, neurons))) == self._own_w
+            and list(map(_weights_of, neurons)) == self._own_w
         )
 
     @property
@@ -248,6 +248,8 @@ class Layer(Module):
         return [n.forward(xs) for n in self.neurons]
 
     def parameters(self) -> list[Value]:
+        if self.intact():
+            return list(self._members)  # the same Values in the same order, in one copy
         return list(chain.from_iterable(n.parameters() for n in self.neurons))
 
     def zero_grad(self) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 __all__ = [
     "Array", "any_true", "coerce", "exp", "finite", "first", "floordiv", "fmt", "ieee",
     "ieee_pow", "is_array", "log", "numpy", "pow_const", "power", "relu", "sigmoid", "sum_to",
-    "tanh", "total",
+    "tanh", "total", "zero_where",
 ]  # fmt: skip
 
 Array = Any  # a float, or a numpy array in batched mode
@@ -175,6 +175,19 @@ def relu(a: Array) -> Array:
     if a.__class__ is float:
         return 0.0 if a <= 0.0 else a  # NaN passes through, as in PyTorch
     return numpy().maximum(a, 0.0)
+
+
+def zero_where(closed: Array, g: Array) -> Array:
+    """`numpy.where(closed, 0.0, g)` bit for bit (+0.0 where closed, g itself elsewhere, an
+    infinite or NaN g included): for a float64 g of the mask's shape, by and-ing g's bits with
+    an all-ones or all-zeros mask, about 6x faster than `where` on a ragged mask."""
+    np = numpy()
+    if not (is_array(g) and g.dtype == np.float64 and g.shape == closed.shape):
+        return np.where(closed, 0.0, g)
+    bits = closed.astype(np.int64)
+    bits -= 1  # closed: 0, open: -1 (every bit set)
+    bits &= g.view(np.int64)
+    return bits.view(np.float64)
 
 
 def total(a: Array, axis: int | None) -> Array:
