@@ -30,16 +30,24 @@ def run_rule(node: Value) -> None:
     """Run one node's backward rule (what `node._backward()` does). A float result has float
     children, but for `sum`, whose rule keeps shapes itself; in batched mode each child's
     gradient is summed back to the child's own shape."""
-    if node._data.__class__ is float or node._rule in KEEPS_SHAPE:
+    data = node._data
+    if data.__class__ is float or node._rule in KEEPS_SHAPE:
         node._rule(node)
-    else:
-        children = dict.fromkeys(node.children)
-        held = [c.grad for c in children]
-        for c in children:
-            c.grad = 0.0
+        return
+    shape = data.shape
+    for c in node._ctx:
+        if c._data.__class__ is float or c._data.shape != shape:
+            break
+    else:  # every child has the node's shape: nothing to sum back
         node._rule(node)
-        for c, before in zip(children, held, strict=True):
-            c.grad = before + sum_to(c.grad, c._data)
+        return
+    children = dict.fromkeys(node.children)
+    held = [c.grad for c in children]
+    for c in children:
+        c.grad = 0.0
+    node._rule(node)
+    for c, before in zip(children, held, strict=True):
+        c.grad = before + sum_to(c.grad, c._data)
 
 
 def set_aside(nodes: list[Value], leaves: Iterable[Value]) -> _Held:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 
 from .activations import ACTIVATIONS
 from .engine import LEAF, Value, define, make_node
@@ -346,6 +346,17 @@ class ParameterBlock(Value):
     def grad(self, value: Array) -> None:
         self._buffer.set_grad_matrix(value)
 
+    def add_grad(self, g: Array) -> None:
+        """`self.grad += g` for a new (rows x cols) float64 array `g` that nobody else holds:
+        kept as it is when the gradient was 0.0, else added into a new array (a gradient array,
+        once handed out, is never changed in place)."""
+        buffer = self._buffer
+        before = buffer._grad_matrix
+        if before is None:
+            before = buffer.grad_matrix()
+        buffer._grad_matrix = g if before.__class__ is float and not before else before + g
+        buffer.stale = True
+
 
 def whole_buffers(params: Sequence[Value]) -> list[ParameterBuffer] | None:
     """The buffers `params` is made of, when it is whole buffers in order (as `parameters()`
@@ -434,7 +445,7 @@ def _block_linear_backward(out: Value) -> None:
     G = numpy().empty_like(M)
     G[:, :-1] = g.T @ x2
     G[:, -1] = g.sum(axis=0)
-    block.grad += G
+    cast(ParameterBlock, block).add_grad(G)
 
 
 BLOCK_LINEAR = define(
@@ -468,10 +479,8 @@ def _blocks_sum_of_squares_backward(out: Value) -> None:
     g = out.grad
     for block, M in zip(out._ctx, out._saved, strict=True):
         d = g * M
-        total = block.grad
-        total += d
-        total += d
-        block.grad = total
+        cast(ParameterBlock, block).add_grad(d)
+        cast(ParameterBlock, block).add_grad(d)
 
 
 BLOCK_SUM_OF_SQUARES = define(

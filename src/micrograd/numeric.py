@@ -29,10 +29,18 @@ def numpy() -> Any:
     return numpy
 
 
+_NDARRAY: Any = None  # numpy.ndarray, once numpy is imported
+
+
 def is_array(x: object) -> bool:
     """True for a numpy array (without importing numpy when nobody else has)."""
-    np = sys.modules.get("numpy")
-    return np is not None and isinstance(x, np.ndarray)
+    global _NDARRAY
+    if _NDARRAY is None:
+        np = sys.modules.get("numpy")
+        if np is None:
+            return False
+        _NDARRAY = np.ndarray
+    return isinstance(x, _NDARRAY)
 
 
 def coerce(data: object) -> float | Array:
