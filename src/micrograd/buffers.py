@@ -436,15 +436,22 @@ def neuron_node(spec: tuple[Any, ...], wb: tuple[Value, ...], x: tuple[Value, ..
 def _block_linear_backward(out: Value) -> None:
     x, block = out._ctx
     M = out._saved  # the (nout x nin+1) weights and biases the forward used
-    x2 = x._data.reshape(-1, 1) if x._data.ndim == 1 else x._data
+    xd = x._data
+    x2 = xd.reshape(-1, 1) if xd.ndim == 1 else xd
     g = out.grad.reshape(-1, 1) if M.shape[0] == 1 else out.grad
+    W = M[:, :-1]
     if x2.flags.f_contiguous and not x2.flags.c_contiguous:  # a kernel's output: keep its layout
-        x.grad += (M[:, :-1].T @ g.T).T.reshape(x._data.shape)
+        dx = (W.T @ g.T).T.reshape(xd.shape)
     else:
-        x.grad += (g @ M[:, :-1]).reshape(x._data.shape)
-    G = numpy().empty_like(M)
-    G[:, :-1] = g.T @ x2
-    G[:, -1] = g.sum(axis=0)
+        dx = (g @ W).reshape(xd.shape)
+    if x.grad.__class__ is float and x.grad == 0.0:
+        x.grad = dx  # the first gradient to reach x: dx itself (new), as PyTorch keeps it
+    else:
+        x.grad += dx
+    np = numpy()
+    G = np.empty_like(M)
+    np.matmul(g.T, x2, out=G[:, :-1])
+    np.add.reduce(g, axis=0, out=G[:, -1])
     cast(ParameterBlock, block).add_grad(G)
 
 

@@ -357,8 +357,10 @@ def _sum_backward(out: Value) -> None:
         a.grad += out.grad
         return
     np = numpy()
-    g = out.grad if out._saved is None else np.expand_dims(out.grad, out._saved)
-    a.grad += np.broadcast_to(g, a._data.shape)
+    if out._saved is None:  # the sum of everything: its gradient reaches every element
+        a.grad += np.full(a._data.shape, out.grad)
+        return
+    a.grad += np.broadcast_to(np.expand_dims(out.grad, out._saved), a._data.shape)
 
 
 def _leaf_backward(out: Value) -> None:
