@@ -302,3 +302,20 @@ def test_a_graph_keeps_the_weights_it_was_built_with() -> None:
     assert layer._buffer.matrix()[0, 0] == layer.neurons[0].w[0].data
     with pytest.raises(ValueError, match="read-only"):
         layer._buffer.matrix()[0, 0] = 1.0
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_a_batched_layer_is_one_node_with_its_activation(activation: str) -> None:
+    """As a per-sample neuron is one `act(affine)` node, a batched layer is one `act(linear)`
+    node: the same numbers and gradients as the linear node followed by the activation node."""
+    model = MLP(3, [6, 2], activation=activation, rng=random.Random(16))
+    twin = _plain_twin(model)  # the per-Value path: a `linear` node, then the activation's
+    X = np.random.default_rng(16).normal(size=(11, 3))
+    out, plain = model.layers[0](X), twin.layers[0](X)
+    assert isinstance(out, Value) and isinstance(plain, Value)
+    op = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "linear": ""}[activation]
+    assert out._op == (f"{op}(linear)" if op else "linear")
+    assert np.array_equal(out.data, plain.data)
+    for m in (model, twin):
+        mse_loss(m(X), np.zeros((11, 2))).backward()
+    assert [p.grad for p in model.parameters()] == [p.grad for p in twin.parameters()]

@@ -33,7 +33,7 @@ from typing import Any, cast
 
 from .activations import ACTIVATIONS
 from .engine import LEAF, Value, define, make_node
-from .fused import check_features, linear_forward
+from .fused import check_features, input_gradient, linear_forward
 from .numeric import Array, fmt, is_array, numpy
 
 __all__ = [
@@ -429,21 +429,20 @@ def neuron_node(spec: tuple[Any, ...], wb: tuple[Value, ...], x: tuple[Value, ..
 
 
 # -- a layer on a batch ----------------------------------------------------------------------
-# Invariant: the data is `fused.linear`'s (bit for bit the per-sample neurons'); the block gets
-# the gradient of every weight and bias at once.
+# Invariant: the data is `fused.linear`'s (bit for bit the per-sample neurons'), then the
+# activation, as a per-sample neuron node applies it; the block gets the gradient of every
+# weight and bias at once.
 
 
-def _block_linear_backward(out: Value) -> None:
+def _linear_backward(out: Value, g: Array) -> None:
+    """The chain rule through `x @ W.T + b` for the gradient `g` at its output (a new array)."""
     x, block = out._ctx
-    M = out._saved  # the (nout x nin+1) weights and biases the forward used
+    M = out._saved[0]  # the (nout x nin+1) weights and biases the forward used
     xd = x._data
     x2 = xd.reshape(-1, 1) if xd.ndim == 1 else xd
-    g = out.grad.reshape(-1, 1) if M.shape[0] == 1 else out.grad
-    W = M[:, :-1]
-    if x2.flags.f_contiguous and not x2.flags.c_contiguous:  # a kernel's output: keep its layout
-        dx = (W.T @ g.T).T.reshape(xd.shape)
-    else:
-        dx = (g @ W).reshape(xd.shape)
+    if M.shape[0] == 1:
+        g = g.reshape(-1, 1)
+    dx = input_gradient(g, M[:, :-1], xd)
     if x.grad.__class__ is float and x.grad == 0.0:
         x.grad = dx  # the first gradient to reach x: dx itself (new), as PyTorch keeps it
     else:
@@ -455,19 +454,29 @@ def _block_linear_backward(out: Value) -> None:
     cast(ParameterBlock, block).add_grad(G)
 
 
+def _block_linear_backward(out: Value) -> None:
+    chain = out._saved[1]
+    _linear_backward(out, out.grad if chain is None else chain(out.grad, out._data))
+
+
 BLOCK_LINEAR = define(
-    "block_linear", "linear", linear_forward, _block_linear_backward, keeps_shape=True
+    "block_linear", "act(linear)", linear_forward, _block_linear_backward, keeps_shape=True
 )
 
 
-def block_linear(x: Value, buffer: ParameterBuffer) -> Value:
-    """A whole layer on a batch: `x @ W.T + b` with W and b the rows of `buffer`; `x` holds a
-    (samples x nin) array. The result holds (samples x nout), or (samples,) for one row."""
+def block_linear(x: Value, buffer: ParameterBuffer, activation: str = "linear") -> Value:
+    """A whole layer on a batch, `activation(x @ W.T + b)` with W and b the rows of `buffer`, as
+    one node (per sample, a neuron is one node too); `x` holds a (samples x nin) array. The
+    result holds (samples x nout), or (samples,) for one row."""
     xd = check_features(x, buffer.cols - 1)
     M = buffer.matrix()
     block = buffer.block
     block._data = M
-    return make_node(linear_forward(xd, M[:, :-1], M[:, -1]), (x, block), BLOCK_LINEAR, M)
+    z = linear_forward(xd, M[:, :-1], M[:, -1])
+    if activation == "linear":
+        return make_node(z, (x, block), BLOCK_LINEAR, (M, None), "linear")
+    act = ACTIVATIONS[activation]
+    return make_node(act.forward(z), (x, block), BLOCK_LINEAR, (M, act.chain), f"{act.op}(linear)")
 
 
 # -- the L2 penalty over whole buffers -------------------------------------------------------

@@ -51,6 +51,7 @@ __all__ = [
     "check_features",
     "gather",
     "gc_paused",
+    "input_gradient",
     "linear",
     "linear_forward",
     "linear_forward_numpy",
@@ -238,12 +239,22 @@ def linear_forward_numpy(x: Array, W: Array, b: Array) -> Array:
     return z[:, 0] if W.shape[0] == 1 else z
 
 
+def input_gradient(g: Array, W: Array, x: Array) -> Array:
+    """The gradient at a layer's input `x` (samples x nin) from `g` at its output: g @ W, laid
+    out as x is (a kernel's output is outputs x samples, seen transposed), so that what comes
+    next reads it in the same order as its forward did."""
+    x2 = x.reshape(-1, 1) if x.ndim == 1 else x
+    if x2.flags.f_contiguous and not x2.flags.c_contiguous:
+        return (W.T @ g.T).T.reshape(x.shape)
+    return (g @ W).reshape(x.shape)
+
+
 def _linear_backward(out: Value) -> None:
     W = out._saved  # the weights as they were in the forward pass
     x, *params = out._ctx
     x2 = x._data.reshape(-1, 1) if x._data.ndim == 1 else x._data
     g = out.grad.reshape(-1, 1) if W.shape[0] == 1 else out.grad
-    x.grad += (g @ W).reshape(x._data.shape)
+    x.grad += input_gradient(g, W, x._data)
     grads = [*(g.T @ x2).ravel().tolist(), *g.sum(axis=0).tolist()]
     for p, gp in zip(params, grads, strict=True):
         p.grad += gp

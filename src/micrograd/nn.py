@@ -2,7 +2,7 @@
 
 A `Neuron` computes `activation(w.x + b)` as one fused node. A `Layer` keeps its neurons' weights
 and biases in one buffer (`micrograd.buffers`): each parameter is still a `Value`, and given a
-whole batch (a 2-D array of samples x features) the layer runs as one `linear` node over the
+whole batch (a 2-D array of samples x features) the layer runs as one node, `act(linear)`, over the
 whole buffer, so the same model trains per sample or per batch.
 """
 
@@ -234,11 +234,10 @@ class Layer(Module):
     def __call__(self, x: Any) -> Value | list[Value]:
         batch = _batch(x)
         if batch is not None:
-            if self.intact():
-                z = block_linear(batch, self._buffer)
-            else:
-                weights = [w for n in self.neurons for w in n.w]
-                z = linear(batch, weights, [n.b for n in self.neurons])
+            if self.intact():  # one node: the layer and its activation
+                return block_linear(batch, self._buffer, self.activation)
+            weights = [w for n in self.neurons for w in n.w]
+            z = linear(batch, weights, [n.b for n in self.neurons])
             return ACTIVATIONS[self.activation].apply(z)
         outs = self.forward(_sample(x, self.nin, "Layer"))
         return outs[0] if len(outs) == 1 else outs
