@@ -33,7 +33,7 @@ from typing import Any, cast
 
 from .activations import ACTIVATIONS
 from .engine import LEAF, Value, define, make_node
-from .fused import check_features, input_gradient, linear_forward
+from .fused import check_features, linear_forward, linear_gradients
 from .numeric import Array, fmt, is_array, numpy
 
 __all__ = [
@@ -104,25 +104,17 @@ class ParameterBuffer:
 
     @property
     def data(self) -> list[float]:
-        """The parameters' data, a list in `parameters()` order. Call `wrote_data()` after
-        writing to it."""
+        """The parameters' data, a list in `parameters()` order (to read: a write must also drop
+        the array, as `Parameter` does)."""
         self.sync()
         return self._values
 
     @property
     def grad(self) -> list[Any]:
-        """The gradients, a list in `parameters()` order. Call `wrote_grad()` after writing to
-        it."""
+        """The gradients, a list in `parameters()` order (to read: a write must also drop the
+        array, as `Parameter` and the per-sample rule do)."""
         self.sync()
         return self._grads
-
-    def wrote_data(self) -> None:
-        """The data list changed: the array is made anew when next asked for."""
-        self._matrix = None
-
-    def wrote_grad(self) -> None:
-        """The gradient list changed: so will the gradient array."""
-        self._grad_matrix = None
 
     def matrix(self) -> Array:
         """The data as a read-only (rows x cols) float64 array (replaced, never changed)."""
@@ -186,7 +178,7 @@ class ParameterBuffer:
             return False
         values = self.data
         values[:] = [x - lr * gi for x, gi in zip(values, grads, strict=True)]
-        self.wrote_data()
+        self._matrix = None
         return True
 
     def parameters(self) -> ParameterList:
@@ -354,7 +346,7 @@ class ParameterBlock(Value):
         before = buffer._grad_matrix
         if before is None:
             before = buffer.grad_matrix()
-        buffer._grad_matrix = g if before.__class__ is float and not before else before + g
+        buffer._grad_matrix = g if before.__class__ is float else before + g  # a float is 0.0
         buffer.stale = True
 
 
@@ -434,29 +426,16 @@ def neuron_node(spec: tuple[Any, ...], wb: tuple[Value, ...], x: tuple[Value, ..
 # weight and bias at once.
 
 
-def _linear_backward(out: Value, g: Array) -> None:
-    """The chain rule through `x @ W.T + b` for the gradient `g` at its output (a new array)."""
+def _block_linear_backward(out: Value) -> None:
     x, block = out._ctx
-    M = out._saved[0]  # the (nout x nin+1) weights and biases the forward used
-    xd = x._data
-    x2 = xd.reshape(-1, 1) if xd.ndim == 1 else xd
-    if M.shape[0] == 1:
-        g = g.reshape(-1, 1)
-    dx = input_gradient(g, M[:, :-1], xd)
+    M, chain = out._saved  # the (nout x nin+1) weights and biases the forward used; activation
+    g = out.grad if chain is None else chain(out.grad, out._data)
+    dx, G = linear_gradients(g, M[:, :-1], x._data)
     if x.grad.__class__ is float and x.grad == 0.0:
         x.grad = dx  # the first gradient to reach x: dx itself (new), as PyTorch keeps it
     else:
         x.grad += dx
-    np = numpy()
-    G = np.empty_like(M)
-    np.matmul(g.T, x2, out=G[:, :-1])
-    np.add.reduce(g, axis=0, out=G[:, -1])
     cast(ParameterBlock, block).add_grad(G)
-
-
-def _block_linear_backward(out: Value) -> None:
-    chain = out._saved[1]
-    _linear_backward(out, out.grad if chain is None else chain(out.grad, out._data))
 
 
 BLOCK_LINEAR = define(

@@ -51,10 +51,10 @@ __all__ = [
     "check_features",
     "gather",
     "gc_paused",
-    "input_gradient",
     "linear",
     "linear_forward",
     "linear_forward_numpy",
+    "linear_gradients",
     "neuron",
     "scatter",
     "sum_of_squares",
@@ -239,23 +239,30 @@ def linear_forward_numpy(x: Array, W: Array, b: Array) -> Array:
     return z[:, 0] if W.shape[0] == 1 else z
 
 
-def input_gradient(g: Array, W: Array, x: Array) -> Array:
-    """The gradient at a layer's input `x` (samples x nin) from `g` at its output: g @ W, laid
-    out as x is (a kernel's output is outputs x samples, seen transposed), so that what comes
-    next reads it in the same order as its forward did."""
+def linear_gradients(g: Array, W: Array, x: Array) -> tuple[Array, Array]:
+    """For `x @ W.T + b` (x samples x nin, W nout x nin) and the gradient `g` at its output: the
+    gradient at x, laid out as x is (a kernel's output is outputs x samples seen transposed, so
+    what comes next reads it in its forward's order), and the (nout x nin+1) gradient of each
+    row's weights then bias."""
+    np = numpy()
     x2 = x.reshape(-1, 1) if x.ndim == 1 else x
+    g2 = g.reshape(-1, 1) if W.shape[0] == 1 else g
     if x2.flags.f_contiguous and not x2.flags.c_contiguous:
-        return (W.T @ g.T).T.reshape(x.shape)
-    return (g @ W).reshape(x.shape)
+        dx = (W.T @ g2.T).T.reshape(x.shape)
+    else:
+        dx = (g2 @ W).reshape(x.shape)
+    G = np.empty((W.shape[0], W.shape[1] + 1))
+    np.matmul(g2.T, x2, out=G[:, :-1])
+    np.add.reduce(g2, axis=0, out=G[:, -1])
+    return dx, G
 
 
 def _linear_backward(out: Value) -> None:
     W = out._saved  # the weights as they were in the forward pass
     x, *params = out._ctx
-    x2 = x._data.reshape(-1, 1) if x._data.ndim == 1 else x._data
-    g = out.grad.reshape(-1, 1) if W.shape[0] == 1 else out.grad
-    x.grad += input_gradient(g, W, x._data)
-    grads = [*(g.T @ x2).ravel().tolist(), *g.sum(axis=0).tolist()]
+    dx, G = linear_gradients(out.grad, W, x._data)
+    x.grad += dx
+    grads = [*G[:, :-1].ravel().tolist(), *G[:, -1].tolist()]
     for p, gp in zip(params, grads, strict=True):
         p.grad += gp
 
