@@ -146,3 +146,16 @@ def check_op(
             grad = np.zeros(expected.shape)
         assert_close(grad, expected, f"gradient of input {i}", rtol, atol)
     return out, leaves
+
+
+def sequential_layer(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The workshop's neuron in plain Python, one sample at a time: 0.0 + w0*x0 + w1*x1 + ... + b
+    for every row of `x` and every row of `W`, as a (samples x outputs) array."""
+    out = np.empty((len(x), len(W)))
+    for s, row in enumerate(x.tolist()):
+        for j, (w, bias) in enumerate(zip(W.tolist(), b.tolist(), strict=True)):
+            total = 0.0
+            for wi, xi in zip(w, row, strict=True):
+                total = total + wi * xi
+            out[s, j] = total + bias
+    return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import sequential_layer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,19 +18,6 @@ from micrograd.numeric import zero_where
 def test_the_kernel_was_built() -> None:
     # An install without a C compiler falls back to numpy silently; here that would be a bug.
     assert fused.KERNELS is not None, "micrograd._kernels was not built: is a C compiler there?"
-
-
-def _python(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> list[list[float]]:
-    out = []
-    for row in x.tolist():
-        outs = []
-        for w, bias in zip(W.tolist(), b.tolist(), strict=True):
-            total = 0.0
-            for wi, xi in zip(w, row, strict=True):
-                total = total + wi * xi
-            outs.append(total + bias)
-        out.append(outs)
-    return out
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -52,7 +40,7 @@ def test_the_kernel_is_the_sequential_sum_bit_for_bit(
     x = rng.standard_normal((samples, nin)) * scale
     W, b = rng.standard_normal((nout, nin)), rng.standard_normal(nout)
     out = np.asarray(linear_forward(x, W, b)).reshape(samples, nout)
-    assert _same(out, np.array(_python(x, W, b)))
+    assert _same(out, sequential_layer(x, W, b))
     assert _same(out, np.asarray(linear_forward_numpy(x, W, b)).reshape(samples, nout))
 
 
@@ -62,7 +50,7 @@ def test_special_values_go_through_as_python_adds_them() -> None:
     b = np.array([-0.0, 0.0, 1.0, -1.0, 0.0])
     with np.errstate(all="ignore"):
         out = linear_forward(x, W, b)
-        expected = np.array(_python(x, W, b))
+        expected = sequential_layer(x, W, b)
     assert _same(out, expected)
 
 
