@@ -308,3 +308,21 @@ def test_a_batched_layer_is_one_node_with_its_activation(activation: str) -> Non
     for m in (model, twin):
         mse_loss(m(X), np.zeros((11, 2))).backward()
     assert [p.grad for p in model.parameters()] == [p.grad for p in twin.parameters()]
+
+
+def test_a_layer_refuses_arrays_and_gradients_that_do_not_fit() -> None:
+    model = MLP(2, [3, 1], rng=random.Random(17))
+    buffer = model.layers[0]._buffer  # 3 neurons x (2 weights + bias)
+    with pytest.raises(ValueError, match="5 numbers for 9 parameters"):
+        buffer.set_matrix(np.ones(5))
+    with pytest.raises(ValueError, match="a gradient of 5 numbers for 9 parameters"):
+        buffer.block.grad = np.ones(5)
+    p = model.parameters()[2]
+    p.grad = np.ones(2)  # allowed on a Value; an optimizer then names it
+    with pytest.raises(TypeError, match="a gradient of type ndarray, expected a float"):
+        buffer.grad_matrix()
+    with pytest.raises(TypeError, match="parameter 2 has a gradient of type ndarray"):
+        SGD(model.parameters(), lr=0.1).step()
+    assert buffer.matrix().tolist() == [
+        [p.data for p in n.parameters()] for n in model.layers[0].neurons
+    ]

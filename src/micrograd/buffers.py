@@ -127,9 +127,9 @@ class ParameterBuffer:
 
     def set_matrix(self, m: Array) -> None:
         """Replace every parameter's data by the float64 array `m` (rows x cols, or flat)."""
-        m = m.reshape(self.rows, -1)
-        if m.shape[1] != self.cols:
+        if m.size != len(self._values):
             raise ValueError(f"{m.size} numbers for {len(self._values)} parameters")
+        m = m.reshape(self.rows, -1)
         m.flags.writeable = False
         self._matrix = m
         self.stale = True
