@@ -1,6 +1,7 @@
 """The compiled batched forward (`micrograd._kernels`) against the plain way: numpy's
 input-by-input sum and a Python loop, bit for bit, on every shape the kernel treats apart
-(lanes of 8 samples, rows of 4 outputs, their tails), on special values and odd layouts."""
+(lanes of 8 samples, rows of 4 outputs, their tails), on special values and odd layouts; and its
+two helpers, ReLU's gate and the sum of squares, against numpy and Python."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd import fused
-from micrograd.fused import linear_forward, linear_forward_numpy
-from micrograd.numeric import zero_where
+from micrograd.engine import relu_chain
+from micrograd.fused import linear_forward, linear_forward_numpy, relu_gate
+from micrograd.numeric import relu, zero_where
 
 
 def test_the_kernel_was_built() -> None:
@@ -42,6 +44,10 @@ def test_the_kernel_is_the_sequential_sum_bit_for_bit(
     out = np.asarray(linear_forward(x, W, b)).reshape(samples, nout)
     assert _same(out, sequential_layer(x, W, b))
     assert _same(out, np.asarray(linear_forward_numpy(x, W, b)).reshape(samples, nout))
+    # read in place from a layer's matrix (bias in the last column), ReLU applied in the kernel
+    M = np.concatenate([W, b[:, None]], axis=1)
+    fused_relu = linear_forward(x, M[:, :-1], M[:, -1], relu=True)
+    assert _same(np.asarray(fused_relu).reshape(samples, nout), relu(out))
 
 
 def test_special_values_go_through_as_python_adds_them() -> None:
@@ -51,7 +57,9 @@ def test_special_values_go_through_as_python_adds_them() -> None:
     with np.errstate(all="ignore"):
         out = linear_forward(x, W, b)
         expected = sequential_layer(x, W, b)
+        with_relu = linear_forward(x, W, b, relu=True)
     assert _same(out, expected)
+    assert _same(with_relu, relu(expected))  # -0.0 becomes 0.0 and NaN passes, as per sample
 
 
 def test_inputs_in_any_layout_give_the_same_numbers() -> None:
@@ -66,19 +74,88 @@ def test_inputs_in_any_layout_give_the_same_numbers() -> None:
     assert _same(linear_forward(one, W[:, :1], b), linear_forward_numpy(one, W[:, :1], b))
 
 
+def test_weights_in_any_layout_are_read_in_place() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((13, 5))
+    W, b = rng.standard_normal((6, 5)), rng.standard_normal(6)
+    expected = sequential_layer(x, W, b)
+    wide = np.zeros((12, 11))  # W and b as strided views into a bigger array
+    wide[::2, 1:10:2], wide[::2, 10] = W, b
+    for w_, b_ in (
+        (np.asfortranarray(W), b),
+        (wide[::2, 1:10:2], wide[::2, 10]),
+        (W[::-1][::-1], b),
+    ):
+        assert _same(np.asarray(linear_forward(x, w_, b_)), expected)
+    ints = np.arange(30).reshape(6, 5)  # not float64: read as float64
+    assert _same(linear_forward(x, ints, b), sequential_layer(x, ints.astype(float), b))
+
+
 def test_the_kernel_refuses_arrays_it_cannot_read() -> None:
     kernels = fused.KERNELS
     assert kernels is not None
-    xt, wt, b, zt = np.zeros((3, 5)), np.zeros((3, 2)), np.zeros(2), np.zeros((2, 5))
+    xt, W, b, zt = np.zeros((3, 5)), np.zeros((2, 3)), np.zeros(2), np.zeros((2, 5))
     with pytest.raises(ValueError, match="shapes do not fit"):
-        kernels.linear_t(xt, wt, np.zeros(3), zt)
+        kernels.linear_t(xt, W, np.zeros(3), zt, False)
     with pytest.raises(TypeError, match="float64"):
-        kernels.linear_t(xt.astype(np.float32), wt, b, zt)
-    with pytest.raises(TypeError, match="4 arguments"):
-        kernels.linear_t(xt, wt, b)
+        kernels.linear_t(xt.astype(np.float32), W, b, zt, False)
+    with pytest.raises(TypeError, match="5 arguments"):
+        kernels.linear_t(xt, W, b, zt)
+    with pytest.raises(ValueError, match="contiguous"):
+        kernels.linear_t(np.zeros((5, 3)).T, W, b, zt, False)
+    with pytest.raises(ValueError, match="differ in size"):
+        kernels.relu_gate(np.zeros(3), np.zeros(4), np.zeros(3))
+    with pytest.raises(TypeError, match="float64"):
+        kernels.sum_of_squares([np.zeros(3, dtype=np.float32)])
+    with pytest.raises(ValueError, match="C-contiguous"):
+        kernels.sum_of_squares([np.zeros((3, 2)).T])
     with pytest.raises((TypeError, ValueError), match=r"writable|read-only"):
         zt.flags.writeable = False
-        kernels.linear_t(xt, wt, b, zt)
+        kernels.linear_t(xt, W, b, zt, False)
+
+
+_SPECIALS = np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 5e-324, -1.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 30), st.integers(1, 9)),
+    seed=st.integers(0, 10**6),
+    fortran=st.booleans(),
+)
+def test_relu_gate_is_relu_chain_bit_for_bit(
+    shape: tuple[int, int], seed: int, fortran: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    g = np.where(rng.random(shape) < 0.3, rng.choice(_SPECIALS, shape), rng.standard_normal(shape))
+    r = relu(
+        np.where(rng.random(shape) < 0.2, rng.choice(_SPECIALS, shape), rng.standard_normal(shape))
+    )
+    if fortran:
+        g, r = np.asfortranarray(g), np.asfortranarray(r)
+    assert _same(relu_gate(g, r), relu_chain(g, r))
+    assert _same(relu_gate(g.T.copy().T, r), relu_chain(g, r))  # mixed layouts: the plain way
+    assert _same(relu_gate(g[:, :1], r[:, :1]), relu_chain(g[:, :1], r[:, :1]))  # strided
+    assert relu_gate(2.0, r).tolist() == relu_chain(2.0, r).tolist()  # a float g
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shapes=st.lists(st.tuples(st.integers(0, 9), st.integers(1, 9)), min_size=1, max_size=4),
+    seed=st.integers(0, 10**6),
+)
+def test_sum_of_squares_adds_in_order_as_python_does(
+    shapes: list[tuple[int, int]], seed: int
+) -> None:
+    kernels = fused.KERNELS
+    assert kernels is not None
+    rng = np.random.default_rng(seed)
+    arrays = [
+        rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 9, size=shape) for shape in shapes
+    ]
+    expected = sum(x * x for a in arrays for x in a.ravel().tolist())
+    assert kernels.sum_of_squares(arrays) == expected
+    assert kernels.sum_of_squares([np.array([-0.0])]) == 0.0  # from 0, as Python's sum starts
 
 
 @settings(max_examples=60, deadline=None)
@@ -91,9 +168,8 @@ def test_zero_where_is_numpys_where_bit_for_bit(
     shape: tuple[int, int], seed: int, fortran: bool
 ) -> None:
     rng = np.random.default_rng(seed)
-    specials = np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 5e-324, -1.0])
-    g = np.where(rng.random(shape) < 0.3, rng.choice(specials, shape), rng.standard_normal(shape))
-    r = np.where(rng.random(shape) < 0.2, rng.choice(specials, shape), rng.standard_normal(shape))
+    g = np.where(rng.random(shape) < 0.3, rng.choice(_SPECIALS, shape), rng.standard_normal(shape))
+    r = np.where(rng.random(shape) < 0.2, rng.choice(_SPECIALS, shape), rng.standard_normal(shape))
     if fortran:
         g, r = np.asfortranarray(g), np.asfortranarray(r)
     closed = r <= 0.0

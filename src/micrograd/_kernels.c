@@ -1,8 +1,9 @@
-/* micrograd._kernels: the batched forward of a layer, summed in the workshop's order, in C.
+/* micrograd._kernels: the batched forward of a layer, summed in the workshop's order, in C,
+   and two helpers of the batched fast path that numpy would do in several passes.
 
-   linear_t(xt, wt, b, zt) sets zt[j, s] = ((0.0 + W[j,0]*x[s,0]) + W[j,1]*x[s,1]) + ... + b[j]
-   for every output j and sample s, where xt is x transposed (nin x samples) and wt is W
-   transposed (nin x nout), all C-contiguous float64.
+   linear_t(xt, W, b, zt, relu) sets zt[j, s] = ((0.0 + W[j,0]*x[s,0]) + W[j,1]*x[s,1]) + ...
+   + b[j] (then ReLU) for every output j and sample s, where xt is x transposed (nin x samples,
+   C-contiguous); W (nout x nin) and b (nout) are read in place, whatever their strides.
 
    Invariant: every zt[j, s] is bit for bit the per-sample neuron's sum (`fused._affine`): each
    output is its own chain of a rounded multiply then a rounded add, input by input, in order.
@@ -10,7 +11,10 @@
    vector register, several outputs at once), never from reordering one chain. So this file is
    compiled with -ffp-contract=off (no fused multiply-add, which rounds once instead of twice)
    and never with -ffast-math (which may reorder sums and flush subnormals to zero). The tests
-   check it against numpy's input-by-input sum and a Python loop (tests/test_kernels.py). */
+   check it against numpy's input-by-input sum and a Python loop (tests/test_kernels.py).
+
+   relu_gate(g, r, out) is numpy's where(r <= 0.0, 0.0, g) in one pass; sum_of_squares(arrays)
+   is sum(x * x) over the arrays' elements in order, as Python's sum adds them. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -28,9 +32,16 @@
 #define LANES 8 /* samples side by side */
 #define ROWS 4  /* outputs side by side, so each input slice is loaded once for four outputs */
 
+/* The activation after the sum, as `numeric.relu` does it: 0.0 where z <= 0 (so -0.0 too), z
+   itself elsewhere (NaN passes through). */
+#define ACTIVATE(z, relu) ((relu) && (z) <= 0.0 ? 0.0 : (z))
+
+/* W[j, k] is w[j * wr + k * wc] and b[j] is b[j * bs]: strides in elements, so a layer's
+   (nout x nin+1) matrix is read in place, weights and bias columns alike. */
 WIDEST_VECTORS
-static void linear_t(const double *xt, const double *wt, const double *b, double *zt,
-                     Py_ssize_t nin, Py_ssize_t samples, Py_ssize_t nout)
+static void linear_t(const double *xt, const double *w, Py_ssize_t wr, Py_ssize_t wc,
+                     const double *b, Py_ssize_t bs, double *zt, Py_ssize_t nin,
+                     Py_ssize_t samples, Py_ssize_t nout, int relu)
 {
     Py_ssize_t s0 = 0;
     for (; s0 + LANES <= samples; s0 += LANES) {
@@ -39,95 +50,173 @@ static void linear_t(const double *xt, const double *wt, const double *b, double
             double acc[ROWS][LANES] = {{0.0}};
             for (Py_ssize_t k = 0; k < nin; k++) {
                 const double *x = xt + k * samples + s0;
-                const double *w = wt + k * nout + j;
-                for (int r = 0; r < ROWS; r++)
+                for (int r = 0; r < ROWS; r++) {
+                    const double wk = w[(j + r) * wr + k * wc];
                     for (int v = 0; v < LANES; v++)
-                        acc[r][v] = acc[r][v] + w[r] * x[v];
+                        acc[r][v] = acc[r][v] + wk * x[v];
+                }
             }
             for (int r = 0; r < ROWS; r++)
-                for (int v = 0; v < LANES; v++)
-                    zt[(j + r) * samples + s0 + v] = acc[r][v] + b[j + r];
+                for (int v = 0; v < LANES; v++) {
+                    const double z = acc[r][v] + b[(j + r) * bs];
+                    zt[(j + r) * samples + s0 + v] = ACTIVATE(z, relu);
+                }
         }
         for (; j < nout; j++) {
             double acc[LANES] = {0.0};
             for (Py_ssize_t k = 0; k < nin; k++) {
                 const double *x = xt + k * samples + s0;
-                const double w = wt[k * nout + j];
+                const double wk = w[j * wr + k * wc];
                 for (int v = 0; v < LANES; v++)
-                    acc[v] = acc[v] + w * x[v];
+                    acc[v] = acc[v] + wk * x[v];
             }
-            for (int v = 0; v < LANES; v++)
-                zt[j * samples + s0 + v] = acc[v] + b[j];
+            for (int v = 0; v < LANES; v++) {
+                const double z = acc[v] + b[j * bs];
+                zt[j * samples + s0 + v] = ACTIVATE(z, relu);
+            }
         }
     }
     for (; s0 < samples; s0++) {
         for (Py_ssize_t j = 0; j < nout; j++) {
             double acc = 0.0;
             for (Py_ssize_t k = 0; k < nin; k++)
-                acc = acc + wt[k * nout + j] * xt[k * samples + s0];
-            zt[j * samples + s0] = acc + b[j];
+                acc = acc + w[j * wr + k * wc] * xt[k * samples + s0];
+            const double z = acc + b[j * bs];
+            zt[j * samples + s0] = ACTIVATE(z, relu);
         }
     }
 }
 
-/* A C-contiguous float64 buffer of `ndim` dimensions, or an exception naming `what`. */
-static int get_doubles(PyObject *obj, Py_buffer *view, int ndim, int writable, const char *what)
+/* ReLU's backward gate, bit for bit numpy's where(r <= 0.0, 0.0, g): a choice, no arithmetic. */
+WIDEST_VECTORS
+static void relu_gate(const double *g, const double *r, double *out, Py_ssize_t n)
 {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) < 0)
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = r[i] <= 0.0 ? 0.0 : g[i];
+}
+
+/* A float64 buffer of `ndim` dimensions (C-contiguous if asked, else any strides that are whole
+   elements), or an exception naming `what`. */
+static int get_doubles(PyObject *obj, Py_buffer *view, int ndim, int flags, const char *fn,
+                       const char *what)
+{
+    if (PyObject_GetBuffer(obj, view, flags | PyBUF_FORMAT) < 0)
         return -1;
-    if (view->ndim != ndim || view->itemsize != 8 || view->format == NULL ||
+    if ((ndim >= 0 && view->ndim != ndim) || view->itemsize != 8 || view->format == NULL ||
         strcmp(view->format, "d") != 0) {
-        PyErr_Format(PyExc_TypeError,
-                     "linear_t: %s must be a C-contiguous %d-D float64 array, got %d-D format '%s'",
-                     what, ndim, view->ndim, view->format ? view->format : "B");
+        PyErr_Format(PyExc_TypeError, "%s: %s must be a %d-D float64 array, got %d-D format '%s'",
+                     fn, what, ndim, view->ndim, view->format ? view->format : "B");
         PyBuffer_Release(view);
         return -1;
     }
+    for (int d = 0; view->strides != NULL && d < view->ndim; d++)
+        if (view->strides[d] % 8 != 0) {
+            PyErr_Format(PyExc_ValueError, "%s: %s has a stride that is not whole elements", fn,
+                         what);
+            PyBuffer_Release(view);
+            return -1;
+        }
     return 0;
 }
 
 static PyObject *py_linear_t(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError, "linear_t expects 4 arguments (xt, wt, b, zt), got %zd",
-                     nargs);
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError,
+                     "linear_t expects 5 arguments (xt, W, b, zt, relu), got %zd", nargs);
         return NULL;
     }
-    Py_buffer xt, wt, b, zt;
-    if (get_doubles(args[0], &xt, 2, 0, "xt") < 0)
+    int relu = PyObject_IsTrue(args[4]);
+    if (relu < 0)
         return NULL;
-    if (get_doubles(args[1], &wt, 2, 0, "wt") < 0)
+    Py_buffer xt, w, b, zt;
+    if (get_doubles(args[0], &xt, 2, PyBUF_C_CONTIGUOUS, "linear_t", "xt") < 0)
+        return NULL;
+    if (get_doubles(args[1], &w, 2, PyBUF_STRIDES, "linear_t", "W") < 0)
         goto release_x;
-    if (get_doubles(args[2], &b, 1, 0, "b") < 0)
+    if (get_doubles(args[2], &b, 1, PyBUF_STRIDES, "linear_t", "b") < 0)
         goto release_w;
-    if (get_doubles(args[3], &zt, 2, 1, "zt") < 0)
+    if (get_doubles(args[3], &zt, 2, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE, "linear_t", "zt") < 0)
         goto release_b;
-    Py_ssize_t nin = xt.shape[0], samples = xt.shape[1], nout = wt.shape[1];
-    if (wt.shape[0] != nin || b.shape[0] != nout || zt.shape[0] != nout || zt.shape[1] != samples) {
+    Py_ssize_t nin = xt.shape[0], samples = xt.shape[1], nout = w.shape[0];
+    if (w.shape[1] != nin || b.shape[0] != nout || zt.shape[0] != nout || zt.shape[1] != samples) {
         PyErr_Format(PyExc_ValueError,
-                     "linear_t: shapes do not fit: xt (%zd, %zd), wt (%zd, %zd), b (%zd,), "
-                     "zt (%zd, %zd); expected wt (nin, nout), b (nout,), zt (nout, samples)",
-                     xt.shape[0], xt.shape[1], wt.shape[0], wt.shape[1], b.shape[0], zt.shape[0],
+                     "linear_t: shapes do not fit: xt (%zd, %zd), W (%zd, %zd), b (%zd,), "
+                     "zt (%zd, %zd); expected W (nout, nin), b (nout,), zt (nout, samples)",
+                     xt.shape[0], xt.shape[1], w.shape[0], w.shape[1], b.shape[0], zt.shape[0],
                      zt.shape[1]);
         PyBuffer_Release(&zt);
         goto release_b;
     }
     Py_BEGIN_ALLOW_THREADS
-    linear_t(xt.buf, wt.buf, b.buf, zt.buf, nin, samples, nout);
+    linear_t(xt.buf, w.buf, w.strides[0] / 8, w.strides[1] / 8, b.buf, b.strides[0] / 8, zt.buf,
+             nin, samples, nout, relu);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&zt);
     PyBuffer_Release(&b);
-    PyBuffer_Release(&wt);
+    PyBuffer_Release(&w);
     PyBuffer_Release(&xt);
     Py_RETURN_NONE;
 release_b:
     PyBuffer_Release(&b);
 release_w:
-    PyBuffer_Release(&wt);
+    PyBuffer_Release(&w);
 release_x:
     PyBuffer_Release(&xt);
     return NULL;
+}
+
+static PyObject *py_relu_gate(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "relu_gate expects 3 arguments (g, r, out), got %zd", nargs);
+        return NULL;
+    }
+    Py_buffer g, r, out;
+    PyObject *result = NULL;
+    if (get_doubles(args[0], &g, -1, PyBUF_ANY_CONTIGUOUS, "relu_gate", "g") < 0)
+        return NULL;
+    if (get_doubles(args[1], &r, -1, PyBUF_ANY_CONTIGUOUS, "relu_gate", "r") < 0)
+        goto release_g;
+    if (get_doubles(args[2], &out, -1, PyBUF_ANY_CONTIGUOUS | PyBUF_WRITABLE, "relu_gate",
+                    "out") < 0)
+        goto release_r;
+    if (g.len != r.len || g.len != out.len) {
+        PyErr_Format(PyExc_ValueError, "relu_gate: g, r and out differ in size: %zd, %zd, %zd",
+                     g.len / 8, r.len / 8, out.len / 8);
+    } else {
+        relu_gate(g.buf, r.buf, out.buf, g.len / 8);
+        result = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&out);
+release_r:
+    PyBuffer_Release(&r);
+release_g:
+    PyBuffer_Release(&g);
+    return result;
+}
+
+static PyObject *py_sum_of_squares(PyObject *Py_UNUSED(module), PyObject *arrays)
+{
+    PyObject *seq = PySequence_Fast(arrays, "sum_of_squares expects a sequence of arrays");
+    if (seq == NULL)
+        return NULL;
+    double s = 0.0; /* sum(p * p for p in ...) starts from 0 too */
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_buffer a;
+        if (get_doubles(PySequence_Fast_GET_ITEM(seq, i), &a, -1, PyBUF_C_CONTIGUOUS,
+                        "sum_of_squares", "each array") < 0) {
+            Py_DECREF(seq);
+            return NULL;
+        }
+        const double *x = a.buf;
+        for (Py_ssize_t k = 0; k < a.len / 8; k++)
+            s = s + x[k] * x[k];
+        PyBuffer_Release(&a);
+    }
+    Py_DECREF(seq);
+    return PyFloat_FromDouble(s);
 }
 
 /* Batched training frees and allocates the same large arrays every step. glibc returns freed
@@ -148,13 +237,18 @@ static PyMethodDef methods[] = {
     {"keep_freed_memory", py_keep_freed_memory, METH_NOARGS,
      "keep_freed_memory() -> bool: let glibc keep up to 64 MiB of freed memory for reuse."},
     {"linear_t", (PyCFunction)(void (*)(void))py_linear_t, METH_FASTCALL,
-     "linear_t(xt, wt, b, zt): zt[j, s] = sum over k in order of wt[k, j] * xt[k, s], then + b[j]."},
+     "linear_t(xt, W, b, zt, relu): zt[j, s] = sum over k in order of W[j, k] * xt[k, s], then "
+     "+ b[j], then ReLU if relu."},
+    {"relu_gate", (PyCFunction)(void (*)(void))py_relu_gate, METH_FASTCALL,
+     "relu_gate(g, r, out): out = where(r <= 0.0, 0.0, g), element by element in memory order."},
+    {"sum_of_squares", py_sum_of_squares, METH_O,
+     "sum_of_squares(arrays) -> float: s = s + x * x over every element, in order."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "micrograd._kernels",
-    "The batched layer forward in C, bit for bit the per-sample sum.", -1, methods,
+    "The batched layer forward and helpers in C, bit for bit the plain way.", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

@@ -33,7 +33,7 @@ from typing import Any, cast
 
 from .activations import ACTIVATIONS
 from .engine import LEAF, Value, define, make_node
-from .fused import check_features, linear_forward, linear_gradients
+from .fused import KERNELS, check_features, linear_forward, linear_gradients, relu_gate
 from .numeric import Array, fmt, is_array, numpy
 
 __all__ = [
@@ -451,11 +451,15 @@ def block_linear(x: Value, buffer: ParameterBuffer, activation: str = "linear") 
     M = buffer.matrix()
     block = buffer.block
     block._data = M
-    z = linear_forward(xd, M[:, :-1], M[:, -1])
+    relu = activation == "relu"
+    z = linear_forward(xd, M[:, :-1], M[:, -1], relu)
     if activation == "linear":
         return make_node(z, (x, block), BLOCK_LINEAR, (M, None), "linear")
     act = ACTIVATIONS[activation]
-    return make_node(act.forward(z), (x, block), BLOCK_LINEAR, (M, act.chain), f"{act.op}(linear)")
+    op = f"{act.op}(linear)"
+    if relu:  # applied by linear_forward; its gate in one pass
+        return make_node(z, (x, block), BLOCK_LINEAR, (M, relu_gate), op)
+    return make_node(act.forward(z), (x, block), BLOCK_LINEAR, (M, act.chain), op)
 
 
 # -- the L2 penalty over whole buffers -------------------------------------------------------
@@ -465,6 +469,11 @@ def block_linear(x: Value, buffer: ParameterBuffer, activation: str = "linear") 
 
 
 def _blocks_sum_of_squares(*matrices: Array) -> float:
+    if KERNELS is not None:
+        try:
+            return KERNELS.sum_of_squares(matrices)
+        except ValueError:  # a matrix set by hand that is not C-contiguous: numpy's way
+            pass
     np = numpy()
     squares = np.concatenate([m.ravel() for m in matrices]) ** 2
     return float(np.cumsum(squares)[-1]) if squares.size else 0.0

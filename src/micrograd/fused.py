@@ -35,9 +35,11 @@ from .engine import (
     Value,
     define,
     make_node,
+    relu_chain,
     use_backprop,
 )
-from .numeric import Array, numpy
+from .numeric import Array, is_array, numpy
+from .numeric import relu as relu_forward
 
 KERNELS: ModuleType | None  # the compiled forward (src/micrograd/_kernels.c), if it was built
 try:
@@ -56,6 +58,7 @@ __all__ = [
     "linear_forward_numpy",
     "linear_gradients",
     "neuron",
+    "relu_gate",
     "scatter",
     "sum_of_squares",
 ]
@@ -191,15 +194,18 @@ def check_features(x: Value, nin: int) -> Array:
     return xd
 
 
-def linear_forward(x: Array, W: Array, b: Array) -> Array:
-    """A whole layer on a batch: x (samples x nin) @ W.T + b, W being (nout x nin).
+def linear_forward(x: Array, W: Array, b: Array, relu: bool = False) -> Array:
+    """A whole layer on a batch: x (samples x nin) @ W.T + b, W being (nout x nin), then ReLU
+    (as `numeric.relu`) if `relu`.
 
-    With the compiled kernel (`micrograd._kernels`, built at install) the result is laid out
-    outputs x samples and returned transposed: the next layer reads it as its inputs x samples
-    without a copy. Without it, numpy sums input by input (`linear_forward_numpy`)."""
+    With the compiled kernel (`micrograd._kernels`, built at install) W and b are read in place
+    (a layer's matrix and its bias column need no copy) and the result is laid out outputs x
+    samples and returned transposed: the next layer reads it as its inputs x samples without a
+    copy. Without it, numpy sums input by input (`linear_forward_numpy`)."""
     global _MEMORY_KEPT
     if KERNELS is None:
-        return linear_forward_numpy(x, W, b)
+        z = linear_forward_numpy(x, W, b)
+        return relu_forward(z) if relu else z
     if not _MEMORY_KEPT:  # once, on the first batched forward (see _kernels.c)
         _MEMORY_KEPT = True
         KERNELS.keep_freed_memory()
@@ -207,9 +213,10 @@ def linear_forward(x: Array, W: Array, b: Array) -> Array:
     x2 = x.reshape(-1, 1) if x.ndim == 1 else x
     xt = np.ascontiguousarray(x2.T, dtype=np.float64)
     zt = np.empty((len(W), len(x2)))
-    KERNELS.linear_t(
-        xt, np.ascontiguousarray(W.T, dtype=np.float64), np.ascontiguousarray(b, np.float64), zt
-    )
+    try:
+        KERNELS.linear_t(xt, W, b, zt, relu)
+    except TypeError:  # not float64: read as float64, as numpy's sum would
+        KERNELS.linear_t(xt, np.asarray(W, np.float64), np.asarray(b, np.float64), zt, relu)
     return zt[0] if len(W) == 1 else zt.T
 
 
@@ -255,6 +262,29 @@ def linear_gradients(g: Array, W: Array, x: Array) -> tuple[Array, Array]:
     np.matmul(g2.T, x2, out=G[:, :-1])
     np.add.reduce(g2, axis=0, out=G[:, -1])
     return dx, G
+
+
+# Invariant: bit for bit `engine.relu_chain(g, r)`, numpy's where(r <= 0.0, 0.0, g), in one
+# pass instead of numpy's several (the compiled kernel, for float64 arrays laid out alike).
+
+
+def relu_gate(g: Array, r: Array) -> Array:
+    """ReLU's backward on a batch: g where the ReLU's output r let its input through, else 0."""
+    if (
+        KERNELS is not None
+        and g.__class__ is r.__class__
+        and is_array(g)
+        and g.shape == r.shape
+        and g.strides == r.strides
+    ):
+        out = numpy().empty_like(g)
+        try:
+            KERNELS.relu_gate(g, r, out)
+        except (TypeError, ValueError):  # not float64, or not contiguous: the plain way
+            pass
+        else:
+            return out
+    return relu_chain(g, r)
 
 
 def _linear_backward(out: Value) -> None:
