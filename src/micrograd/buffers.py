@@ -471,9 +471,11 @@ def block_linear(x: Value, buffer: ParameterBuffer, activation: str = "linear") 
 def _blocks_sum_of_squares(*matrices: Array) -> float:
     if KERNELS is not None:
         try:
-            return KERNELS.sum_of_squares(matrices)
+            total: float = KERNELS.sum_of_squares(matrices)
         except ValueError:  # a matrix set by hand that is not C-contiguous: numpy's way
             pass
+        else:
+            return total
     np = numpy()
     squares = np.concatenate([m.ravel() for m in matrices]) ** 2
     return float(np.cumsum(squares)[-1]) if squares.size else 0.0
