@@ -36,12 +36,10 @@
    itself elsewhere (NaN passes through). */
 #define ACTIVATE(z, relu) ((relu) && (z) <= 0.0 ? 0.0 : (z))
 
-/* W[j, k] is w[j * wr + k * wc] and b[j] is b[j * bs]: strides in elements, so a layer's
-   (nout x nin+1) matrix is read in place, weights and bias columns alike. */
-WIDEST_VECTORS
-static void linear_t(const double *xt, const double *w, Py_ssize_t wr, Py_ssize_t wc,
-                     const double *b, Py_ssize_t bs, double *zt, Py_ssize_t nin,
-                     Py_ssize_t samples, Py_ssize_t nout, int relu)
+/* Inlined twice below with relu a constant, so neither loop tests it per element. */
+static inline __attribute__((always_inline)) void
+linear_packed(const double *xt, const double *wt, const double *b, double *zt, Py_ssize_t nin,
+              Py_ssize_t samples, Py_ssize_t nout, int relu)
 {
     Py_ssize_t s0 = 0;
     for (; s0 + LANES <= samples; s0 += LANES) {
@@ -50,15 +48,14 @@ static void linear_t(const double *xt, const double *w, Py_ssize_t wr, Py_ssize_
             double acc[ROWS][LANES] = {{0.0}};
             for (Py_ssize_t k = 0; k < nin; k++) {
                 const double *x = xt + k * samples + s0;
-                for (int r = 0; r < ROWS; r++) {
-                    const double wk = w[(j + r) * wr + k * wc];
+                const double *w = wt + k * nout + j;
+                for (int r = 0; r < ROWS; r++)
                     for (int v = 0; v < LANES; v++)
-                        acc[r][v] = acc[r][v] + wk * x[v];
-                }
+                        acc[r][v] = acc[r][v] + w[r] * x[v];
             }
             for (int r = 0; r < ROWS; r++)
                 for (int v = 0; v < LANES; v++) {
-                    const double z = acc[r][v] + b[(j + r) * bs];
+                    const double z = acc[r][v] + b[j + r];
                     zt[(j + r) * samples + s0 + v] = ACTIVATE(z, relu);
                 }
         }
@@ -66,12 +63,12 @@ static void linear_t(const double *xt, const double *w, Py_ssize_t wr, Py_ssize_
             double acc[LANES] = {0.0};
             for (Py_ssize_t k = 0; k < nin; k++) {
                 const double *x = xt + k * samples + s0;
-                const double wk = w[j * wr + k * wc];
+                const double w = wt[k * nout + j];
                 for (int v = 0; v < LANES; v++)
-                    acc[v] = acc[v] + wk * x[v];
+                    acc[v] = acc[v] + w * x[v];
             }
             for (int v = 0; v < LANES; v++) {
-                const double z = acc[v] + b[j * bs];
+                const double z = acc[v] + b[j];
                 zt[j * samples + s0 + v] = ACTIVATE(z, relu);
             }
         }
@@ -80,11 +77,47 @@ static void linear_t(const double *xt, const double *w, Py_ssize_t wr, Py_ssize_
         for (Py_ssize_t j = 0; j < nout; j++) {
             double acc = 0.0;
             for (Py_ssize_t k = 0; k < nin; k++)
-                acc = acc + w[j * wr + k * wc] * xt[k * samples + s0];
-            const double z = acc + b[j * bs];
+                acc = acc + wt[k * nout + j] * xt[k * samples + s0];
+            const double z = acc + b[j];
             zt[j * samples + s0] = ACTIVATE(z, relu);
         }
     }
+}
+
+WIDEST_VECTORS
+static void linear_plain(const double *xt, const double *wt, const double *b, double *zt,
+                         Py_ssize_t nin, Py_ssize_t samples, Py_ssize_t nout)
+{
+    linear_packed(xt, wt, b, zt, nin, samples, nout, 0);
+}
+
+WIDEST_VECTORS
+static void linear_relu(const double *xt, const double *wt, const double *b, double *zt,
+                        Py_ssize_t nin, Py_ssize_t samples, Py_ssize_t nout)
+{
+    linear_packed(xt, wt, b, zt, nin, samples, nout, 1);
+}
+
+/* W[j, k] is w[j * wr + k * wc] and b[j] is b[j * bs] (strides in elements), so a layer's
+   (nout x nin+1) matrix is read in place, weights and bias columns alike. They are first packed,
+   W transposed, into one small block (nout x (nin+1) numbers, as a matrix library packs its
+   operands): the loop above then reads them in order, which keeps it vectorized. */
+static int linear_t(const double *xt, const double *w, Py_ssize_t wr, Py_ssize_t wc,
+                    const double *b, Py_ssize_t bs, double *zt, Py_ssize_t nin,
+                    Py_ssize_t samples, Py_ssize_t nout, int relu)
+{
+    double *packed = PyMem_RawMalloc(sizeof(double) * (size_t)(nout * (nin + 1) + 1));
+    if (packed == NULL)
+        return -1;
+    double *bias = packed + nout * nin;
+    for (Py_ssize_t k = 0; k < nin; k++)
+        for (Py_ssize_t j = 0; j < nout; j++)
+            packed[k * nout + j] = w[j * wr + k * wc];
+    for (Py_ssize_t j = 0; j < nout; j++)
+        bias[j] = b[j * bs];
+    (relu ? linear_relu : linear_plain)(xt, packed, bias, zt, nin, samples, nout);
+    PyMem_RawFree(packed);
+    return 0;
 }
 
 /* ReLU's backward gate, bit for bit numpy's where(r <= 0.0, 0.0, g): a choice, no arithmetic. */
@@ -148,14 +181,17 @@ static PyObject *py_linear_t(PyObject *Py_UNUSED(module), PyObject *const *args,
         PyBuffer_Release(&zt);
         goto release_b;
     }
+    int failed;
     Py_BEGIN_ALLOW_THREADS
-    linear_t(xt.buf, w.buf, w.strides[0] / 8, w.strides[1] / 8, b.buf, b.strides[0] / 8, zt.buf,
-             nin, samples, nout, relu);
+    failed = linear_t(xt.buf, w.buf, w.strides[0] / 8, w.strides[1] / 8, b.buf, b.strides[0] / 8,
+                      zt.buf, nin, samples, nout, relu);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&zt);
     PyBuffer_Release(&b);
     PyBuffer_Release(&w);
     PyBuffer_Release(&xt);
+    if (failed)
+        return PyErr_NoMemory();
     Py_RETURN_NONE;
 release_b:
     PyBuffer_Release(&b);
