@@ -10,6 +10,7 @@ results through `use_backprop`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from math import copysign
 from typing import TYPE_CHECKING, Protocol
 
 from .numeric import Array, is_array, numpy, sum_to
@@ -23,7 +24,7 @@ __all__ = [
     "use_backprop",
 ]  # fmt: skip
 
-_Held = tuple[list[tuple["Value", Array]], list[Array]]
+_Held = tuple[list[tuple["Value", Array]], list[Array], list["Value"]]
 
 
 def run_rule(node: Value) -> None:
@@ -51,17 +52,29 @@ def run_rule(node: Value) -> None:
 
 
 def set_aside(nodes: list[Value], leaves: Iterable[Value]) -> _Held:
-    """Zero the gradients this call writes; return (leaves with what each held, and what each
-    of the other nodes held)."""
+    """Zero the gradients this call writes; return (the leaves holding a gradient, with it; what
+    each of the other nodes held; the array leaves holding none). A leaf holding 0.0 is not set
+    aside: its rules add to 0.0 directly, which is the same."""
     leaves = list(leaves)
     groups = {leaf for leaf in leaves if leaf._group is None}
-    leaves = [leaf for leaf in leaves if leaf._group not in groups]  # its group holds its grad
-    held = [(leaf, leaf.grad) for leaf in leaves], [node.grad for node in nodes]
-    for leaf, _ in held[0]:
-        leaf.grad = 0.0
+    held: list[tuple[Value, Array]] = []
+    fresh: list[Value] = []
+    for leaf in leaves:
+        if leaf._group in groups:
+            continue  # its group holds its grad
+        g = leaf.grad
+        if g.__class__ is float and g == 0.0:
+            if copysign(1.0, g) < 0.0:
+                leaf.grad = 0.0  # -0.0: start from 0.0, as every other leaf does
+            if leaf._data.__class__ is not float:
+                fresh.append(leaf)
+        else:
+            held.append((leaf, g))
+            leaf.grad = 0.0
+    grads = [node.grad for node in nodes]
     for node in nodes:
         node.grad = 0.0
-    return held
+    return held, grads, fresh
 
 
 def restore(held: _Held) -> None:
@@ -72,6 +85,9 @@ def restore(held: _Held) -> None:
         if g.__class__ is float and is_array(leaf._data):
             g = numpy().full(leaf._data.shape, g)
         leaf.grad = g
+    for leaf in held[2]:
+        if leaf.grad.__class__ is float:  # nothing reached it
+            leaf.grad = numpy().full(leaf._data.shape, leaf.grad)
 
 
 def undo(root: Value, nodes: list[Value], held: _Held) -> None:
