@@ -423,6 +423,6 @@ def _lift(x: object) -> Value | None:
         return x
     if x.__class__ is float or x.__class__ is int:
         return make_node(float(x), (), LEAF)
-    if (isinstance(x, Real) and not isinstance(x, bool)) or is_array(x):
+    if is_array(x) or (isinstance(x, Real) and not isinstance(x, bool)):
         return Value(x)
     return None

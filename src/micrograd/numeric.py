@@ -47,17 +47,17 @@ def coerce(data: object) -> float | Array:
     """`data` as a float (or float64 array), or a TypeError naming what it got."""
     if data.__class__ is float:
         return data
+    if is_array(data):  # before the check for numbers, which is slower for an array
+        array: Any = data
+        if array.dtype.kind not in "fiu":
+            raise TypeError(f"Value data array must hold real numbers, got dtype {array.dtype}")
+        return float(array) if array.ndim == 0 else numpy().asarray(array, dtype=numpy().float64)
     if isinstance(data, Real) and not isinstance(data, bool):
         return float(data)
-    if not is_array(data):
-        raise TypeError(
-            f"Value data must be a real number (int, float or numpy scalar), "
-            f"got {type(data).__name__}: {data!r}"
-        )
-    array: Any = data
-    if array.dtype.kind not in "fiu":
-        raise TypeError(f"Value data array must hold real numbers, got dtype {array.dtype}")
-    return float(array) if array.ndim == 0 else numpy().asarray(array, dtype=numpy().float64)
+    raise TypeError(
+        f"Value data must be a real number (int, float or numpy scalar), "
+        f"got {type(data).__name__}: {data!r}"
+    )
 
 
 # -- arithmetic as IEEE gives it, and messages -----------------------------------------------
