@@ -186,9 +186,7 @@ def _batch_value(pred: Any) -> Value:
     return pred if isinstance(pred, Value) else Value(pred)
 
 
-def _target_array(
-    name: str, target: object, kinds: str, expected: str, finite: bool = True
-) -> Any:
+def _target_array(name: str, target: object, kinds: str, expected: str, finite: bool = True) -> Any:
     """The targets as a numpy array of the given dtype kinds ('f' floats, 'iu' integers), checked
     finite unless the caller checks them against a few allowed values."""
     np = numpy()
@@ -206,9 +204,7 @@ def _target_array(
     return t
 
 
-def _batch_pairs(
-    name: str, pred: Any, target: object, finite: bool = True
-) -> tuple[Value, Any]:
+def _batch_pairs(name: str, pred: Any, target: object, finite: bool = True) -> tuple[Value, Any]:
     """Predictions as an array Value and targets as a float64 array of the same shape (the
     caller's own array when it is one: the losses only read it)."""
     x = _batch_value(pred)

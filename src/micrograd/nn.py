@@ -12,13 +12,14 @@ import random
 from collections.abc import Iterable, Sequence
 from itertools import chain
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from .activations import ACTIVATIONS
 from .buffers import ParameterBuffer, ParameterList, block_linear, neuron_node, neuron_spec
 from .engine import Value
 from .fused import linear, neuron
 from .numeric import is_array, numpy
+from .watch import Changes, WatchedList
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
@@ -115,12 +116,18 @@ class Neuron(Module):
         buffer = ParameterBuffer([uniform(-1, 1) for _ in range(nin + 1)])
         own = buffer.parameters()
         self._members: ParameterList | None = own
-        self.w: list[Value] = list(own[:-1])
+        self._changes = Changes()  # counts replaced weights (see `micrograd.watch`)
+        self.w: list[Value] = WatchedList(own[:-1], self._changes)
         self.b: Value = own[-1]
         self._own: tuple[Value, ...] = tuple(own)
         self._wb = self._own
         self._w_seen = list(self.w)
         self._attach(buffer, 0)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("w", "b"):  # replaced: the layer reading this neuron checks it again
+            self._changes.count += 1
+        super().__setattr__(name, value)
 
     def _attach(self, buffer: ParameterBuffer, offset: int) -> None:
         """Read weights and bias from `buffer`, from element `offset` on (a Layer moves its
@@ -199,7 +206,9 @@ class Layer(Module):
     ) -> None:
         if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
             raise ValueError(f"nout must be a positive integer, got {nout!r}")
-        self.neurons = [Neuron(nin, activation, nonlin=nonlin, rng=rng) for _ in range(nout)]
+        self._changes = Changes()  # replaced neurons, weights or biases (`micrograd.watch`)
+        neurons = [Neuron(nin, activation, nonlin=nonlin, rng=rng) for _ in range(nout)]
+        self.neurons: list[Neuron] = WatchedList(neurons, self._changes)
         self.activation = self.neurons[0].activation
         self._buffer, self._members = ParameterBuffer.join(
             [(n._buffer, n._own) for n in self.neurons]
@@ -207,20 +216,51 @@ class Layer(Module):
         for j, n in enumerate(self.neurons):
             n._attach(self._buffer, j * (nin + 1))
             n._members = None  # the layer keeps the joined list
+            n._changes = self._changes  # its replacements now count for the layer
+            cast(WatchedList[Value], n.w).changes = self._changes
         self._own_w = [list(n.w) for n in self.neurons]  # copies: a neuron's `w` may change
         self._own_b = [n.b for n in self.neurons]
+        self._checked_at = -1  # the count when `intact()` last compared; -1: compare next time
+        self._intact = False
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._buffer.claim(self._members)  # a copy: its buffer learns its members anew
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "neurons":  # replaced: `intact()` checks again
+            self._changes.count += 1
+        super().__setattr__(name, value)
+
     def intact(self) -> bool:
         """Are all weights and biases still the Values of this layer's buffer (no neuron, and
-        no weight of one, replaced)? Two list comparisons by identity, in C."""
+        no weight of one, replaced)? Compared only when something was replaced since the last
+        comparison (see `micrograd.watch`), else the last answer."""
+        count = self._changes.count
+        if count != self._checked_at:
+            self._intact = self._compare()
+            self._checked_at = count if self._watched() else -1
+        return self._intact
+
+    def _compare(self) -> bool:
+        """Two list comparisons by identity, in C."""
         neurons = self.neurons
         return (
             list(map(_bias_of, neurons)) == self._own_b
             and list(map(_weights_of, neurons)) == self._own_w
+        )
+
+    def _watched(self) -> bool:
+        """Does every replacement that could change `_compare()` add to our count? Not once a
+        list was assigned anew (a plain list), or a neuron of another layer was put in."""
+        changes = self._changes
+        return (
+            isinstance(self.neurons, WatchedList)
+            and self.neurons.changes is changes
+            and all(
+                n._changes is changes and isinstance(n.w, WatchedList) and n.w.changes is changes
+                for n in self.neurons
+            )
         )
 
     @property
@@ -317,7 +357,11 @@ class MLP(Module):
         return outs[0] if len(outs) == 1 else list(outs)
 
     def parameters(self) -> list[Value]:
-        return list(chain.from_iterable(layer.parameters() for layer in self.layers))
+        params: list[Value] = []
+        for layer in self.layers:
+            intact = isinstance(layer, Layer) and layer.intact()
+            params += layer._members if intact else layer.parameters()
+        return params
 
     def zero_grad(self) -> None:
         for layer in self.layers:

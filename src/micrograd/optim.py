@@ -50,8 +50,8 @@ __all__ = [
 
 
 def _number(name: str, value: object) -> float:
-    if value.__class__ is float and math.isfinite(value):  # type: ignore[arg-type]
-        return value  # type: ignore[return-value]
+    if value.__class__ is float and math.isfinite(value):
+        return value
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
     x = float(value)
