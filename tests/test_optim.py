@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 
 from micrograd import MLP, Value
@@ -376,3 +377,18 @@ def test_scheduler_validation(build: Callable[[Optimizer], LRScheduler], match: 
 def test_scheduler_needs_a_micrograd_optimizer() -> None:
     with pytest.raises(TypeError, match="needs a micrograd Optimizer"):
         StepLR(object(), step_size=1)  # type: ignore[arg-type]
+
+
+def test_a_step_after_a_hand_written_update_starts_from_the_new_data() -> None:
+    # The optimizer reuses the flat array it wrote last step while every layer still holds it.
+    model = MLP(2, [3, 1])
+    params = model.parameters()
+    optimizer = SGD(params, lr=0.5)
+    for p in params:
+        p.grad = 1.0
+    optimizer.step()
+    params[0].data = 5.0  # by hand: that layer's array is dropped
+    model.layers[1]._buffer.set_matrix(np.zeros(4))  # a whole new array for the other one
+    optimizer.step()
+    assert params[0].data == 5.0 - 0.5
+    assert [p.data for p in model.layers[1].parameters()] == [-0.5] * 4

@@ -121,7 +121,7 @@ class ParameterBuffer:
         m = self._matrix
         if m is None:
             m = numpy().array(self._values, dtype=float).reshape(self.rows, -1)
-            m.flags.writeable = False
+            m.setflags(write=False)
             self._matrix = m
         return m
 
@@ -130,7 +130,7 @@ class ParameterBuffer:
         if m.size != len(self._values):
             raise ValueError(f"{m.size} numbers for {len(self._values)} parameters")
         m = m.reshape(self.rows, -1)
-        m.flags.writeable = False
+        m.setflags(write=False)
         self._matrix = m
         self.stale = True
 

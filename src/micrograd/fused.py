@@ -12,7 +12,8 @@ against the plain way by the tests (`tests/test_fused.py`):
 - A neuron's weights and bias are one tuple shared by all its nodes, and a layer's neurons share
   one inputs tuple: the traversal looks at each shared tuple once per graph, not once per node.
 - A rule whose output gradient is exactly zero is skipped when it can only add zeros.
-- Python's cycle collector is paused while rules run: graphs hold no cycles to collect.
+- Python's cycle collector is paused while a large graph's rules run: graphs hold no cycles
+  to collect.
 """
 
 from __future__ import annotations
@@ -396,17 +397,28 @@ class FastBackprop:
     def run_rules(self, nodes: list[Value]) -> None:
         """Invariant: a skipped rule would have added exactly 0 to every child: its gradient is
         0, every value in the graph is finite, and its local derivatives cannot be infinite."""
-        with gc_paused():
-            data = list(map(_data_of, nodes))
-            if set(map(type, data)) == {float} and math.isfinite(sum(data)):
-                may_be_infinite = _MAY_BE_INFINITE
-                for node in reversed(nodes):
-                    if node.grad or node._rule in may_be_infinite:
-                        node._rule(node)
-            else:
-                propagate = run_rule
-                for node in reversed(nodes):
-                    propagate(node)
+        if len(nodes) < _PAUSE_FROM:
+            self._run(nodes)
+        else:
+            with gc_paused():
+                self._run(nodes)
+
+    def _run(self, nodes: list[Value]) -> None:
+        data = list(map(_data_of, nodes))
+        if set(map(type, data)) == {float} and math.isfinite(sum(data)):
+            may_be_infinite = _MAY_BE_INFINITE
+            for node in reversed(nodes):
+                if node.grad or node._rule in may_be_infinite:
+                    node._rule(node)
+        else:
+            propagate = run_rule
+            for node in reversed(nodes):
+                propagate(node)
+
+
+# Pausing the collector costs about a microsecond: a graph of fewer nodes (a batched one) makes
+# too few objects in its rules to set it off.
+_PAUSE_FROM = 256
 
 
 def _visit_group(

@@ -118,6 +118,7 @@ class Optimizer:
         self.lr = lr
         self._schedulers: list[LRScheduler] = []
         self._buffers = whole_buffers(self.params)
+        self._written: tuple[Array | None, list[Array]] = None, []
 
     @property
     def lr(self) -> float:
@@ -152,12 +153,16 @@ class Optimizer:
             except TypeError:
                 pass  # a gradient set by hand to something else: named below
             else:
-                x = np.concatenate([b.matrix().ravel() for b in self._buffers])
+                x = self._last_written()
+                if x is None:
+                    x = np.concatenate([b.matrix().ravel() for b in self._buffers])
                 g = np.concatenate(
                     [np.zeros(b.rows * b.cols) if gm.__class__ is float else gm.ravel()
                      for b, gm in zip(self._buffers, grads, strict=True)]
                 )  # fmt: skip
-                if np.isfinite(g).all():
+                # a NaN or infinity reaches the sum; finite gradients whose sum overflows
+                # (rare) go the per-parameter way below, which names a bad one or passes them
+                if math.isfinite(np.add.reduce(g)):
                     return x, g
         return np.array(gather(self.params)), np.array(self._grads())
 
@@ -166,10 +171,22 @@ class Optimizer:
             scatter(self.params, x.tolist())
             return
         start = 0
+        written = []
         for buffer in self._buffers:
             end = start + buffer.rows * buffer.cols
             buffer.set_matrix(x[start:end])
+            written.append(buffer.matrix())
             start = end
+        self._written = x, written
+
+    def _last_written(self) -> Array | None:
+        """The flat array the last step wrote, if every buffer still holds its part of it (so
+        the next step reads it without gathering the buffers again)."""
+        x, written = self._written
+        for buffer, part in zip(self._buffers or (), written, strict=False):
+            if buffer.matrix() is not part:
+                return None
+        return x if written else None
 
     def _grads(self) -> list[float]:
         # The common case is checked in bulk: all floats, all finite.
