@@ -1,8 +1,9 @@
 """One benchmark contender in its own process, driven by `bench/suite.py` over stdin/stdout.
 
 Protocol, one line each way: a JSON object sets up a workload for this process's contender
-(answer: {"rss_kib"}, the resident memory once data and model exist); `step K` runs training
-step K and answers {"ms", "loss"}; `memory K` runs one more step and answers what it cost in
+(answer: {"rss_kib"}, the resident memory once data and model exist); `steps K N` runs training
+steps K to K+N-1 back to back and answers {"steps": [{"ms", "loss"}, ...]}; `memory K` runs one
+more step and answers what it cost in
 memory (tracemalloc's peak, which sees Python objects only, and the process's resident peak
 during the step, which sees everything: numpy's and PyTorch's buffers too) with the peak
 resident memory of the whole process so far; `quit` ends.
@@ -115,12 +116,15 @@ def main() -> None:
             gc.collect()
             step = build(contender, json.loads(line))
             out.write(json.dumps({"rss_kib": rss_kib()}) + "\n")
-        elif line.startswith("step ") and step is not None:
-            k = int(line.split()[1])
-            t = time.perf_counter()
-            loss = step(k)
-            ms = (time.perf_counter() - t) * 1e3
-            out.write(json.dumps({"ms": ms, "loss": loss}) + "\n")
+        elif line.startswith("steps ") and step is not None:
+            # back to back, as a training loop runs them; the times are sent after the last
+            first, count = map(int, line.split()[1:])
+            timed = []
+            for k in range(first, first + count):
+                t = time.perf_counter()
+                loss = step(k)
+                timed.append({"ms": (time.perf_counter() - t) * 1e3, "loss": loss})
+            out.write(json.dumps({"steps": timed}) + "\n")
         elif line.startswith("memory ") and step is not None:
             out.write(json.dumps(memory(step, int(line.split()[1]))) + "\n")
         elif line.strip() == "quit":

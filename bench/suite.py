@@ -12,9 +12,10 @@ and float32, each with `torch.optim` and with a lean hand-written update, and th
 Each runs in its own process, written as its users write it (see the `_*.py` contender files),
 with one thread for its math (numpy's BLAS included).
 They take turns in an order that rotates every turn, so drift in the machine's speed hits all
-alike; in a turn a contender runs `--block` consecutive steps (default 5), as training does: a
-step after a long idle wait pays for cold caches (about 3-5 ms here), so turns of single steps
-would measure the waiting. Every contender starts from the same weights and sees the same
+alike; in a turn a contender runs `--block` consecutive steps (default 5) back to back in its
+process, as training does, timing each and reporting after the last: a step after a wait pays
+for cold caches (about 3-5 ms here after a long one; a round trip over the pipe between steps
+cost micrograd's 0.1 ms demo step about 15%), so turns of single steps would measure the waiting. Every contender starts from the same weights and sees the same
 batches, so the losses are compared step by step.
 """
 
@@ -110,8 +111,9 @@ def race(
     for turn, first in enumerate(range(0, longest, block)):
         shift = turn % len(workers)
         for w in workers[shift:] + workers[:shift]:
-            for k in range(first, min(first + block, limits[w.name])):
-                steps[w.name].append(w.ask(f"step {k}"))
+            count = min(first + block, limits[w.name]) - first
+            if count > 0:
+                steps[w.name] += w.ask(f"steps {first} {count}")["steps"]
         if progress and ORIGINAL in limits and first < limits[ORIGINAL]:
             print(
                 f"  step {min(first + block, limits[ORIGINAL])}/{limits[ORIGINAL]} of the original",
