@@ -13,10 +13,11 @@ Each runs in its own process, written as its users write it (see the `_*.py` con
 with one thread for its math (numpy's BLAS included).
 They take turns in an order that rotates every turn, so drift in the machine's speed hits all
 alike; in a turn a contender runs `--block` consecutive steps (default 5) back to back in its
-process, as training does, timing each and reporting after the last: a step after a wait pays
+process, as training does, timing each and reporting after the last. A step after a wait pays
 for cold caches (about 3-5 ms here after a long one; a round trip over the pipe between steps
-cost micrograd's 0.1 ms demo step about 15%), so turns of single steps would measure the waiting. Every contender starts from the same weights and sees the same
-batches, so the losses are compared step by step.
+cost micrograd's 0.1 ms demo step about 15%), so turns of single steps would measure the
+waiting. Every contender starts from the same weights and sees the same batches, so the losses
+are compared step by step.
 """
 
 from __future__ import annotations

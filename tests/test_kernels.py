@@ -5,6 +5,8 @@ two helpers, ReLU's gate and the sum of squares, against numpy and Python."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from helpers import sequential_layer
@@ -13,7 +15,13 @@ from hypothesis import strategies as st
 
 from micrograd import fused
 from micrograd.engine import relu_chain
-from micrograd.fused import linear_forward, linear_forward_numpy, relu_gate
+from micrograd.fused import (
+    linear_forward,
+    linear_forward_numpy,
+    linear_gradients,
+    linear_gradients_numpy,
+    relu_gate,
+)
 from micrograd.numeric import relu, zero_where
 
 
@@ -187,3 +195,75 @@ def test_keeping_freed_memory_is_asked_once_and_says_if_it_could() -> None:
     assert isinstance(kernels.keep_freed_memory(), bool)
     linear_forward(np.ones((3, 2)), np.ones((1, 2)), np.zeros(1))
     assert fused._MEMORY_KEPT
+
+
+def _exact_gradients(g: np.ndarray, W: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """dx, G and each entry's error bound, from correctly rounded sums (math.fsum)."""
+    S, nin = x.shape
+    nout = W.shape[0]
+    gx = np.concatenate([x, np.ones((S, 1))], axis=1)
+    G = np.array([[math.fsum(g[:, j] * gx[:, k]) for k in range(nin + 1)] for j in range(nout)])
+    G_bound = np.abs(g).T @ np.abs(gx)
+    dx = np.array([[math.fsum(g[s, :] * W[:, k]) for k in range(nin)] for s in range(S)])
+    dx_bound = np.abs(g) @ np.abs(W)
+    return dx, dx_bound, G, G_bound
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    samples=st.integers(1, 37),
+    nin=st.integers(1, 11),
+    nout=st.integers(1, 9),
+    seed=st.integers(0, 10**6),
+    x_order=st.sampled_from("CF"),
+    g_order=st.sampled_from("CF"),
+)
+def test_the_backward_kernel_gives_the_gradients_to_rounding(
+    samples: int, nin: int, nout: int, seed: int, x_order: str, g_order: str
+) -> None:
+    rng = np.random.default_rng(seed)
+    x = np.asarray(rng.standard_normal((samples, nin)) * 10.0 ** rng.integers(-3, 4), order=x_order)
+    g = np.asarray(rng.standard_normal((samples, nout)), order=g_order)
+    M = rng.standard_normal((nout, nin + 1))  # the weights read in place from a layer's matrix
+    W = M[:, :-1]
+    g_in = g[:, 0] if nout == 1 else g  # one output: a 1-D gradient, as the layer gives it
+    x_in = x[:, 0] if nin == 1 else x
+    dx, G = linear_gradients(g_in, W, x_in)
+    dx_np, G_np = linear_gradients_numpy(g_in, W, x_in)
+    assert dx.shape == dx_np.shape == x_in.shape and G.shape == G_np.shape == (nout, nin + 1)
+    exact_dx, dx_bound, exact_G, G_bound = _exact_gradients(g, W, x)
+    eps = np.finfo(float).eps
+    assert np.all(np.abs(dx.reshape(samples, nin) - exact_dx) <= (nout + 1) * eps * dx_bound)
+    assert np.all(np.abs(G - exact_G) <= (samples + 1) * eps * G_bound)
+    again = linear_gradients(g_in, W, x_in)  # the same numbers every time
+    assert _same(again[0], dx) and _same(again[1], G)
+
+
+def test_the_backward_kernel_carries_infinities_and_nans() -> None:
+    x = np.asfortranarray(np.ones((9, 2)))
+    g = np.asfortranarray(np.ones((9, 3)))
+    g[4, 1] = np.nan
+    x[2, 0] = np.inf
+    with np.errstate(all="ignore"):
+        dx, G = linear_gradients(g, np.ones((3, 2)), x)
+        dx_np, G_np = linear_gradients_numpy(g, np.ones((3, 2)), x)
+    assert np.array_equal(np.isnan(dx), np.isnan(dx_np)) and np.array_equal(
+        np.isnan(G), np.isnan(G_np)
+    )
+    assert np.array_equal(np.isinf(G), np.isinf(G_np))
+
+
+def test_the_backward_kernel_refuses_arrays_it_cannot_read() -> None:
+    kernels = fused.KERNELS
+    assert kernels is not None
+    gt, xt, W = np.zeros((3, 5)), np.zeros((2, 5)), np.zeros((3, 2))
+    dxt, G = np.zeros((2, 5)), np.zeros((3, 3))
+    kernels.linear_backward(gt, xt, W, dxt, G)
+    with pytest.raises(ValueError, match="shapes do not fit"):
+        kernels.linear_backward(gt, xt, W, dxt, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="contiguous"):
+        kernels.linear_backward(np.zeros((5, 3)).T, xt, W, dxt, G)
+    with pytest.raises(TypeError, match="float64"):
+        kernels.linear_backward(gt, xt.astype(np.float32), W, dxt, G)
+    with pytest.raises(TypeError, match="5 arguments"):
+        kernels.linear_backward(gt, xt, W, dxt)

@@ -58,6 +58,7 @@ __all__ = [
     "linear_forward",
     "linear_forward_numpy",
     "linear_gradients",
+    "linear_gradients_numpy",
     "neuron",
     "relu_gate",
     "scatter",
@@ -248,10 +249,34 @@ def linear_forward_numpy(x: Array, W: Array, b: Array) -> Array:
 
 
 def linear_gradients(g: Array, W: Array, x: Array) -> tuple[Array, Array]:
-    """For `x @ W.T + b` (x samples x nin, W nout x nin) and the gradient `g` at its output: the
-    gradient at x, laid out as x is (a kernel's output is outputs x samples seen transposed, so
-    what comes next reads it in its forward's order), and the (nout x nin+1) gradient of each
-    row's weights then bias."""
+    """For `x @ W.T + b` (x samples x nin, W nout x nin, float64) and the gradient `g` at its
+    output: the gradient at x, and the (nout x nin+1) gradient of each row's weights then bias.
+
+    With the compiled kernel, for a layer of up to about a million multiply-adds: all three in
+    one call, the gradient at x laid out as a kernel's output is (outputs x samples, seen
+    transposed: what comes next reads it in its forward's order). Otherwise numpy's
+    (`linear_gradients_numpy`). The two agree to rounding: their sums run in other orders."""
+    if KERNELS is None or W.size * len(x) > _BLAS_FROM:
+        return linear_gradients_numpy(g, W, x)
+    np = numpy()
+    x2 = x.reshape(-1, 1) if x.ndim == 1 else x
+    g2 = g.reshape(-1, 1) if W.shape[0] == 1 else g
+    xt = np.ascontiguousarray(x2.T, dtype=np.float64)  # no copy for a kernel's output
+    gt = np.ascontiguousarray(g2.T, dtype=np.float64)
+    dxt = np.empty(xt.shape)
+    G = np.empty((W.shape[0], W.shape[1] + 1))
+    KERNELS.linear_backward(gt, xt, W, dxt, G)
+    return dxt.T.reshape(x.shape), G
+
+
+# Multiply-adds past which the matrix library's products win (they may use several threads);
+# below, its calls cost more than the kernel's work.
+_BLAS_FROM = 1 << 20
+
+
+def linear_gradients_numpy(g: Array, W: Array, x: Array) -> tuple[Array, Array]:
+    """`linear_gradients` with numpy alone: two matrix products and a sum, the gradient at x
+    laid out as x is."""
     np = numpy()
     x2 = x.reshape(-1, 1) if x.ndim == 1 else x
     g2 = g.reshape(-1, 1) if W.shape[0] == 1 else g
