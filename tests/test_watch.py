@@ -116,3 +116,17 @@ def test_a_standalone_neuron_counts_its_own_changes() -> None:
     neuron.b = Value(1.0)
     neuron.w[0] = Value(1.0)
     assert neuron._changes.count == before + 2
+
+
+def test_a_subclass_may_set_weights_before_our_init() -> None:
+    class Mine(Neuron):
+        def __init__(self, nin: int) -> None:
+            self.w = [Value(0.0)] * nin  # before Neuron.__init__, as a learner might
+            super().__init__(nin)
+
+    class MyLayer(Layer):
+        def __init__(self) -> None:
+            self.neurons = []
+            super().__init__(2, 2)
+
+    assert len(Mine(3).w) == 3 and MyLayer().intact()

@@ -83,6 +83,12 @@ def _sample(x: Any, nin: int, who: str) -> tuple[Value, ...]:
     return _as_values(x)
 
 
+def _count_change(module: Module) -> None:
+    changes = module.__dict__.get("_changes")  # none yet in a subclass's __init__ before ours
+    if changes is not None:
+        changes.count += 1
+
+
 _weights_of = attrgetter("w")
 _bias_of = attrgetter("b")
 
@@ -126,7 +132,7 @@ class Neuron(Module):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("w", "b"):  # replaced: the layer reading this neuron checks it again
-            self._changes.count += 1
+            _count_change(self)
         super().__setattr__(name, value)
 
     def _attach(self, buffer: ParameterBuffer, offset: int) -> None:
@@ -229,7 +235,7 @@ class Layer(Module):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "neurons":  # replaced: `intact()` checks again
-            self._changes.count += 1
+            _count_change(self)
         super().__setattr__(name, value)
 
     def intact(self) -> bool:
