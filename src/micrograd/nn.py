@@ -3,7 +3,9 @@
 A `Neuron` computes `activation(w.x + b)` as one fused node. A `Layer` keeps its neurons' weights
 and biases in one buffer (`micrograd.buffers`): each parameter is still a `Value`, and given a
 whole batch (a 2-D array of samples x features) the layer runs as one node, `act(linear)`, over the
-whole buffer, so the same model trains per sample or per batch.
+whole buffer, so the same model trains per sample or per batch. It does so while every neuron
+still holds the layer's own Values: replacing a weight, a bias or a neuron is counted
+(`micrograd.watch`), and a layer with replaced ones runs them as they are.
 """
 
 from __future__ import annotations
