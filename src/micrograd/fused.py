@@ -250,6 +250,11 @@ def linear_forward_numpy(x: Array, W: Array, b: Array) -> Array:
     return z[:, 0] if W.shape[0] == 1 else z
 
 
+# Multiply-adds past which the matrix library's products win (they may use several threads);
+# below, its calls cost more than the kernel's work.
+_BLAS_FROM = 1 << 20
+
+
 def linear_gradients(g: Array, W: Array, x: Array) -> tuple[Array, Array]:
     """For `x @ W.T + b` (x samples x nin, W nout x nin, float64) and the gradient `g` at its
     output: the gradient at x, and the (nout x nin+1) gradient of each row's weights then bias.
@@ -269,11 +274,6 @@ def linear_gradients(g: Array, W: Array, x: Array) -> tuple[Array, Array]:
     G = np.empty((W.shape[0], W.shape[1] + 1))
     KERNELS.linear_backward(gt, xt, W, dxt, G)
     return dxt.T.reshape(x.shape), G
-
-
-# Multiply-adds past which the matrix library's products win (they may use several threads);
-# below, its calls cost more than the kernel's work.
-_BLAS_FROM = 1 << 20
 
 
 def linear_gradients_numpy(g: Array, W: Array, x: Array) -> tuple[Array, Array]:

@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Iterable
 from numbers import Real
 
-from .buffers import whole_buffers
+from .buffers import ParameterBuffer, whole_buffers
 from .engine import Value
 from .fused import gather, scatter
 from .numeric import Array, numpy
@@ -153,7 +153,7 @@ class Optimizer:
             except TypeError:
                 pass  # a gradient set by hand to something else: named below
             else:
-                x = self._last_written()
+                x = self._last_written(self._buffers)
                 if x is None:
                     x = np.concatenate([b.matrix().ravel() for b in self._buffers])
                 g = np.concatenate(
@@ -179,14 +179,13 @@ class Optimizer:
             start = end
         self._written = x, written
 
-    def _last_written(self) -> Array | None:
+    def _last_written(self, buffers: list[ParameterBuffer]) -> Array | None:
         """The flat array the last step wrote, if every buffer still holds its part of it (so
         the next step reads it without gathering the buffers again)."""
         x, written = self._written
-        for buffer, part in zip(self._buffers or (), written, strict=False):
-            if buffer.matrix() is not part:
-                return None
-        return x if written else None
+        if x is None or any(b.matrix() is not p for b, p in zip(buffers, written, strict=True)):
+            return None
+        return x
 
     def _grads(self) -> list[float]:
         # The common case is checked in bulk: all floats, all finite.
