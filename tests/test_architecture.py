@@ -10,7 +10,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "micrograd"
 
 # Bottom to top. A module may import only modules before it.
 _LAYERS = """
-_kernels numeric primitives backprop engine value activations fused buffers watch nn mlp gradcheck
+numeric engine value nn mlp batched gradcheck
 micrograd
 expression metrics losses optim files optional dataset csvdata preprocessing realdata data
 serialization interop loop run sweep.spec sweep.runner sweep.store sweep.driver sweep.results

@@ -10,10 +10,12 @@ the step that broke them. `predict` and `raw_outputs` run a trained model on a b
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +24,8 @@ from numpy.typing import NDArray
 
 from . import losses as L
 from .engine import Value
-from .fused import gc_paused
 from .metrics import accuracy, r2_score, rmse
+from .batched import BatchedMLP, Model, batched
 from .nn import MLP
 from .optim import SGD, LRScheduler, Optimizer
 
@@ -37,6 +39,7 @@ __all__ = [
     "TrainingDiverged",
     "check_task_loss",
     "fit",
+    "gc_paused",
     "predict",
     "raw_outputs",
     "targets_for",
@@ -51,6 +54,20 @@ TASK_LOSSES = {
     "multiclass": ("cross_entropy",),
     "regression": ("mse",),
 }
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a step runs: graphs hold no reference cycles, so
+    reference counting frees them, and the collector would only walk the live graph again and
+    again (about 15% of a per-sample step; docs/architecture.md)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class TrainingDiverged(ArithmeticError):
@@ -147,8 +164,23 @@ def check_task_loss(task: str, loss: str) -> None:
         )
 
 
-def _forward(model: MLP, X: np.ndarray, mode: str) -> Any:
-    if mode == "batched":
+def model_mode(model: Model, mode: str | None = None) -> str:
+    """The mode a model trains in: "batched" for a `BatchedMLP`, "per-sample" for an `MLP`; a
+    `mode` given that does not fit the model is a `ConfigError` saying how to convert."""
+    own = "batched" if isinstance(model, BatchedMLP) else "per-sample"
+    if mode is not None and mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
+    if mode is not None and mode != own:
+        convert = "BatchedMLP.from_mlp(model)" if own == "per-sample" else "model.to_mlp()"
+        raise ConfigError(
+            f"mode {mode!r} needs a {'BatchedMLP' if own == 'per-sample' else 'MLP'}, got a "
+            f"{type(model).__name__}: convert it with {convert} (micrograd.batched)"
+        )
+    return own
+
+
+def _forward(model: Model, X: np.ndarray) -> Any:
+    if isinstance(model, BatchedMLP):
         return model(X)
     return [model(row) for row in X.tolist()]
 
@@ -176,7 +208,7 @@ def _metrics(task: str, y: np.ndarray, out: np.ndarray, prefix: str = "") -> dic
     return {f"{prefix}accuracy": accuracy(y, _decide(out, task))}
 
 
-def raw_outputs(model: MLP, X: Any) -> NDArray[np.float64]:
+def raw_outputs(model: Model, X: Any) -> NDArray[np.float64]:
     """The model's outputs on a 2-D batch of samples, one row per sample: (N, outputs).
     An output that overflows is infinite or NaN, without numpy's warnings: check for it."""
     X = np.asarray(X, dtype=np.float64)
@@ -184,22 +216,22 @@ def raw_outputs(model: MLP, X: Any) -> NDArray[np.float64]:
         raise ValueError(
             f"raw_outputs expects a 2-D array of samples x features, got shape {X.shape}"
         )
-    with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
-        out = _outputs(model(X))
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _outputs(batched(model)(X))
     return out[:, None] if out.ndim == 1 else out
 
 
-def predict(model: MLP, X: Any, task: str) -> np.ndarray:
+def predict(model: Model, X: Any, task: str) -> np.ndarray:
     """Class indices (binary: output > 0; multiclass: argmax) or values (regression)."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"predict expects a 2-D array of samples x features, got shape {X.shape}")
-    with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
-        return _decide(_outputs(model(X)), task)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _decide(_outputs(batched(model)(X)), task)
 
 
 def _objective(
-    model: MLP, pred: Any, target: np.ndarray, loss: str, l1: float, l2: float
+    model: Model, pred: Any, target: np.ndarray, loss: str, l1: float, l2: float
 ) -> tuple[Value, Value]:
     """(data loss, loss + penalties): the first is reported, the second is minimised."""
     data_loss = L.LOSSES[loss](pred, target)
@@ -212,10 +244,10 @@ def _objective(
 
 
 def validation_scores(
-    model: MLP, X: np.ndarray, y: np.ndarray, task: str, loss: str, mode: str
+    model: Model, X: np.ndarray, y: np.ndarray, task: str, loss: str
 ) -> dict[str, float]:
     """The model's loss and metrics on held-out samples, named `val_loss`, `val_accuracy`, ..."""
-    return _score_split(_forward(model, X, mode), y, task, loss)
+    return _score_split(_forward(model, X), y, task, loss)
 
 
 def _score_split(pred: Any, y: np.ndarray, task: str, loss: str) -> dict[str, float]:
@@ -224,7 +256,7 @@ def _score_split(pred: Any, y: np.ndarray, task: str, loss: str) -> dict[str, fl
 
 
 def fit(
-    model: MLP,
+    model: Model,
     X: Any,
     y: Any,
     *,
@@ -234,7 +266,7 @@ def fit(
     scheduler: LRScheduler | None = None,
     epochs: int = 100,
     batch_size: int | None = None,
-    mode: str = "batched",
+    mode: str | None = None,
     l1: float = 0.0,
     l2: float = 0.0,
     validation: tuple[Any, Any] | None = None,
@@ -245,7 +277,8 @@ def fit(
 ) -> History:
     """Train `model` on samples `X` (N x features) and targets `y`; return the `History`.
 
-    `task` is 'binary' (y in {0, 1}), 'multiclass' (y class indices) or 'regression'. `loss`
+    `model` is an `MLP` (trained per sample) or a `BatchedMLP` (trained on whole batches of
+    arrays); `mode`, if given, must be the model's. `task` is 'binary' (y in {0, 1}), 'multiclass' (y class indices) or 'regression'. `loss`
     defaults to hinge, cross-entropy or mse by task. `optimizer` defaults to SGD with lr 0.1;
     `scheduler` (if given) steps once per epoch. `batch_size=None` trains on the full batch each
     step; otherwise samples are shuffled each epoch with `seed`. `l1`/`l2` add weighted
@@ -258,8 +291,7 @@ def fit(
     """
     loss = loss or DEFAULT_LOSS.get(task, "")
     check_task_loss(task, loss)
-    if mode not in MODES:
-        raise ConfigError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
+    mode = model_mode(model, mode)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2 or len(X) == 0:
@@ -305,7 +337,7 @@ def fit(
                 # reported then; numpy's own warnings would only repeat it, less clearly.
                 with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
                     try:
-                        pred = _forward(model, X[idx], mode)
+                        pred = _forward(model, X[idx])
                         data_loss, objective = _objective(model, pred, target[idx], loss, l1, l2)
                         value = objective.data
                     except (OverflowError, ZeroDivisionError) as err:
@@ -314,10 +346,10 @@ def fit(
                         raise _diverged(epoch, optimizer.lr, f"the loss became {value}")
                     optimizer.zero_grad()
                     objective.backward()
-                    if not all(math.isfinite(p.grad) for p in params):
+                    if not all(np.isfinite(p.grad).all() for p in params):
                         raise _diverged(epoch, optimizer.lr, "a gradient became infinite")
                     optimizer.step()
-                if not all(math.isfinite(p.data) for p in params):
+                if not all(np.isfinite(p.data).all() for p in params):
                     for p, d in zip(params, good, strict=True):
                         p.data = d
                     raise _diverged(epoch, optimizer.lr, "a parameter became infinite")
@@ -330,7 +362,7 @@ def fit(
             if validation is not None:
                 val_X, val_y = _as_xy(validation)
                 with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
-                    val_pred = _forward(model, val_X, mode)
+                    val_pred = _forward(model, val_X)
                 if not np.all(np.isfinite(_outputs(val_pred))):
                     # Finite parameters can still be large enough to overflow on other inputs.
                     for p, d in zip(params, good, strict=True):

@@ -22,9 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from .buffers import block_sum_of_squares, whole_buffers
-from .engine import Value
-from .fused import gather, sum_of_squares
+from .engine import Value, cat
 from .numeric import numpy
 
 if TYPE_CHECKING:
@@ -406,22 +404,11 @@ def l1_penalty(params: Iterable[Value]) -> Value:
 
 
 def l2_penalty(params: Iterable[Value]) -> Value:
-    """The squared L2 norm of the parameters, sum(p * p), as in the original micrograd demo.
-
-    It is one fused node: the same sum in the same order as the demo's, with one node instead
-    of two per parameter. Over whole layer buffers (`model.parameters()`) its children are the
-    layers' parameter blocks (`buffers.block_sum_of_squares`); over other scalar Values they are
-    the Values (`fused.sum_of_squares`); when any parameter holds an array, each is summed on
-    its own.
-    """
-    ps = list(params)
-    buffers = whole_buffers(ps)  # when not None, all of them are parameters of layers
-    if buffers:
-        return block_sum_of_squares(buffers)
-    ps = _parameters("l2_penalty", ps)
-    if set(map(type, gather(ps))) == {float}:  # all scalars: the usual case
-        return sum_of_squares(ps)
-    return _sum(_total(p * p) for p in ps)
+    """The squared L2 norm of the parameters, sum(p * p), as in the original micrograd demo:
+    add `alpha * l2_penalty(...)` to a loss. An array parameter adds the sum of its squares."""
+    ps = _parameters("l2_penalty", params)
+    flat = cat(ps)  # one node for all of them: a step's graph stays small
+    return (flat * flat).sum()
 
 
 LOSSES: dict[str, Callable[[Any, Any], Value]] = {

@@ -112,8 +112,10 @@ def sum_to(g: Array, like: Array) -> Array:
     """Reduce gradient `g` to the shape of `like`, summing over the axes that were broadcast."""
     if g.__class__ is float:
         return g
-    if not is_array(like):
+    if like.__class__ is float:
         return float(g.sum())
+    if g.shape == like.shape:
+        return g
     while g.ndim > like.ndim:
         g = g.sum(axis=0)
     for axis, size in enumerate(like.shape):

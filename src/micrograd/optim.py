@@ -1,11 +1,10 @@
 """Optimizers and learning-rate schedules, with the names and update rules of `torch.optim`.
 
-An optimizer holds a list of parameters (`Value`s with float `data` and `grad`) and moves them
-against their gradients on each `step()`, computing with one float64 array over all of them.
-The per-parameter state (momentum buffers, moment estimates) lives in arrays inside the
-optimizer, indexed by the parameter's position, so parameters stay plain Values. When the
-parameters are whole layer buffers, as `model.parameters()` gives them (`micrograd.buffers`),
-they are read and written a layer at a time, with no Python work per parameter.
+An optimizer holds a list of parameters (`Value`s holding a float, or an array in batched
+mode) and moves them against their gradients on each `step()`, one parameter at a time, in
+arithmetic that is the same for a float and an array. The per-parameter state (momentum
+buffers, moment estimates) lives in lists inside the optimizer, indexed by the parameter's
+position, so parameters stay plain Values.
 `SGD`, `Adam` and `AdamW` apply exactly the formulas of their
 `torch.optim` namesakes (weight decay, dampening, Nesterov, bias correction, and a momentum buffer
 that starts as the first gradient).
@@ -27,10 +26,8 @@ import math
 from collections.abc import Callable, Iterable
 from numbers import Real
 
-from .buffers import ParameterBuffer, whole_buffers
 from .engine import Value
-from .fused import gather, scatter
-from .numeric import Array, numpy
+from .numeric import Array, is_array, numpy
 
 __all__ = [
     "OPTIMIZERS",
@@ -86,7 +83,12 @@ def _unit_interval(name: str, value: object, *, low_open: bool, high_open: bool)
 
 
 class Optimizer:
-    """Base class: a list of parameters, a learning rate `lr`, `step()` and `zero_grad()`."""
+    """Base class: a list of parameters, a learning rate `lr`, `step()` and `zero_grad()`.
+
+    A parameter is a `Value` holding a float (a per-sample `MLP`) or an array (batched mode);
+    the update is written once, in arithmetic that works on both, and kept per parameter as in
+    `torch.optim`.
+    """
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         if isinstance(params, Value):
@@ -105,11 +107,6 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"parameter {i} must be a Value, got {type(p).__name__}: {p!r}")
-            if not isinstance(p.data, float):
-                raise TypeError(
-                    f"parameter {i} must hold a float, got {type(p.data).__name__} "
-                    "(optimizers update scalar parameters)"
-                )
             if id(p) in seen:
                 raise ValueError(f"parameter {i} is the same Value as parameter {seen[id(p)]}")
             seen[id(p)] = i
@@ -117,8 +114,6 @@ class Optimizer:
             raise ValueError(f"lr must be > 0, got {lr!r}")
         self.lr = lr
         self._schedulers: list[LRScheduler] = []
-        self._buffers = whole_buffers(self.params)
-        self._written: tuple[Array | None, list[Array]] = None, []
 
     @property
     def lr(self) -> float:
@@ -131,87 +126,61 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (they accumulate across `backward()` calls)."""
-        if self._buffers is not None:
-            for buffer in self._buffers:
-                buffer.zero_grad()
-            return
         for p in self.params:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter from its current gradient."""
-        x, g = self._read()
-        self._write(self._update(x, g))
+        """Update every parameter from its current gradient. Every gradient is checked first,
+        so a bad one leaves the model as it was."""
+        grads = [_gradient(i, p) for i, p in enumerate(self.params)]
+        self._begin_step()
+        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+            p.data = self._update(i, p.data, g)
 
-    def _read(self) -> tuple[Array, Array]:
-        """Every parameter's data and gradient as float64 arrays, in order. Every gradient is
-        checked before any parameter moves, so a bad one leaves the model as it was."""
-        np = numpy()
-        if self._buffers is not None:
-            try:
-                grads = [b.grad_matrix() for b in self._buffers]
-            except TypeError:
-                pass  # a gradient set by hand to something else: named below
-            else:
-                x = self._last_written(self._buffers)
-                if x is None:
-                    x = np.concatenate([b.matrix().ravel() for b in self._buffers])
-                g = np.concatenate(
-                    [np.zeros(b.rows * b.cols) if gm.__class__ is float else gm.ravel()
-                     for b, gm in zip(self._buffers, grads, strict=True)]
-                )  # fmt: skip
-                # a NaN or infinity reaches the sum; finite gradients whose sum overflows
-                # (rare) go the per-parameter way below, which names a bad one or passes them
-                if math.isfinite(np.add.reduce(g)):
-                    return x, g
-        return np.array(gather(self.params)), np.array(self._grads())
+    def _begin_step(self) -> None:
+        """What changes once per step, before the parameters are updated (Adam's step count)."""
 
-    def _write(self, x: Array) -> None:
-        if self._buffers is None:
-            scatter(self.params, x.tolist())
-            return
-        start = 0
-        written = []
-        for buffer in self._buffers:
-            end = start + buffer.rows * buffer.cols
-            buffer.set_matrix(x[start:end])
-            written.append(buffer.matrix())
-            start = end
-        self._written = x, written
-
-    def _last_written(self, buffers: list[ParameterBuffer]) -> Array | None:
-        """The flat array the last step wrote, if every buffer still holds its part of it (so
-        the next step reads it without gathering the buffers again)."""
-        x, written = self._written
-        if x is None or any(b.matrix() is not p for b, p in zip(buffers, written, strict=True)):
-            return None
-        return x
-
-    def _grads(self) -> list[float]:
-        # The common case is checked in bulk: all floats, all finite.
-        grads = [p.grad for p in self.params]
-        if set(map(type, grads)) == {float} and math.isfinite(sum(grads)):
-            return grads
-        grads = []
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if not isinstance(g, Real):
-                raise TypeError(
-                    f"parameter {i} has a gradient of type {type(g).__name__}, expected a float"
-                )
-            g = float(g)
-            if not math.isfinite(g):
-                raise ValueError(f"parameter {i} has a non-finite gradient {g!r}")
-            grads.append(g)
-        return grads
-
-    def _update(self, x: Array, g: Array) -> Array:
-        """The parameters after one step, from their data `x` and gradients `g` (float64
-        arrays, in order, gradients checked finite)."""
+    def _update(self, i: int, x: Array, g: Array) -> Array:
+        """Parameter `i` after one step, from its data `x` and gradient `g` (floats, or arrays
+        of the same shape)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr!r})"
+
+
+def _gradient(i: int, p: Value) -> Array:
+    """Parameter i's gradient, checked: a finite float, or an array of the parameter's shape."""
+    g, x = p.grad, p.data
+    if g.__class__ is float and x.__class__ is float:
+        if g - g == 0.0:  # finite (inf - inf and NaN - NaN are NaN)
+            return g
+        raise ValueError(f"parameter {i} has a non-finite gradient {g!r}")
+    if is_array(x):
+        np = numpy()
+        if isinstance(g, Real) and not isinstance(g, bool):
+            g = np.full(x.shape, float(g))
+        if not is_array(g) or g.shape != x.shape or g.dtype.kind != "f":
+            raise TypeError(
+                f"parameter {i} has a gradient of {_kind(g)}, expected an array of shape "
+                f"{x.shape} (its data's)"
+            )
+        if not np.isfinite(g).all():
+            raise ValueError(f"parameter {i} has a non-finite gradient (in an array)")
+        return g
+    if isinstance(g, bool) or not isinstance(g, Real):
+        raise TypeError(f"parameter {i} has a gradient of {_kind(g)}, expected a float")
+    return _finite_float(i, float(g))
+
+
+def _finite_float(i: int, g: float) -> float:
+    if not math.isfinite(g):
+        raise ValueError(f"parameter {i} has a non-finite gradient {g!r}")
+    return g
+
+
+def _kind(g: object) -> str:
+    return f"shape {g.shape}" if is_array(g) else f"type {type(g).__name__}"  # type: ignore[attr-defined]
 
 
 class SGD(Optimizer):
@@ -242,16 +211,17 @@ class SGD(Optimizer):
                 "nesterov=True requires momentum > 0 and dampening = 0, got "
                 f"momentum={self.momentum!r}, dampening={self.dampening!r}"
             )
-        self.momentum_buffers: Array | None = None  # one per parameter, from the first step
+        # one per parameter, from the first step (None before)
+        self.momentum_buffers: list[Array | None] = [None] * len(self.params)
 
-    def _update(self, x: Array, g: Array) -> Array:
+    def _update(self, i: int, x: Array, g: Array) -> Array:
         momentum = self.momentum
         if self.weight_decay != 0.0:
             g = g + self.weight_decay * x
         if momentum != 0.0:
-            buf = self.momentum_buffers
+            buf = self.momentum_buffers[i]
             buf = g if buf is None else buf * momentum + (1.0 - self.dampening) * g
-            self.momentum_buffers = buf
+            self.momentum_buffers[i] = buf
             g = g + momentum * buf if self.nesterov else buf
         return x - self.lr * g
 
@@ -290,25 +260,28 @@ class Adam(Optimizer):
         self.eps = _non_negative("eps", eps)
         self.weight_decay = _non_negative("weight_decay", weight_decay)
         self.step_count = 0
-        self.exp_avg: Array = numpy().zeros(len(self.params))
-        self.exp_avg_sq: Array = numpy().zeros(len(self.params))
+        self.exp_avg: list[Array] = [0.0] * len(self.params)
+        self.exp_avg_sq: list[Array] = [0.0] * len(self.params)
 
-    def _update(self, x: Array, g: Array) -> Array:
+    def _begin_step(self) -> None:
         self.step_count += 1
-        t = self.step_count
+        beta1, beta2 = self.betas
+        self._step_size = self.lr / (1.0 - beta1**self.step_count)
+        self._bias_correction2_sqrt = math.sqrt(1.0 - beta2**self.step_count)
+
+    def _update(self, i: int, x: Array, g: Array) -> Array:
         lr, wd, eps = self.lr, self.weight_decay, self.eps
         beta1, beta2 = self.betas
-        step_size = lr / (1.0 - beta1**t)
-        bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
         if wd != 0.0:
             if self._decoupled_weight_decay:
                 x = x * (1.0 - lr * wd)
             else:
                 g = g + wd * x
-        m = self.exp_avg = beta1 * self.exp_avg + (1.0 - beta1) * g
-        v = self.exp_avg_sq = beta2 * self.exp_avg_sq + (1.0 - beta2) * g * g
-        denom = numpy().sqrt(v) / bias_correction2_sqrt + eps
-        return x - step_size * (m / denom)
+        m = self.exp_avg[i] = beta1 * self.exp_avg[i] + (1.0 - beta1) * g
+        v = self.exp_avg_sq[i] = beta2 * self.exp_avg_sq[i] + (1.0 - beta2) * g * g
+        denom = (math.sqrt(v) if v.__class__ is float else numpy().sqrt(v))
+        denom = denom / self._bias_correction2_sqrt + eps
+        return x - self._step_size * (m / denom)
 
 
 class AdamW(Adam):

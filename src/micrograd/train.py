@@ -21,7 +21,6 @@ from __future__ import annotations
 # The names imported `as` themselves were public here before the split and stay importable, but
 # are not the user's API (`__all__`): the command and the page take them from `loop` and `run`.
 from .evaluation import EvaluationInterrupted, evaluate
-from .fused import gc_paused
 from .loop import DEFAULT_LOSS as DEFAULT_LOSS
 from .loop import MODES as MODES
 from .loop import TASK_LOSSES as TASK_LOSSES
@@ -31,6 +30,7 @@ from .loop import (
     History,
     TrainingDiverged,
     fit,
+    gc_paused,
     predict,
     raw_outputs,
     targets_for,
