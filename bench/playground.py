@@ -8,7 +8,7 @@ The server is the real command, `micrograd playground --port 0`, in its own proc
 memory (resident set size, from /proc) is the server's alone. The clients are asyncio
 `websockets` connections speaking the page's protocol. Figures:
 
-- frames per second reaching a client while training moons with MLP(2, [8, 8, 1]) batched
+- frames per second reaching a client while training moons with BatchedMLP(2, [8, 8, 1])
   and a 50x50 boundary grid, at full speed (frames are capped at 30 a second) and at the
   page's default pace of 30 epochs a second (target: at least 20);
 - time from sending `play` to the first frame of a trained epoch (target: under 1 s);

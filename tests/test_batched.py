@@ -1,8 +1,11 @@
-"""Batched mode: a model called on a (samples x features) array equals the model called on each
-sample, in values and in gradients; array Values broadcast and reduce like numpy/PyTorch."""
+"""Batched mode: a `BatchedMLP` called on a (samples x features) array equals its `MLP` called
+on each sample, in values and gradients, to rounding (1e-12 relative: a matrix product sums in
+another order); conversions keep every weight exactly; array Values broadcast and reduce like
+numpy/PyTorch."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -10,7 +13,10 @@ import numpy as np
 import pytest
 from helpers import assert_close, check_op, require_torch
 
-from micrograd import MLP, Layer, Neuron, Value
+from micrograd import MLP, Value
+from micrograd.batched import BatchedMLP, Linear, batched, flat_parameters
+from micrograd.losses import cross_entropy, hinge_loss, l2_penalty
+from micrograd.optim import SGD, Adam
 
 TOL = 1e-12
 
@@ -34,11 +40,20 @@ def _per_sample(model: MLP, row: np.ndarray) -> list[float]:
     return [o.data for o in out] if isinstance(out, list) else [out.data]
 
 
+def _flat_grads(model: BatchedMLP) -> list[float]:
+    """The batched gradients in `MLP.parameters()` order: row by row, weights then bias."""
+    return [
+        g
+        for layer in model.layers
+        for g in np.hstack([layer.weight.grad, layer.bias.grad[:, None]]).ravel().tolist()
+    ]
+
+
 @pytest.mark.parametrize(("nin", "nouts", "activation"), ARCHITECTURES)
 def test_batched_forward_equals_per_sample(nin: int, nouts: list[int], activation: str) -> None:
     model = MLP(nin, nouts, activation, rng=random.Random(1))
     X = make_data(nin=nin)
-    out = model(X)
+    out = BatchedMLP.from_mlp(model)(X)
     assert isinstance(out, Value)
     expected_shape = (len(X),) if nouts[-1] == 1 else (len(X), nouts[-1])
     assert out.data.shape == expected_shape
@@ -52,16 +67,16 @@ def test_batched_gradients_equal_sum_of_per_sample_gradients(
     nin: int, nouts: list[int], activation: str
 ) -> None:
     model = MLP(nin, nouts, activation, rng=random.Random(2))
+    bm = BatchedMLP.from_mlp(model)
     X = make_data(nin=nin, seed=1)
     weights = np.linspace(0.5, 1.5, nouts[-1])
 
-    out = model(X)
+    out = bm(X)
     loss = (out * Value(weights)).sum() if nouts[-1] > 1 else out.sum()
     loss.backward()
-    batched = [p.grad for p in model.parameters()]
-    assert all(type(g) is float for g in batched), "a scalar parameter's gradient is summed"
+    for p in bm.parameters():
+        assert p.grad.shape == p.data.shape
 
-    model.zero_grad()
     for row in X:
         o = model(list(row))
         if isinstance(o, list):
@@ -69,24 +84,24 @@ def test_batched_gradients_equal_sum_of_per_sample_gradients(
         else:
             sample_loss = o
         sample_loss.backward()  # leaves accumulate: this sums the per-sample gradients
-    assert_close(batched, [p.grad for p in model.parameters()], "parameter gradients", 1e-10, TOL)
+    per_sample = [p.grad for p in model.parameters()]
+    assert_close(_flat_grads(bm), per_sample, "parameter gradients", 1e-10, TOL)
 
 
 def test_batched_mse_loss_and_input_gradients_equal_per_sample() -> None:
     model = MLP(3, [4, 4, 1], "tanh", rng=random.Random(3))
+    bm = BatchedMLP.from_mlp(model)
     X = make_data(n=5, seed=2)
     y = np.array([1.0, -1.0, -1.0, 1.0, 0.5])
     Xv = Value(X)
-    loss = ((model(Xv) - Value(y)) ** 2).mean()
+    loss = ((bm(Xv) - Value(y)) ** 2).mean()
     loss.backward()
-    grads = [p.grad for p in model.parameters()]
 
-    model.zero_grad()
     rows = [[Value(v) for v in row] for row in X]
     per_sample = sum((model(r) - t) ** 2 for r, t in zip(rows, y, strict=True)) / len(y)
     per_sample.backward()
     assert_close(loss.data, per_sample.data, "loss", TOL, TOL)
-    assert_close(grads, [p.grad for p in model.parameters()], "parameter gradients", 1e-10, TOL)
+    assert_close(_flat_grads(bm), [p.grad for p in model.parameters()], "grads", 1e-10, TOL)
     assert Xv.grad.shape == X.shape
     assert_close(Xv.grad, [[v.grad for v in r] for r in rows], "input gradients", 1e-10, TOL)
 
@@ -94,45 +109,111 @@ def test_batched_mse_loss_and_input_gradients_equal_per_sample() -> None:
 def test_multi_output_shape_and_rows() -> None:
     model = MLP(3, [4, 2], rng=random.Random(4))
     X = make_data(n=6)
-    out = model(X)
+    out = BatchedMLP.from_mlp(model)(X)
     assert out.data.shape == (6, 2)
     for i in range(6):
         assert_close(out.data[i], _per_sample(model, X[i]), f"row {i}", TOL, TOL)
 
 
-def test_batch_of_one_and_a_one_dimensional_array_is_one_sample() -> None:
+def test_a_batch_of_one_and_a_list_of_rows() -> None:
     model = MLP(3, [4, 1], rng=random.Random(5))
+    bm = BatchedMLP.from_mlp(model)
     X = make_data(n=1)
-    assert model(X).data.shape == (1,)
-    single = model(X[0])
-    assert isinstance(single, Value) and type(single.data) is float
-    assert_close(model(X).data[0], single.data, "batch of one", TOL, TOL)
+    assert bm(X).data.shape == (1,)
+    assert_close(bm(X).data[0], model(X[0]).data, "batch of one", TOL, TOL)
+    assert_close(bm(X.tolist()).data, bm(X).data, "list of rows", 0.0, 0.0)
 
 
-def test_neuron_and_layer_in_batched_mode() -> None:
-    X = make_data(n=4)
-    neuron = Neuron(3, "tanh", rng=random.Random(6))
-    out = neuron(X)
-    assert out.data.shape == (4,)
-    for i in range(4):
-        assert_close(out.data[i], neuron(list(X[i])).data, f"neuron sample {i}", TOL, TOL)
-    layer = Layer(3, 2, "linear", rng=random.Random(7))
-    lout = layer(X)
-    assert isinstance(lout, Value)
-    assert lout._op == "linear"  # one fused node for the whole layer
-    assert lout.data.shape == (4, 2)
-    assert isinstance(Layer(3, 1)(X), Value)
+def test_a_per_sample_model_refuses_a_batch_and_says_what_to_use() -> None:
+    with pytest.raises(TypeError, match=r"shape \(4, 3\).*micrograd\.batched"):
+        MLP(3, [4, 1])(make_data(n=4))
+
+
+def test_bad_batches_are_named() -> None:
+    bm = BatchedMLP(3, [2])
+    with pytest.raises(ValueError, match=r"\(samples, 3\).*\(4, 2\)"):
+        bm(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"same length.*\[2, 3\]"):
+        bm([[1.0, 2.0, 3.0], [1.0, 2.0]])
+    with pytest.raises(TypeError, match="2-D array"):
+        bm("abc")
+    with pytest.raises(ValueError, match=r"\(nout, nin\)"):
+        Linear(np.zeros((2, 3)), np.zeros(3))
+
+
+def test_same_arguments_draw_the_same_weights_as_the_per_sample_model() -> None:
+    a = MLP(2, [8, 3], "tanh", output_activation="sigmoid", rng=random.Random(9))
+    b = BatchedMLP(2, [8, 3], "tanh", output_activation="sigmoid", rng=random.Random(9))
+    assert flat_parameters(a) == flat_parameters(b)
+    assert [layer.activation for layer in b.layers] == ["tanh", "sigmoid"]
+    assert b.layer_sizes == a.layer_sizes == [2, 8, 3]
+
+
+def test_conversions_keep_every_weight_exactly_both_ways() -> None:
+    model = MLP(3, [5, 4, 2], "tanh", output_activation="sigmoid", rng=random.Random(10))
+    bm = BatchedMLP.from_mlp(model)
+    assert flat_parameters(bm) == flat_parameters(model)
+    back = bm.to_mlp()
+    assert flat_parameters(back) == flat_parameters(model)
+    assert (back.activation, back.output_activation) == ("tanh", "sigmoid")
+    assert [layer.activation for layer in back.layers] == ["tanh", "tanh", "sigmoid"]
+    # a copy, not a view: training one leaves the other as it was
+    bm.layers[0].weight.data = bm.layers[0].weight.data + 1.0
+    assert flat_parameters(back) == flat_parameters(model)
+    assert batched(bm) is bm and isinstance(batched(model), BatchedMLP)
+
+
+def test_parameter_order_maps_to_the_per_sample_order() -> None:
+    """[W0, b0, W1, b1, ...]; each layer's [W | b] read row by row is MLP.parameters()."""
+    model = MLP(2, [3, 1], rng=random.Random(11))
+    bm = BatchedMLP.from_mlp(model)
+    assert [p.data.shape for p in bm.parameters()] == [(3, 2), (3,), (1, 3), (1,)]
+    n = model.layers[0].neurons[1]
+    assert bm.layers[0].weight.data[1].tolist() == [w.data for w in n.w]
+    assert bm.layers[0].bias.data[1] == n.b.data
+
+
+def test_a_step_of_batched_training_matches_per_sample_training() -> None:
+    """Hinge + L2 with SGD, and cross-entropy with Adam: the same losses, step by step."""
+    X = make_data(n=8, nin=2, seed=3)
+    y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
+    classes = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0).astype(int)
+
+    def run(batch: bool, loss_name: str) -> list[float]:
+        nout = 3 if loss_name == "ce" else 1
+        model: Any = MLP(2, [6, nout], "tanh", rng=random.Random(12))
+        if batch:
+            model = BatchedMLP.from_mlp(model)
+        params = model.parameters()
+        opt: Any = Adam(params, lr=0.05) if loss_name == "ce" else SGD(params, lr=0.1)
+        losses = []
+        for _ in range(8):
+            out = model(X) if batch else [model(list(x)) for x in X]
+            if loss_name == "ce":
+                loss = cross_entropy(out, classes)
+            else:
+                loss = hinge_loss(out, y) + 1e-3 * l2_penalty(params)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.data)
+        return losses
+
+    for loss_name in ("hinge", "ce"):
+        assert_close(run(True, loss_name), run(False, loss_name), loss_name, 1e-10, TOL)
 
 
 def test_batched_training_matches_per_sample_training() -> None:
     X = np.array([[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]])
     y = np.array([1.0, -1.0, -1.0, 1.0])
 
-    def train(batched: bool) -> list[float]:
-        model = MLP(3, [4, 4, 1], rng=random.Random(0))
+    def train(batch: bool) -> list[float]:
+        model: Any = MLP(3, [4, 4, 1], rng=random.Random(0))
+        if batch:
+            model = BatchedMLP.from_mlp(model)
         losses = []
         for _ in range(10):
-            if batched:
+            if batch:
                 loss = ((model(X) - Value(y)) ** 2).mean()
             else:
                 loss = sum((model(list(x)) - t) ** 2 for x, t in zip(X, y, strict=True)) / len(y)
@@ -214,17 +295,38 @@ def test_broadcasting_ops_match_pytorch(fn_mg: Any, fn_torch: Any, inputs: list[
 
 def test_batched_mlp_input_gradient_matches_pytorch() -> None:
     torch = require_torch()
-    model = MLP(3, [4, 2], "tanh", rng=random.Random(8))
+    model = BatchedMLP(3, [4, 2], "tanh", rng=random.Random(8))
     X = make_data(n=3)
 
     def fn_torch(x: Any) -> Any:
         h = x
         for layer in model.layers:
-            W = torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64)
-            b = torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64)
+            W = torch.tensor(layer.weight.data, dtype=torch.float64)
+            b = torch.tensor(layer.bias.data, dtype=torch.float64)
             h = h @ W.T + b
             if layer.activation == "tanh":
                 h = h.tanh()
         return h
 
     check_op(model, fn_torch, [X])
+
+
+@pytest.mark.parametrize(
+    ("fn", "inputs"),
+    [
+        pytest.param(lambda a, b: (a @ b).sum(), [X23, X23.T * 0.5], id="matmul"),
+        pytest.param(lambda a, b: (a @ b.T).tanh().sum(), [X23, X23[::-1] + 0.3], id="matmul-T"),
+    ],
+)
+def test_array_primitives_match_pytorch(fn: Any, inputs: list[Any]) -> None:
+    check_op(fn, fn, inputs)
+
+
+def test_a_batched_model_json_is_the_per_sample_models() -> None:
+    """A saved model loads into either form (serialization writes one format for both)."""
+    from micrograd.serialization import state_dict
+
+    model = MLP(2, [3, 1], rng=random.Random(13))
+    a = json.dumps(state_dict(model), sort_keys=True)
+    b = json.dumps(state_dict(BatchedMLP.from_mlp(model)), sort_keys=True)
+    assert a == b

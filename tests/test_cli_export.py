@@ -1,30 +1,50 @@
 """`micrograd export` and the real datasets at the command line: a digits run writes its
 confusion matrix and misclassified digits and saves its standardisation, `predict` applies it,
 and the ONNX or PyTorch export of the run gives the same predictions on raw features; every bad
-input is one line on stderr with exit status 2 and leaves no file behind."""
+input is one line on stderr with exit status 2 and leaves no file behind, the missing `export`
+extra included (those tests run whether or not it is installed)."""
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from test_cli import assert_error  # the command's own checker: one line, exit status 2
+from cli_helpers import assert_error  # the command's own checker: one line, exit status 2
 
-from micrograd import cli
+from micrograd import MLP, cli
+from micrograd.batched import BatchedMLP
 from micrograd.data import load_dataset
 from micrograd.serialization import load, load_metadata, save
 
 Capsys = pytest.CaptureFixture[str]
-sklearn = pytest.importorskip("sklearn", reason="the digits need scikit-learn (datasets extra)")
-onnx = pytest.importorskip("onnx", reason="export needs onnx (the export extra)")
-ort = pytest.importorskip("onnxruntime", reason="the check needs onnxruntime (the export extra)")
-torch = pytest.importorskip("torch", reason="export needs torch (the export extra)")
+
+
+def _installed(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+# Most tests need the extras; the ones about a missing extra, or about bad input refused before
+# anything is exported, run without them.
+needs_datasets = pytest.mark.skipif(
+    not _installed("sklearn"), reason="the real datasets need scikit-learn (the datasets extra)"
+)
+needs_export = pytest.mark.skipif(
+    not _installed("onnx", "onnxruntime", "torch"),
+    reason="export needs onnx, onnxruntime and torch (the export extra)",
+)
+
+
+def onnxruntime() -> Any:
+    return pytest.importorskip("onnxruntime", reason="needs onnxruntime (the export extra)")
+
 
 DIGITS = [
     "train",
@@ -54,6 +74,7 @@ DIGITS = [
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A short digits run (5 epochs: what matters here is the files, not the accuracy)."""
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn (the datasets extra)")
     out = tmp_path_factory.mktemp("digits")
     assert cli.main([*DIGITS, "--epochs", "5", "--out", str(out), "--quiet"]) == 0
     return out
@@ -108,12 +129,13 @@ def test_predict_standardises_raw_features_as_training_did(
         predicted = [int(row["class"]) for row in csv.DictReader(f)]
     meta = load_metadata(model_path)
     mean, scale = (np.array(meta["standardize"][k]) for k in ("mean", "scale"))
-    model = load(model_path)
+    model = load(model_path, batched=True)
     want = np.asarray(model((X - mean) / scale).data).argmax(axis=1)
     assert predicted == want.tolist()
     assert np.mean(want == y) > 0.8  # the raw pixels, standardised, are what it learned from
 
 
+@needs_export
 def test_onnx_export_runs_in_onnxruntime_with_the_same_predictions(
     digits_run: Path, tmp_path: Path, capsys: Capsys
 ) -> None:
@@ -128,7 +150,7 @@ def test_onnx_export_runs_in_onnxruntime_with_the_same_predictions(
     out = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
     assert "ONNX opset 17, float32" in out and "checked: onnxruntime" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["digits.csv", "digits.onnx"]
-    session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    session = onnxruntime().InferenceSession(str(target), providers=["CPUExecutionProvider"])
     scores = session.run(["output"], {"input": X.astype(np.float32)})[0]
     pred = tmp_path / "pred.csv"
     assert (
@@ -152,6 +174,7 @@ def test_onnx_export_runs_in_onnxruntime_with_the_same_predictions(
     assert scores.argmax(axis=1).tolist() == predicted
 
 
+@needs_export
 def test_onnx_export_in_float64_and_the_default_path(tmp_path: Path, digits_run: Path) -> None:
     model_path = tmp_path / "model.json"
     shutil.copy(digits_run / "model.json", model_path)
@@ -159,15 +182,18 @@ def test_onnx_export_in_float64_and_the_default_path(tmp_path: Path, digits_run:
         cli.main(["export", str(model_path), "--format", "onnx", "--dtype", "float64", "--quiet"])
         == 0
     )
-    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    session = onnxruntime().InferenceSession(
+        str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"]
+    )
     X = load_dataset("digits").X[:50]
     meta = load_metadata(model_path)
     mean, scale = (np.array(meta["standardize"][k]) for k in ("mean", "scale"))
-    want = np.asarray(load(model_path)((X - mean) / scale).data)
+    want = np.asarray(load(model_path, batched=True)((X - mean) / scale).data)
     got = session.run(["output"], {"input": X})[0]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+@needs_export
 def test_torch_export_loads_in_pytorch_alone(
     digits_run: Path, tmp_path: Path, capsys: Capsys
 ) -> None:
@@ -194,18 +220,28 @@ def test_torch_export_loads_in_pytorch_alone(
     )
     meta = load_metadata(digits_run / "model.json")
     mean, scale = (np.array(meta["standardize"][k]) for k in ("mean", "scale"))
-    want = np.asarray(load(digits_run / "model.json")((X - mean) / scale).data).argmax(axis=1)
+    model = load(digits_run / "model.json", batched=True)
+    want = np.asarray(model((X - mean) / scale).data).argmax(axis=1)
     assert done.stdout.strip() == str(want.tolist())
 
 
+@needs_export
 def test_export_of_a_model_saved_without_metadata(tmp_path: Path, capsys: Capsys) -> None:
-    from micrograd import MLP
-
     save(MLP(3, [4, 1]), tmp_path / "m.json")
     assert cli.main(["export", str(tmp_path / "m.json"), "--format", "onnx"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "standardised" not in out and "(batch, 3)" in out
+    assert "checked: onnxruntime" in out
     assert (tmp_path / "m.onnx").is_file()
+
+
+@needs_export
+@pytest.mark.parametrize("fmt", ["onnx", "torch"])
+def test_export_of_a_model_saved_in_batched_form(tmp_path: Path, capsys: Capsys, fmt: str) -> None:
+    save(BatchedMLP(2, [6, 3], "tanh"), tmp_path / "m.json", metadata={"task": "multiclass"})
+    assert cli.main(["export", str(tmp_path / "m.json"), "--format", fmt]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "the 2-6-3 network" in out and "checked:" in out and "not checked" not in out
 
 
 @pytest.mark.parametrize(
@@ -240,8 +276,6 @@ def test_export_of_a_model_saved_without_metadata(tmp_path: Path, capsys: Capsys
 def test_export_errors_are_one_line_and_write_nothing(
     tmp_path: Path, capsys: Capsys, argv: list[str], needles: list[str]
 ) -> None:
-    from micrograd import MLP
-
     save(MLP(3, [4, 1]), tmp_path / "model.json")
     (tmp_path / "broken.json").write_text('{"format": "micrograd.mlp",')
     save(
@@ -257,16 +291,16 @@ def test_export_errors_are_one_line_and_write_nothing(
 def test_missing_export_packages_are_one_line(
     tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from micrograd import MLP
-
     save(MLP(3, [4, 1]), tmp_path / "model.json")
-    monkeypatch.setitem(sys.modules, "onnx", None)
-    assert_error(
-        ["export", str(tmp_path / "model.json"), "--format", "onnx"],
-        capsys,
-        'pip install "micrograd[export]"',
-    )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
+    for fmt, module in (("onnx", "onnx"), ("torch", "torch")):
+        monkeypatch.setitem(sys.modules, module, None)
+        assert_error(
+            ["export", str(tmp_path / "model.json"), "--format", fmt],
+            capsys,
+            f"micrograd export --format {fmt} needs {module}",
+            'pip install "micrograd[export]"',
+        )
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     assert_error(
@@ -276,6 +310,39 @@ def test_missing_export_packages_are_one_line(
     )
 
 
+# The extra as truly absent: a fresh interpreter in which importing torch, onnx or onnxruntime
+# fails, as it does where they were never installed.
+_WITHOUT_EXPORT = """
+import sys
+for name in ("torch", "onnx", "onnxruntime"):
+    sys.modules[name] = None
+from micrograd.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torch"])
+def test_without_the_export_extra_export_is_one_line_and_exit_2(tmp_path: Path, fmt: str) -> None:
+    save(MLP(3, [4, 1]), tmp_path / "model.json")
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "COLUMNS")}
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_EXPORT, "export", str(tmp_path / "model.json"),
+         "--format", fmt],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("micrograd: error: ")
+    assert 'pip install "micrograd[export]"' in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
+
+
+@needs_datasets
 def test_standardize_takes_yes_no_or_auto(tmp_path: Path, capsys: Capsys) -> None:
     assert_error(
         ["train", "--standardize", "maybe", "--out", str(tmp_path)],
@@ -303,6 +370,7 @@ def test_standardize_takes_yes_no_or_auto(tmp_path: Path, capsys: Capsys) -> Non
     assert meta["standardize"] is None and meta["config"]["standardize"] is False
 
 
+@needs_datasets
 def test_real_datasets_refuse_samples_and_noise(tmp_path: Path, capsys: Capsys) -> None:
     assert_error(
         ["train", "--dataset", "iris", "--samples", "50", "--out", str(tmp_path)],
@@ -311,6 +379,7 @@ def test_real_datasets_refuse_samples_and_noise(tmp_path: Path, capsys: Capsys) 
     )
 
 
+@needs_export
 def test_the_installed_command_exports(digits_run: Path, tmp_path: Path) -> None:
     exe = shutil.which("micrograd")
     if exe is None:

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
 
+from micrograd.batched import BatchedMLP, flat_parameters
 from micrograd.data import load_dataset, train_val_test_split
 from micrograd.nn import MLP
 from micrograd.optim import SGD
 from micrograd.train import TrainingDiverged, fit
 
 
-def test_outputs_overflowing_on_the_validation_set_raise_training_diverged() -> None:
+@pytest.mark.parametrize("form", [MLP, BatchedMLP])
+def test_outputs_overflowing_on_the_validation_set_raise_training_diverged(
+    form: type[MLP] | type[BatchedMLP],
+) -> None:
     """Deep linear layers at lr 10: the step leaves finite parameters whose outputs on other
     inputs overflow. That is divergence (a hint, the last good parameters), not a ValueError
-    from the metrics."""
+    from the metrics. Per sample and batched alike."""
     ds = load_dataset("regression_1d", 100, 0.1, 0)
     tr, _, te = train_val_test_split(ds, val=0.0, test=0.2, seed=0)
-    model = MLP(1, [16, 16, 16, 1], activation="linear", rng=random.Random(0))
+    model = form(1, [16, 16, 16, 1], activation="linear", rng=random.Random(0))
     optimizer = SGD(model.parameters(), lr=10.0)
     with pytest.raises(TrainingDiverged, match="smaller learning rate") as caught:
         for _ in range(50):
@@ -32,4 +37,4 @@ def test_outputs_overflowing_on_the_validation_set_raise_training_diverged() -> 
                 validation=(te.X, te.y),
             )
     assert "diverged" in str(caught.value)
-    assert all(abs(p.data) < float("inf") for p in model.parameters())
+    assert all(math.isfinite(v) for v in flat_parameters(model))

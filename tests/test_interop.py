@@ -1,6 +1,7 @@
-"""micrograd.interop: models move to PyTorch and back with identical weights, and to ONNX; the
-copies compute what the original computes (float64 to 1e-12, float32 ONNX to 1e-6), the torch
-copy's gradients are ours, and anything that is not an MLP-shaped stack is refused by name."""
+"""micrograd.interop: models, in either form (MLP or BatchedMLP), move to PyTorch and back with
+identical weights, and to ONNX; the copies compute what the original computes (float64 to 1e-12,
+float32 ONNX to 1e-6), the torch copy's gradients are ours, and anything that is not an
+MLP-shaped stack is refused by name."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd import MLP
+from micrograd.batched import BatchedMLP, Model, batched, flat_parameters
 from micrograd.engine import Value
 from micrograd.interop import (
     INPUT_NAME,
@@ -34,9 +36,16 @@ from micrograd.preprocessing import Standardizer
 torch = pytest.importorskip("torch", reason="interop tests need torch (the export extra)")
 
 
-def ours(model: MLP, X: np.ndarray) -> np.ndarray:
-    out = np.asarray(model(X).data, dtype=np.float64)  # type: ignore[union-attr]
+def ours(model: Model, X: np.ndarray) -> np.ndarray:
+    """The model's outputs on a batch, (samples x outputs), through its batched form."""
+    out = np.asarray(batched(model)(X).data, dtype=np.float64)
     return out[:, None] if out.ndim == 1 else out
+
+
+def per_sample(model: MLP, X: np.ndarray) -> np.ndarray:
+    """The per-sample MLP's own outputs, one sample at a time, (samples x outputs)."""
+    rows = [model(list(x)) for x in X]
+    return np.array([[v.data for v in r] if isinstance(r, list) else [r.data] for r in rows])
 
 
 def theirs(seq: Any, X: np.ndarray) -> np.ndarray:
@@ -45,8 +54,8 @@ def theirs(seq: Any, X: np.ndarray) -> np.ndarray:
     return out
 
 
-def params(model: MLP) -> list[float]:
-    return [float(p.data) for p in model.parameters()]
+def params(model: Model) -> list[float]:
+    return flat_parameters(model)
 
 
 def make(
@@ -112,14 +121,52 @@ def test_to_torch_lays_out_linear_layers_and_activation_modules() -> None:
     assert first.bias[2].item() == neuron.b.data
 
 
+@pytest.mark.parametrize("activation", tuple(ACTIVATIONS))
+@pytest.mark.parametrize("width", [1, 3])
+def test_to_torch_of_either_form_computes_what_that_form_computes(
+    activation: str, width: int
+) -> None:
+    mlp = make(3, [5, 4, width], activation, "tanh", seed=20 + width)
+    fast = BatchedMLP.from_mlp(mlp)
+    X = inputs(16, 3, seed=21)
+    from_mlp, from_batched = to_torch(mlp), to_torch(fast)
+    for a, b in zip(
+        from_mlp.state_dict().values(), from_batched.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b)  # the very same weights, whichever form they came from
+    np.testing.assert_allclose(theirs(from_mlp, X), per_sample(mlp, X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(theirs(from_batched, X), ours(fast, X), rtol=1e-12, atol=1e-12)
+
+
+def test_a_batched_model_built_directly_exports() -> None:
+    fast = BatchedMLP(4, [6, 2], "sigmoid", rng=random.Random(22))
+    X = inputs(12, 4, seed=23)
+    np.testing.assert_allclose(theirs(to_torch(fast), X), ours(fast, X), rtol=1e-12, atol=1e-12)
+    back = from_torch(to_torch(fast))
+    assert isinstance(back, MLP)
+    assert params(back) == params(fast)
+    assert params(BatchedMLP.from_mlp(back)) == params(fast)
+
+
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
-def test_gradients_of_the_torch_copy_equal_ours(activation: str) -> None:
-    model = make(5, [7, 7, 4], activation, seed=3)
+@pytest.mark.parametrize("form", ["per-sample", "batched"])
+def test_gradients_of_the_torch_copy_equal_ours(activation: str, form: str) -> None:
+    mlp = make(5, [7, 7, 4], activation, seed=3)
     X, y = inputs(32, 5, seed=4), np.random.default_rng(5).integers(0, 4, size=32)
-    seq = to_torch(model)
-    loss = cross_entropy(model(X), y)
-    model.zero_grad()
-    loss.backward()
+    seq = to_torch(mlp)
+    if form == "batched":
+        fast = BatchedMLP.from_mlp(mlp)
+        loss = cross_entropy(fast(X), y)
+        loss.backward()
+        g = [
+            x
+            for layer in fast.layers
+            for x in np.hstack([layer.weight.grad, layer.bias.grad[:, None]]).ravel().tolist()
+        ]
+    else:
+        loss = cross_entropy([mlp(list(x)) for x in X], y)
+        loss.backward()
+        g = [p.grad for p in mlp.parameters()]
     t_loss = torch.nn.functional.cross_entropy(seq(torch.from_numpy(X)), torch.from_numpy(y))
     t_loss.backward()
     assert abs(t_loss.item() - float(loss.data)) <= 1e-12
@@ -128,7 +175,6 @@ def test_gradients_of_the_torch_copy_equal_ours(activation: str) -> None:
         if isinstance(layer, torch.nn.Linear):
             for row, bias in zip(layer.weight.grad, layer.bias.grad, strict=True):
                 t_grads += [*row.tolist(), bias.item()]
-    g = [p.grad for p in model.parameters()]
     np.testing.assert_allclose(t_grads, g, rtol=1e-10, atol=1e-12)
 
 
@@ -219,7 +265,7 @@ def test_from_torch_refuses_non_sequentials_and_non_finite_weights() -> None:
         seq[0].weight[0, 1] = float("nan")
     with pytest.raises(ValueError, match=r"from_torch: .*layers\[0\]\[0\]\.w\[1\]"):
         from_torch(seq)
-    with pytest.raises(TypeError, match="expects a micrograd MLP, got Sequential"):
+    with pytest.raises(TypeError, match="expects a micrograd MLP or BatchedMLP, got Sequential"):
         to_torch(seq)
 
 
@@ -242,6 +288,16 @@ def test_save_torch_writes_a_program_torch_loads_without_micrograd(
         np.testing.assert_allclose(got, want[: len(rows)], rtol=tol, atol=tol)
     with pytest.raises(ValueError, match="dtype must be one of float32, float64"):
         save_torch(model, path, dtype="half")
+
+
+def test_save_torch_takes_a_batched_model(tmp_path: Path) -> None:
+    fast = BatchedMLP(3, [5, 1], "tanh", rng=random.Random(14))
+    save_torch(fast, tmp_path / "fast.pt2")
+    program = torch.export.load(tmp_path / "fast.pt2").module()
+    X = inputs(9, 3, seed=15)
+    with torch.no_grad():
+        got = program(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(got, ours(fast, X), rtol=1e-12, atol=1e-12)
 
 
 # -- ONNX ------------------------------------------------------------------------------------
@@ -303,10 +359,21 @@ def test_onnx_with_a_standardizer_reads_raw_features() -> None:
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+def test_onnx_of_either_form_is_the_same_graph() -> None:
+    pytest.importorskip("onnx", reason="needs onnx (the export extra)")
+    mlp = make(4, [6, 3], "sigmoid", "tanh", seed=16)
+    fast = BatchedMLP.from_mlp(mlp)
+    for dtype in ("float32", "float64"):
+        assert to_onnx_bytes(fast, dtype=dtype) == to_onnx_bytes(mlp, dtype=dtype)
+    X = inputs(20, 4, seed=17)
+    got = onnx_run(to_onnx_bytes(fast, dtype="float64"), X)
+    np.testing.assert_allclose(got, per_sample(mlp, X), rtol=1e-12, atol=1e-12)
+
+
 def test_onnx_refuses_bad_dtypes_and_models() -> None:
     with pytest.raises(ValueError, match="dtype must be one of float32, float64, got 'float16'"):
         to_onnx_bytes(make(2, [1]), dtype="float16")
-    with pytest.raises(TypeError, match="expects a micrograd MLP"):
+    with pytest.raises(TypeError, match="expects a micrograd MLP or BatchedMLP, got str"):
         to_onnx_bytes("model.json")  # type: ignore[arg-type]
 
 
@@ -326,3 +393,11 @@ def test_values_stay_untouched_by_export() -> None:
     to_onnx_bytes(model)
     assert params(model) == before
     assert all(isinstance(p, Value) for p in model.parameters())
+    fast = BatchedMLP.from_mlp(model)
+    arrays = [p.data for p in fast.parameters()]
+    seq = to_torch(fast)
+    to_onnx_bytes(fast)
+    with torch.no_grad():
+        seq[0].weight[0, 0] = 123.0  # the torch copy shares no memory with the model
+    assert params(fast) == before
+    assert all(p.data is a for p, a in zip(fast.parameters(), arrays, strict=True))

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from micrograd import MLP, Value
+from micrograd.batched import BatchedMLP
 from micrograd.losses import (
     LOSSES,
     binary_cross_entropy_with_logits,
@@ -215,12 +216,17 @@ def test_per_sample_and_batched_agree_on_a_model(name: str) -> None:
     per_sample = loss([model(list(x)) for x in X], targets)
     per_sample.backward()
     grads = [p.grad for p in model.parameters()]
-    model.zero_grad()
-    batched = loss(model(X), targets)
+    bm = BatchedMLP.from_mlp(model)
+    batched = loss(bm(X), targets)
     batched.backward()
 
     assert batched.item() == pytest.approx(per_sample.item(), rel=1e-12, abs=1e-12)
-    np.testing.assert_allclose([p.grad for p in model.parameters()], grads, rtol=1e-9, atol=1e-12)
+    got = [
+        g
+        for layer in bm.layers
+        for g in np.hstack([layer.weight.grad, layer.bias.grad[:, None]]).ravel().tolist()
+    ]
+    np.testing.assert_allclose(got, grads, rtol=1e-9, atol=1e-12)
 
 
 def test_the_seed_training_loop_drives_the_loss_down() -> None:

@@ -13,6 +13,7 @@ import pytest
 from helpers import assert_close, check_op, require_torch
 
 from micrograd import MLP, Layer, Module, Neuron, Value
+from micrograd.batched import BatchedMLP
 from micrograd.nn import ACTIVATIONS
 
 XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -146,7 +147,7 @@ def test_output_layer_is_linear_and_hidden_layers_use_the_activation() -> None:
     assert [layer.activation for layer in model.layers] == ["relu", "relu", "linear"]
     out = model([2.0, 3.0, -1.0])
     assert isinstance(out, Value)
-    assert out._op == "affine"  # no activation node after the output neuron
+    assert out._op == "w·x+b"  # no activation node after the output neuron
     # Walk the graph: apply each layer by hand and compare.
     x = [2.0, 3.0, -1.0]
     for layer in model.layers:
@@ -194,7 +195,7 @@ def test_activation_choices_and_nonlin_keyword(kwargs: dict[str, Any], expected:
 def test_linear_neuron_is_a_single_affine_node() -> None:
     n = Neuron(3, nonlin=False)
     out = n([1.0, 2.0, 3.0])
-    assert out._op == "affine"
+    assert out._op == "w·x+b"
     params = set(n.parameters())
     assert params <= out._prev
     assert sorted(c.data for c in out._prev - params) == [1.0, 2.0, 3.0]
@@ -232,7 +233,7 @@ def test_hidden_layer_of_width_one() -> None:
     model = MLP(2, [1, 3], rng=random.Random(0))
     outs = model([1.0, 2.0])
     assert isinstance(outs, list) and len(outs) == 3
-    batched = model(np.array([[1.0, 2.0]]))
+    batched = BatchedMLP.from_mlp(model)(np.array([[1.0, 2.0]]))
     assert_close(batched.data[0], [o.data for o in outs], "batched vs per sample")
 
 

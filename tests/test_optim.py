@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from micrograd import MLP, Value
+from micrograd.batched import BatchedMLP, flat_parameters
 from micrograd.optim import (
     OPTIMIZERS,
     SCHEDULES,
@@ -117,11 +118,10 @@ def test_adamw_default_weight_decay_differs_from_adam() -> None:
 def test_state_lives_in_the_optimizer() -> None:
     params = [Value(1.0), Value(2.0)]
     sgd = SGD(params, lr=0.1, momentum=0.9)
-    assert sgd.momentum_buffers is None  # made by the first step, as torch's state is
+    assert sgd.momentum_buffers == [None, None]  # made by the first step, as torch's state is
     params[0].grad, params[1].grad = 1.0, -1.0
     sgd.step()
-    assert sgd.momentum_buffers is not None
-    assert sgd.momentum_buffers.tolist() == [1.0, -1.0]
+    assert sgd.momentum_buffers == [1.0, -1.0]
     adam = Adam(params)
     adam.step()
     assert adam.step_count == 1
@@ -380,15 +380,46 @@ def test_scheduler_needs_a_micrograd_optimizer() -> None:
 
 
 def test_a_step_after_a_hand_written_update_starts_from_the_new_data() -> None:
-    # The optimizer reuses the flat array it wrote last step while every layer still holds it.
-    model = MLP(2, [3, 1])
+    model = BatchedMLP(2, [3, 1])
     params = model.parameters()
     optimizer = SGD(params, lr=0.5)
     for p in params:
-        p.grad = 1.0
+        p.grad = np.ones_like(p.data)
     optimizer.step()
-    params[0].data = 5.0  # by hand: that layer's array is dropped
-    model.layers[1]._buffer.set_matrix(np.zeros(4))  # a whole new array for the other one
+    params[0].data = np.full((3, 2), 5.0)  # by hand, between two steps
     optimizer.step()
-    assert params[0].data == 5.0 - 0.5
-    assert [p.data for p in model.layers[1].parameters()] == [-0.5] * 4
+    assert params[0].data.tolist() == [[4.5, 4.5]] * 3
+
+
+def test_array_and_scalar_parameters_take_the_same_steps() -> None:
+    """One update rule for both: a BatchedMLP and its MLP stay equal under Adam and SGD."""
+    for make in (lambda ps: Adam(ps, lr=0.1, weight_decay=0.01),
+                 lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=True)):  # fmt: skip
+        mlp = MLP(2, [3, 1], rng=random.Random(1))
+        bm = BatchedMLP.from_mlp(mlp)
+        opt_a, opt_b = make(mlp.parameters()), make(bm.parameters())
+        for step in range(3):
+            flat = [math.sin(i + step) for i in range(len(mlp.parameters()))]
+            for p, g in zip(mlp.parameters(), flat, strict=True):
+                p.grad = g
+            offset = 0
+            for layer in bm.layers:
+                n = layer.weight.data.size + layer.bias.data.size
+                block = np.array(flat[offset : offset + n]).reshape(layer.nout, layer.nin + 1)
+                layer.weight.grad, layer.bias.grad = block[:, :-1].copy(), block[:, -1].copy()
+                offset += n
+            opt_a.step()
+            opt_b.step()
+        assert flat_parameters(bm) == flat_parameters(mlp)
+
+
+def test_an_array_parameters_bad_gradient_is_named() -> None:
+    p = Value(np.zeros((2, 2)))
+    opt = SGD([p], lr=0.1)
+    p.grad = np.zeros(3)
+    with pytest.raises(TypeError, match=r"parameter 0 .*shape \(3,\).*\(2, 2\)"):
+        opt.step()
+    p.grad = np.array([[1.0, np.inf], [0.0, 0.0]])
+    with pytest.raises(ValueError, match="parameter 0 has a non-finite gradient"):
+        opt.step()
+    assert p.data.tolist() == [[0.0, 0.0], [0.0, 0.0]]

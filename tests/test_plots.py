@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from micrograd import MLP, plots
+from micrograd.batched import BatchedMLP
 from micrograd.data import Dataset, make_moons, make_regression_1d
 from micrograd.train import History, RunOutcome, RunsSummary, TrainConfig, fit
 
@@ -160,6 +161,17 @@ def test_multiclass_boundary_with_validation_and_test(tmp_path: Path) -> None:
     image = pixels(path)
     present = [near(image, plots._lighten(plots._class_color(k))).sum() for k in range(3)]
     assert sum(p > 0 for p in present) >= 2  # at least two predicted regions after 10 epochs
+
+
+def test_either_form_of_a_model_draws_the_same_picture(tmp_path: Path) -> None:
+    """A per-sample MLP and its BatchedMLP (the same weights) predict alike: same pixels."""
+    model = halves_model()
+    model.layers[0].neurons[0].w[1].data = 0.4  # a slanted boundary
+    a = plots.plot_decision_boundary(model, halves_data(), tmp_path / "a.png", resolution=50)
+    b = plots.plot_decision_boundary(
+        BatchedMLP.from_mlp(model), halves_data(), tmp_path / "b.png", resolution=50
+    )
+    np.testing.assert_array_equal(pixels(a), pixels(b))
 
 
 def test_boundary_refuses_what_it_cannot_draw(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""Saving and loading MLPs as JSON: exact round trips, metadata, state dicts, precise errors for
-every kind of corrupt file with the existing model left unchanged, and atomic writes."""
+"""Saving and loading models as JSON: exact round trips for both forms (MLP and BatchedMLP write
+the same file and read each other's), metadata, state dicts, precise errors for every kind of
+corrupt file with the existing model left unchanged, and atomic writes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from micrograd import MLP, Value
+from micrograd.batched import BatchedMLP, Model, batched, flat_parameters
 from micrograd.serialization import (
     FORMAT,
     VERSION,
@@ -39,11 +41,12 @@ def make_model(seed: int = 7) -> MLP:
     return model
 
 
-def bits(model: MLP) -> list[str]:
-    return [p.data.hex() for p in model.parameters()]
+def bits(model: Model) -> list[str]:
+    """Every weight exactly (-0.0 and 0.0 differ), in MLP.parameters() order, for either form."""
+    return [x.hex() for x in flat_parameters(model)]
 
 
-def architecture(model: MLP) -> tuple[Any, ...]:
+def architecture(model: Model) -> tuple[Any, ...]:
     return (model.nin, model.nouts, model.activation, model.output_activation, model.step)
 
 
@@ -67,7 +70,7 @@ def test_round_trip_is_bit_exact(tmp_path: Path, model: MLP) -> None:
     X = np.random.default_rng(0).normal(size=(5, 3))
     for x in X:
         assert [v.data for v in loaded(list(x))] == [v.data for v in model(list(x))]  # type: ignore[union-attr]
-    assert np.array_equal(loaded(X).data, model(X).data)  # type: ignore[union-attr]
+    assert np.array_equal(batched(loaded)(X).data, batched(model)(X).data)
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear", None])
@@ -216,12 +219,115 @@ def test_load_state_dict_refuses_another_architecture(model: MLP) -> None:
 
 
 def test_wrong_model_types() -> None:
-    with pytest.raises(TypeError, match="save expects an MLP, got dict"):
+    with pytest.raises(TypeError, match="save expects an MLP or a BatchedMLP, got dict"):
         save({}, "x.json")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="state_dict expects an MLP, got Value"):
+    with pytest.raises(TypeError, match="state_dict expects an MLP or a BatchedMLP, got Value"):
         state_dict(Value(1.0))  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="load_state_dict expects an MLP, got list"):
+    with pytest.raises(TypeError, match="load_state_dict expects an MLP or a BatchedMLP, got list"):
         load_state_dict([], {})  # type: ignore[arg-type]
+
+
+# -- the batched form --------------------------------------------------------------------------
+
+
+def test_both_forms_write_the_same_file(tmp_path: Path, model: MLP) -> None:
+    save(model, tmp_path / "mlp.json", metadata={"run": 1})
+    save(BatchedMLP.from_mlp(model), tmp_path / "batched.json", metadata={"run": 1})
+    assert (tmp_path / "batched.json").read_bytes() == (tmp_path / "mlp.json").read_bytes()
+    assert state_dict(BatchedMLP.from_mlp(model)) == state_dict(model)
+    # Built alike, the two forms draw the same weights and so write the same file too.
+    save(MLP(2, [5, 3], "tanh", 0.1, "sigmoid", rng=random.Random(4)), tmp_path / "a.json")
+    save(BatchedMLP(2, [5, 3], "tanh", 0.1, "sigmoid", rng=random.Random(4)), tmp_path / "b.json")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+def test_a_saved_batched_model_loads_in_either_form_exactly(tmp_path: Path, model: MLP) -> None:
+    fast = BatchedMLP.from_mlp(model)
+    fast.layers[1].weight.data[2, 1] = -0.0  # a sign a careless copy would lose
+    path = tmp_path / "m.json"
+    save(fast, path)
+    as_mlp = load(path)
+    as_batched = load(path, batched=True)
+    assert type(as_mlp) is MLP and type(as_batched) is BatchedMLP
+    assert bits(as_mlp) == bits(as_batched) == bits(fast)
+    assert architecture(as_mlp) == architecture(as_batched) == architecture(fast)
+    assert [layer.activation for layer in as_batched.layers] == ["tanh", "tanh", "sigmoid"]
+    for layer in as_batched.layers:
+        assert layer.weight.data.dtype == layer.bias.data.dtype == np.float64
+    X = np.random.default_rng(1).normal(size=(6, 3))
+    assert np.array_equal(as_batched(X).data, fast(X).data)
+
+
+def test_a_saved_mlp_loads_batched_exactly(tmp_path: Path, model: MLP) -> None:
+    path = tmp_path / "m.json"
+    save(model, path)
+    fast = load(path, batched=True)
+    assert isinstance(fast, BatchedMLP)
+    assert bits(fast) == bits(model)
+    assert architecture(fast) == architecture(model)
+    X = np.random.default_rng(2).normal(size=(4, 3))
+    want = np.array([[v.data for v in model(list(x))] for x in X])  # type: ignore[union-attr]
+    np.testing.assert_allclose(fast(X).data, want, rtol=1e-12, atol=1e-12)
+
+
+def test_load_batched_leaves_the_global_random_stream_alone(tmp_path: Path, model: MLP) -> None:
+    save(model, tmp_path / "m.json")
+    random.seed(5)
+    expected = random.random()
+    random.seed(5)
+    load(tmp_path / "m.json", batched=True)
+    assert random.random() == expected
+
+
+def test_state_dict_loads_into_a_batched_model_in_place(model: MLP) -> None:
+    other = BatchedMLP(3, [4, 4, 2], activation="tanh", output_activation="sigmoid",
+                       rng=random.Random(99))  # fmt: skip
+    params_before = other.parameters()
+    arrays_before = [p.data for p in params_before]
+    assert bits(other) != bits(model)
+    load_state_dict(other, state_dict(model))
+    assert bits(other) == bits(model)
+    # The same Values (an optimizer holding them keeps working), holding new float64 arrays.
+    assert all(a is b for a, b in zip(other.parameters(), params_before, strict=True))
+    for p, old in zip(other.parameters(), arrays_before, strict=True):
+        assert p.data is not old and p.data.dtype == np.float64
+    # And back: a batched model's state loads into an MLP's existing Values.
+    mlp = make_model(seed=3)
+    values = mlp.parameters()
+    load_state_dict(mlp, state_dict(other))
+    assert bits(mlp) == bits(model)
+    assert all(a is b for a, b in zip(mlp.parameters(), values, strict=True))
+
+
+def test_a_batched_state_dict_is_a_copy(model: MLP) -> None:
+    fast = BatchedMLP.from_mlp(model)
+    state = state_dict(fast)
+    saved = copy.deepcopy(state)
+    fast.layers[0].weight.data[0, 0] = 42.0
+    fast.layers[0].bias.data = fast.layers[0].bias.data + 1.0
+    assert state == saved
+
+
+def test_load_state_dict_refuses_another_architecture_for_a_batched_model(model: MLP) -> None:
+    other = BatchedMLP(3, [4, 2], activation="tanh", output_activation="sigmoid",
+                       rng=random.Random(1))  # fmt: skip
+    before = bits(other)
+    with pytest.raises(ModelFileError, match=r"nouts is \[4, 4, 2\] in the state but \[4, 2\]"):
+        load_state_dict(other, state_dict(model))
+    assert bits(other) == before
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_non_finite_weights_of_a_batched_model_are_refused(
+    tmp_path: Path, model: MLP, bad: float
+) -> None:
+    fast = BatchedMLP.from_mlp(model)
+    fast.layers[2].bias.data[1] = bad
+    with pytest.raises(
+        ValueError, match=rf"cannot save the model: layers\[2\]\[1\].b is {bad!r}, and JSON"
+    ):
+        save(fast, tmp_path / "m.json")
+    assert os.listdir(tmp_path) == []
 
 
 # -- corrupt files and states ------------------------------------------------------------------
@@ -330,16 +436,16 @@ def test_corrupt_state_is_refused_precisely(
 
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad), encoding="utf-8")
-    for read in (load, load_metadata, load_state):
+    for read in (load, load_metadata, load_state, lambda p: load(p, batched=True)):
         with pytest.raises(ModelFileError, match=rf"^model file '{path}': {match}") as info:
             read(path)
         assert not isinstance(info.value, FileNotFoundError)
 
-    existing = make_model(seed=3)
-    before = bits(existing)
-    with pytest.raises(ModelFileError, match=rf"^state dict: {match}"):
-        load_state_dict(existing, bad)
-    assert bits(existing) == before
+    for existing in (make_model(seed=3), BatchedMLP.from_mlp(make_model(seed=3))):
+        before = bits(existing)
+        with pytest.raises(ModelFileError, match=rf"^state dict: {match}"):
+            load_state_dict(existing, bad)
+        assert bits(existing) == before
 
 
 def _write(tmp_path: Path, data: bytes) -> Path:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import micrograd.train as train_module
+from micrograd.batched import BatchedMLP, flat_parameters
 from micrograd.data import load_dataset, make_moons
 from micrograd.nn import MLP
 from micrograd.optim import SGD
@@ -30,8 +31,8 @@ from micrograd.train import (
 )
 
 
-def moons_model(seed: int = 0) -> MLP:
-    return MLP(2, [16, 16, 1], rng=random.Random(seed))
+def moons_model(seed: int = 0) -> BatchedMLP:
+    return BatchedMLP(2, [16, 16, 1], rng=random.Random(seed))
 
 
 def test_fit_reports_every_epoch_to_callbacks_and_returns_the_history() -> None:
@@ -115,11 +116,11 @@ def test_patience_without_a_validation_set_is_refused() -> None:
 
 def test_a_diverging_run_raises_and_keeps_the_last_good_parameters() -> None:
     ds = load_dataset("regression_1d", n_samples=50)
-    model = MLP(1, [8, 1], rng=random.Random(0))
+    model = BatchedMLP(1, [8, 1], rng=random.Random(0))
     before: list[list[float]] = []
 
     def snapshot(log: dict[str, float]) -> None:
-        before.append([p.data for p in model.parameters()])
+        before.append(flat_parameters(model))
 
     with pytest.raises(TrainingDiverged, match=r"diverged at epoch \d+: .*smaller learning rate"):
         fit(
@@ -131,29 +132,44 @@ def test_a_diverging_run_raises_and_keeps_the_last_good_parameters() -> None:
             epochs=500,
             callbacks=[snapshot],
         )
-    params = [p.data for p in model.parameters()]
+    params = flat_parameters(model)
     assert all(math.isfinite(v) for v in params)
     # One step per epoch (full batch): the model is exactly as the last good epoch left it.
     assert before and params == before[-1]
 
 
 def test_per_sample_and_batched_training_agree() -> None:
+    """An MLP trains per sample, a BatchedMLP on the whole batch: from the same weights they
+    take the same steps, to rounding (sums in another order round differently)."""
     ds = make_moons(30, seed=4)
     runs = []
-    for mode in ("per-sample", "batched"):
-        model = moons_model(5)
+    for model in (MLP(2, [16, 16, 1], rng=random.Random(5)), moons_model(5)):
         h = fit(
-            model,
-            ds.X,
-            ds.y,
-            optimizer=SGD(model.parameters(), lr=0.3),
-            epochs=15,
-            mode=mode,
-            l2=1e-4,
+            model, ds.X, ds.y, optimizer=SGD(model.parameters(), lr=0.3), epochs=15, l2=1e-4
         )
-        runs.append((h["loss"], [p.data for p in model.parameters()]))
+        runs.append((h["loss"], flat_parameters(model)))
     np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-9)
     np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-9, atol=1e-12)
+
+
+def test_a_mode_that_does_not_fit_the_model_names_the_conversion() -> None:
+    ds = make_moons(10)
+    with pytest.raises(ConfigError, match=r"mode 'batched' needs a BatchedMLP.*from_mlp"):
+        fit(MLP(2, [4, 1]), ds.X, ds.y, mode="batched")
+    with pytest.raises(ConfigError, match=r"mode 'per-sample' needs an MLP.*to_mlp"):
+        fit(moons_model(), ds.X, ds.y, mode="per-sample")
+    h = fit(moons_model(), ds.X, ds.y, mode="batched", epochs=1)  # the model's own: fine
+    assert h.epochs == 1
+
+
+def test_build_model_gives_each_mode_its_form_with_the_same_weights() -> None:
+    ds = make_moons(20)
+    per_sample = train_module.build_model(TrainConfig(mode="per-sample", seed=3), ds)
+    whole = train_module.build_model(TrainConfig(mode="batched", seed=3), ds)
+    assert type(per_sample) is MLP and type(whole) is BatchedMLP
+    assert flat_parameters(per_sample) == flat_parameters(whole)
+    result = train(TrainConfig(mode="per-sample", samples=20, epochs=2, test=0.25))
+    assert type(result.model) is MLP and "test_accuracy" in result.scores()
 
 
 def test_mini_batches_are_shuffled_by_the_seed() -> None:
@@ -305,7 +321,7 @@ def test_batched_overflow_diverges_cleanly_without_numpy_warnings() -> None:
     import warnings
 
     ds = load_dataset("regression_1d", n_samples=50)
-    model = MLP(1, [8, 1], rng=random.Random(0))
+    model = BatchedMLP(1, [8, 1], rng=random.Random(0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any numpy RuntimeWarning would fail the test
         with pytest.raises(TrainingDiverged, match="smaller learning rate"):
@@ -317,7 +333,7 @@ def test_batched_overflow_diverges_cleanly_without_numpy_warnings() -> None:
                 optimizer=SGD(model.parameters(), lr=1e6),
                 epochs=50,
             )
-    assert all(math.isfinite(p.data) for p in model.parameters())
+    assert all(math.isfinite(v) for v in flat_parameters(model))
 
 
 OLD_TRAIN_NAMES = {

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
 import pytest
 
-from micrograd.engine import Value
+from micrograd.batched import BatchedMLP
+from micrograd.engine import Value, linear
 from micrograd.nn import MLP, Layer, Neuron
 from micrograd.viz import (
     MAX_NODES,
@@ -442,17 +445,94 @@ def test_trace_model_matches_the_model_and_leaves_it_untouched() -> None:
     total = outs[0] + outs[1]
     total.backward()
     assert root.label == "sum"
-    assert root.data == pytest.approx(total.data)
+    assert root.data == total.data  # the same sums in the same order: the same number
     traced = {v.label: v for v in root.topo_sort()}
-    assert traced["out0"].data == pytest.approx(outs[0].data)
-    names = [
+    assert traced["out0"].data == outs[0].data and traced["out1"].data == outs[1].data
+    for name, p in zip(weight_names(model), model.parameters(), strict=True):
+        assert math.isclose(traced[name].grad, p.grad, rel_tol=1e-12, abs_tol=1e-12), name
+
+
+def weight_names(model: MLP) -> list[str]:
+    """trace_model's labels of model.parameters(), in that order."""
+    return [
         f"L{li}.N{ni}.{w}"
         for li, layer in enumerate(model.layers)
         for ni, neuron in enumerate(layer.neurons)
         for w in [*(f"w{k}" for k in range(neuron.nin)), "b"]
     ]
-    for name, p in zip(names, model.parameters(), strict=True):
-        assert traced[name].grad == pytest.approx(p.grad), name
+
+
+@pytest.mark.parametrize(
+    ("sizes", "activation", "output_activation", "seed"),
+    [
+        ([4, 4, 1], "relu", None, 0),
+        ([4, 4, 1], "tanh", None, 1),
+        ([5, 3], "sigmoid", "tanh", 2),
+        ([6, 1], "relu", "sigmoid", 3),
+        ([1], "relu", None, 4),
+    ],
+)
+def test_trace_model_computes_what_the_model_computes(
+    sizes: list[int], activation: str, output_activation: str | None, seed: int
+) -> None:
+    """The lecture's chain of nodes gives the fused forward's output exactly and each
+    weight the gradient model(x).backward() gives (to rounding: a hidden output's gradient
+    gathers its uses in the order of another graph)."""
+    rng = random.Random(seed)
+    model = MLP(3, sizes, activation, output_activation=output_activation, rng=rng)
+    for _ in range(5):
+        x = [rng.uniform(-2, 2) for _ in range(3)]
+        root = trace_model(model, x)
+        model.zero_grad()
+        out = model(x)
+        outs = out if isinstance(out, list) else [out]
+        total = outs[0]
+        for o in outs[1:]:
+            total = total + o
+        total.backward()
+        assert root.data == total.data
+        traced = {v.label: v for v in root.topo_sort()}
+        for name, p in zip(weight_names(model), model.parameters(), strict=True):
+            assert math.isclose(traced[name].grad, p.grad, rel_tol=1e-12, abs_tol=1e-12), name
+
+
+def test_trace_model_draws_a_neuron_as_the_lecture_does() -> None:
+    """relu(w0*x0 + w1*x1 + w2*x2 + b): three products, summed left to right, the bias last."""
+    neuron = Neuron(3, rng=random.Random(5))
+    root = trace_model(neuron, [1.0, -2.0, 0.5])
+    assert root.label == "out" and root._op == "ReLU"
+    (act,) = root.children
+    assert act._op == "+"
+    partial, b = act.children
+    assert b.label == "L0.N0.b"
+    for k in (2, 1):
+        assert partial._op == "+"
+        partial, product = partial.children
+        assert product._op == "*"
+        assert [c.label for c in product.children] == [f"L0.N0.w{k}", f"x{k}"]
+    assert partial._op == "*"
+    assert [c.label for c in partial.children] == ["L0.N0.w0", "x0"]
+    ops = [v._op for v in root.topo_sort() if v.children]
+    assert sorted(ops) == ["*", "*", "*", "+", "+", "+", "ReLU"]
+    assert "w·x+b" not in draw_dot(root).source
+
+
+def test_trace_model_counts_the_lecture_s_nodes() -> None:
+    model = MLP(2, [3, 2], activation="tanh", rng=random.Random(2))
+    ops = [v._op for v in trace_model(model, [0.5, -1.5]).topo_sort() if v.children]
+    # 12 weights, one product each; per neuron nin additions (the last adds b), 5 neurons;
+    # 3 tanh on the hidden layer, a linear output layer, and one + joining the two outputs.
+    assert ops.count("*") == 12
+    assert ops.count("+") == 12 + 1
+    assert ops.count("tanh") == 3
+    assert len(ops) == 12 + 13 + 3
+
+
+def test_trace_model_draws_a_batched_model_as_its_mlp() -> None:
+    mlp = MLP(2, [3, 1], rng=random.Random(6))
+    x = [0.25, -0.75]
+    ours = draw_dot(trace_model(mlp, x)).source
+    assert draw_dot(trace_model(BatchedMLP.from_mlp(mlp), x)).source == ours
 
 
 def test_trace_model_takes_a_layer_or_a_neuron() -> None:
@@ -481,6 +561,80 @@ def test_traced_model_draws() -> None:
     assert isinstance(graph, Graph)
     assert "L1.N2.w3 | data" in graph.source
     assert "L1.N2.w3" in texts(svg_root(graph.to_svg()))
+
+
+def records(graph: Graph) -> Counter[tuple[str, tuple[str, ...]]]:
+    """Each drawn node as (op, data and grad fields), labels aside, with multiplicity."""
+    return Counter((n.op, n.fields[-2:]) for n in graph._nodes)
+
+
+def test_a_fused_neuron_is_drawn_as_the_lecture_s_chain(tmp_path: Path) -> None:
+    """model(x) runs each neuron's sum as one w·x+b node; draw_dot shows the products and
+    sums the lecture draws, with the numbers trace_model's real chain of nodes holds."""
+    model = MLP(3, [4, 4, 1], activation="tanh", rng=random.Random(7))
+    x = [2.0, 3.0, -1.0]
+    out = model(x)
+    assert isinstance(out, Value)
+    assert any(v._op == "w·x+b" for v in out.topo_sort())
+    out.backward()
+    graph = draw_dot(out)
+    lecture = draw_dot(trace_model(model, x))
+    assert "w·x+b" not in graph.source
+    assert len(graph) == len(lecture) > len(out.topo_sort())
+    assert records(graph) == records(lecture)
+    assert graph.source.count("->") == lecture.source.count("->")
+    tree = svg_root(graph.to_svg())
+    placed = boxes_of(tree)
+    for a, b in combinations(placed, 2):
+        assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+    graph.save(tmp_path / "fused-expanded.svg", engine="builtin")
+
+
+def test_the_chain_s_nodes_hold_the_partial_sums_and_the_fused_grad() -> None:
+    w = [Value(0.5, label="w0"), Value(-2.0, label="w1")]
+    x = [Value(3.0, label="x0"), Value(0.25, label="x1")]
+    b = Value(1.0, label="b")
+    act = linear(x, w, b)
+    out = act * 3.0
+    out.backward()
+    source = draw_dot(out).source
+    assert '"{ data 1.5000 | grad 3.0000 }"' in source  # w0*x0
+    assert '"{ data -0.5000 | grad 3.0000 }"' in source  # w1*x1
+    assert '"{ data 1.0000 | grad 3.0000 }"' in source  # w0*x0 + w1*x1
+    assert '"{ data 2.0000 | grad 3.0000 }"' in source  # ... + b: the fused node itself
+    assert source.count('[label="*"]') == 3 and source.count('[label="+"]') == 2
+    # six leaves (the constant 3.0 too), the chain's three parts, act and out
+    assert repr(draw_dot(out)) == "Graph(11 values, 5 ops, rankdir='LR')"
+
+
+def test_a_fused_neuron_can_be_drawn_as_the_one_node_the_engine_runs(tmp_path: Path) -> None:
+    model = MLP(3, [2, 1], rng=random.Random(8))
+    out = model([1.0, -1.0, 0.5])
+    assert isinstance(out, Value)
+    out.backward()
+    graph = draw_dot(out, expand=False)
+    assert len(graph) == len(out.topo_sort())
+    source = graph.source
+    assert source.count('[label="w·x+b"]') == 3
+    # every weight, input and bias of a neuron feeds its one w·x+b node
+    fused = [i for i, n in enumerate(graph._nodes) if n.op == "w·x+b"]
+    assert sorted(source.count(f" -> n{i}_op;") for i in fused) == [2 * 2 + 1, 2 * 3 + 1, 2 * 3 + 1]
+    tree = svg_root(graph.to_svg())
+    assert texts(tree).count("w·x+b") == 3
+    placed = boxes_of(tree)
+    for a, b in combinations(placed, 2):
+        assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+    graph.save(tmp_path / "fused-one-node.svg", engine="builtin")
+
+
+def test_a_fused_node_reached_twice_is_drawn_once() -> None:
+    w, x, b = [Value(2.0)], [Value(3.0)], Value(1.0)
+    act = linear(x, w, b)
+    out = act * act + act
+    out.backward()
+    graph = draw_dot(out)
+    assert len(graph) == 3 + 1 + 1 + 2  # w, x, b; the product; act; act*act; out
+    assert graph.source.count('[label="*"]') == 2
 
 
 def test_the_builtin_layout_and_its_svg_stand_below_viz() -> None:

@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("starlette", reason="the playground needs starlette (a regular dependency)")
+pytest.importorskip("starlette", reason="the playground needs its extra: micrograd[playground]")
 from starlette.testclient import TestClient
 
+from micrograd.batched import BatchedMLP
 from micrograd.data import load_dataset, make_moons, save_csv
 from micrograd.losses import LOSSES
-from micrograd.nn import ACTIVATIONS
+from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import OPTIMIZERS, SCHEDULES
 from micrograd.serialization import load, load_metadata
 from micrograd.train import predict
@@ -196,6 +197,68 @@ def test_multiclass_and_regression_frames(client: TestClient) -> None:
     assert ready["task"] == "regression" and ready["features"] == 1 and ready["loss"] == "mse"
     frame = receive(ws, "frame")
     assert frame["output"]["kind"] == "curve" and len(frame["output"]["values"]) == 40
+
+
+def _steps(ws: Any, n: int) -> dict[str, Any]:
+    """Train `n` more epochs; return the last frame."""
+    for _ in range(n):
+        ws.send_json({"type": "step"})
+    frame = receive(ws, "frame")
+    for _ in range(n - 1):
+        frame = receive(ws, "frame")
+    return frame
+
+
+def _model_of(client: TestClient, hello: dict[str, Any]) -> Any:
+    return client.app.state.sessions[hello["session"]]._model  # type: ignore[attr-defined]
+
+
+def _weights_of(client: TestClient, hello: dict[str, Any]) -> list[list[float]]:
+    """Every neuron's weights and bias at full precision, from the tab's model file."""
+    got = client.get(f"/api/sessions/{hello['session']}/model.json").json()
+    return [[*n["w"], n["b"]] for layer in got["layers"] for n in layer]
+
+
+def test_the_mode_picks_the_model_s_form_and_both_train_alike(client: TestClient) -> None:
+    """Batched mode trains a BatchedMLP, per-sample an MLP: from one seed, to the same
+    weights to rounding (sums in another order round differently)."""
+    runs = {}
+    for mode in ("batched", "per-sample"):
+        ws, hello, ready = open_session(client, mode=mode, layers=[4, 3], seed=5)
+        assert type(_model_of(client, hello)) is (BatchedMLP if mode == "batched" else MLP)
+        assert ready["sizes"] == [2, 4, 3, 1]
+        first = receive(ws, "frame")
+        frame = _steps(ws, 3)
+        assert frame["epoch"] == 3 and frame["weights"] != first["weights"]
+        runs[mode] = (first, frame, _weights_of(client, hello))
+    (first_b, frame_b, w_b), (first_p, frame_p, w_p) = runs["batched"], runs["per-sample"]
+    assert first_b["weights"] == first_p["weights"]  # the same initial weights
+    for a, b in zip(w_b, w_p, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    # The pictures are drawn from the same weights: equal but for a rounding-sized difference.
+    same = decoded(frame_b["output"]["values"]).astype(int)
+    assert np.abs(same - decoded(frame_p["output"]["values"]).astype(int)).max() <= 1
+    assert frame_b["rows"][0]["loss"] == pytest.approx(frame_p["rows"][0]["loss"], rel=1e-9)
+
+
+def test_switching_the_mode_converts_the_model_and_training_goes_on(
+    client: TestClient,
+) -> None:
+    ws, hello, _ = open_session(client, layers=[3], mode="batched")
+    receive(ws, "frame")
+    before = _steps(ws, 2)
+    weights = _weights_of(client, hello)
+    for mode, form in (("per-sample", MLP), ("batched", BatchedMLP)):
+        ws.send_json({"type": "setup", "setup": {**FAST, "layers": [3], "mode": mode}})
+        ready = receive(ws, "ready")
+        after = receive(ws, "frame")
+        assert not ready["fresh"] and ready["setup"]["mode"] == mode
+        assert type(_model_of(client, hello)) is form
+        assert after["epoch"] == 2 and after["weights"] == before["weights"]
+        assert _weights_of(client, hello) == weights  # converted weight for weight
+        ws.send_json({"type": "graph", "index": 0})  # a point's graph in either form
+        assert "L0.N2.w1" in receive(ws, "graph")["svg"]
+    assert _steps(ws, 1)["epoch"] == 3
 
 
 OPTIONS = [

@@ -147,6 +147,27 @@ def test_clicking_a_point_draws_its_computation_graph(
     print(f"screenshot: {tmp_path / 'graph.png'}")
 
 
+def test_per_sample_mode_trains_and_switching_mode_keeps_the_run(page: Any, server: str) -> None:
+    open_page(page, server, "?mode=per-sample&layers=3&speed=0&epochs=5")
+    page.click("#play")
+    page.wait_for_function("window.playground.frame.epoch === 5", timeout=20_000)
+    page.wait_for_function("!window.playground.playing", timeout=10_000)
+    click_point(page, "train", 0)
+    page.wait_for_selector("#graph svg", timeout=15_000)
+    assert "L0.N2.w1" in page.inner_html("#graph")
+    weights = state(page, "frame.weights")
+    page.select_option("#mode", "batched")
+    page.wait_for_function("window.playground.ready.setup.mode === 'batched'", timeout=10_000)
+    assert state(page, "frame.epoch") == 5 and state(page, "frame.weights") == weights
+    assert "mode=batched" in page.url
+    page.fill("#epochs", "6")
+    page.press("#epochs", "Enter")
+    page.wait_for_function("window.playground.ready.setup.epochs === 6", timeout=10_000)
+    page.click("#step")
+    page.wait_for_function("window.playground.frame.epoch === 6", timeout=10_000)
+    assert state(page, "rows")[-1]["epoch"] == 6
+
+
 def test_the_url_holds_the_setup_and_a_reload_restores_it(page: Any, server: str) -> None:
     query = "?dataset=circles&layers=3,5&activation=relu&lr=0.03&seed=7&samples=300&test=0.3"
     open_page(page, server, query)

@@ -1,8 +1,10 @@
 """`micrograd playground`: the command serves on loopback, prints its URL, handles a taken
-port, warns about other hosts and stops cleanly on Ctrl-C."""
+port, warns about other hosts, stops cleanly on Ctrl-C, and without the `playground` extra
+says how to install it."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -20,7 +22,11 @@ import pytest
 
 from micrograd.cli import main
 
-pytest.importorskip("uvicorn", reason="the playground needs uvicorn (a regular dependency)")
+# The tests that serve need the `playground` extra; the others run without it.
+serves = pytest.mark.skipif(
+    importlib.util.find_spec("uvicorn") is None or importlib.util.find_spec("starlette") is None,
+    reason='the playground needs its extra: pip install "micrograd[playground]"',
+)
 
 
 def _command() -> list[str]:
@@ -59,6 +65,7 @@ class Served:
         return self.proc.returncode, "".join(self.lines) + out, err
 
 
+@serves
 def test_the_command_serves_on_loopback_and_ctrl_c_stops_it_cleanly() -> None:
     served = Served("--port", "0")
     try:
@@ -74,6 +81,7 @@ def test_the_command_serves_on_loopback_and_ctrl_c_stops_it_cleanly() -> None:
     assert "Traceback" not in err
 
 
+@serves
 def test_a_taken_port_gives_a_message_and_a_free_port() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -86,6 +94,7 @@ def test_a_taken_port_gives_a_message_and_a_free_port() -> None:
     assert served.url.startswith("http://127.0.0.1:") and f":{port}/" not in served.url
 
 
+@serves
 def test_another_host_must_be_asked_for_and_prints_a_warning(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -113,6 +122,7 @@ def test_a_bad_port_is_a_usage_error(
     assert expected in capsys.readouterr().err
 
 
+@serves
 def test_an_address_it_cannot_listen_on_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["playground", "--host", "no-such-host.invalid", "--port", "0"]) == 2
     err = capsys.readouterr().err
@@ -120,6 +130,7 @@ def test_an_address_it_cannot_listen_on_is_one_line(capsys: pytest.CaptureFixtur
     assert "Traceback" not in err and len(err.strip().splitlines()) == 2  # warning + error
 
 
+@serves
 def test_open_opens_the_page_once_the_server_is_up(monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
@@ -160,3 +171,33 @@ def test_the_page_ships_inside_the_package() -> None:
 
     static = Path(micrograd.web.__file__).parent / "static"
     assert {p.name for p in static.iterdir()} >= {"index.html", "app.js", "style.css"}
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        *(
+            (
+                name,
+                f"micrograd playground needs {name}, which is not installed: pip install "
+                f'"micrograd[playground]"',
+            )
+            for name in ("starlette", "uvicorn", "websockets", "pydantic")
+        ),
+        # A package of the extra that is there but broken (one of its own imports fails).
+        ("anyio", "micrograd playground needs anyio"),
+    ],
+)
+def test_without_the_playground_extra_the_command_says_how_to_install_it(
+    module: str, expected: str
+) -> None:
+    code = (
+        f"import sys; sys.modules[{module!r}] = None; import micrograd.cli as c; "
+        "sys.exit(c.main(['playground', '--port', '0', '--host', '0.0.0.0']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""  # no server started, no URL printed
+    assert done.stderr.splitlines() == [done.stderr.strip()]  # one line: no warning, no traceback
+    assert done.stderr.startswith("micrograd: error: ") and expected in done.stderr
+    assert 'pip install "micrograd[playground]"' in done.stderr

@@ -29,8 +29,10 @@ __all__ = ["BatchedMLP", "Linear", "Model", "as_batch", "batched", "flat_paramet
 def as_batch(x: Any, nin: int) -> Value:
     """A batch as a Value holding a (samples x nin) float array, or an error saying what to
     pass. A list of equal-length rows of numbers is a batch too."""
-    if isinstance(x, Value):
-        x = x.data
+    if isinstance(x, Value):  # kept as is: its gradient is the inputs' gradient
+        if not (is_array(x.data) and x.data.ndim == 2 and x.data.shape[1] == nin):
+            raise ValueError(f"expected a batch of shape (samples, {nin}), got {_shape(x.data)}")
+        return x
     if not is_array(x):
         if not isinstance(x, (list, tuple)) or not all(isinstance(r, (list, tuple)) for r in x):
             raise TypeError(
@@ -44,6 +46,10 @@ def as_batch(x: Any, nin: int) -> Value:
     if x.ndim != 2 or x.shape[1] != nin:
         raise ValueError(f"expected a batch of shape (samples, {nin}), got shape {x.shape}")
     return Value(x)
+
+
+def _shape(x: Any) -> str:
+    return f"shape {x.shape}" if is_array(x) else f"a {type(x).__name__}"
 
 
 class Linear(Module):
@@ -136,7 +142,7 @@ class BatchedMLP(Module):
         out = as_batch(x, self.nin)
         for layer in self.layers:
             out = layer(out)
-        return out.reshape(-1) if self.nouts[-1] == 1 else out
+        return out.sum(axis=1) if self.nouts[-1] == 1 else out  # (N, 1) -> (N,), exactly
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

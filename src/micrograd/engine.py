@@ -1,29 +1,26 @@
 """The autograd engine: `Value`, a node in a computation graph, and reverse-mode backpropagation.
 
-Read it in the lecture's order. A `Value` wraps a number and remembers how it was made: its
-children and its operation. Each operation is a primitive: its forward, then right below it
-its backward rule, which applies the chain rule by adding `out.grad` times the local derivative
-into each child's `grad`. Everything else (`-`, `/`, `sqrt`, `mean`, the losses) is composed
-from primitives and has no derivative code of its own. `topo_sort()` orders the graph, children
-first, and `backward()` runs the rules from the output back.
+Read it in the lecture's order. A `Value` wraps a number and remembers its children and its
+operation. Each primitive operation has its forward, then right below it its backward rule: the
+chain rule, adding `out.grad` times the local derivative into each child's `grad`. Everything
+else (`-`, `/`, `sqrt`, `mean`, the losses) is composed from primitives. `topo_sort()` orders the
+graph, children first, and `backward()` runs the rules from the output back. A rule is a function
+of the node it made (`out`), not a closure over it: no reference cycles, so graphs free at once.
 
-A rule is a function of the node it made (`out`), not a closure: a closure that refers to `out`
-from inside `out` is a reference cycle, and a graph of them waits for the cycle collector.
-
-`data` is a float, or in batched mode a numpy array (samples in the first axis): the same rules
-apply, and a gradient that flows from an array into a smaller child (a scalar weight, a bias
-row) is summed back to the child's shape (`sum_to`). numpy is imported only when an array is
-seen. `linear` and `@` serve the networks: one node for a neuron's `w.x + b`, one for a layer.
+`data` is a float, or in batched mode a numpy array: the same rules apply, and a gradient that
+flows into a smaller child (a scalar, a bias row) is summed back to its shape (`sum_to`). numpy is
+imported only when an array is seen. `linear` is one node for a neuron's `w.x + b`.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
-from .numeric import Array, any_true, coerce, first, fmt, ieee_pow, is_array, numpy, sum_to
+from .numeric import Array, any_true, coerce, finite, first, fmt, ieee_pow, is_array, numpy, sum_to
 
 __all__ = ["Value", "cat", "linear"]
 
@@ -49,10 +46,7 @@ def _call(fn: Callable[[float], float], x: Array) -> Array:
     return fn(x) if x.__class__ is float else getattr(numpy(), fn.__name__)(x)
 
 
-def _finite(out: Array, op: str, operand: Array) -> Array:
-    if any_true(numpy().isinf(out) if is_array(out) else math.isinf(out)):
-        raise OverflowError(f"{op}: the result overflows a float (operand {fmt(operand)})")
-    return out
+_EXP_MAX = math.log(sys.float_info.max)  # e**x overflows a float past this
 
 
 class Value:
@@ -131,7 +125,7 @@ class Value:
             )
         if n < 0 and any_true(a == 0):
             raise ZeroDivisionError(f"**: zero cannot be raised to the negative power {n}")
-        out = _finite(ieee_pow(a, n), f"**{n}", a)
+        out = finite(ieee_pow(a, n), lambda bad: f"**: {first(a, bad)} ** {n} overflows a float")
         return Value._node(out, (self,), f"**{n}", Value._pow_number_backward, n)
 
     def _pow_number_backward(out: Value) -> None:  # d(a**n)/da = n * a**(n-1)
@@ -146,7 +140,8 @@ class Value:
                 "**: the base must be positive when the exponent is a Value "
                 f"(got base {first(self.data, self.data <= 0)})"
             )
-        out = _finite(ieee_pow(self.data, b.data), "**", self.data)
+        message = f"**: {fmt(self.data)} ** {fmt(b.data)} overflows a float"
+        out = finite(ieee_pow(self.data, b.data), lambda _: message)
         return Value._node(out, (self, b), "**", Value._pow_value_backward)
 
     def _pow_value_backward(out: Value) -> None:  # d(a**b)/da = b a**(b-1), d/db = a**b ln a
@@ -155,8 +150,11 @@ class Value:
         b.grad += sum_to(out.grad * out.data * _call(math.log, a.data), b.data)
 
     def exp(self) -> Value:
-        return Value._node(_finite(_call(math.exp, self.data), "exp", self.data), (self,), "exp",
-                           Value._exp_backward)  # fmt: skip
+        if any_true(self.data > _EXP_MAX):
+            raise OverflowError(
+                f"exp: overflow for operand {first(self.data, self.data > _EXP_MAX)}"
+            )
+        return Value._node(_call(math.exp, self.data), (self,), "exp", Value._exp_backward)
 
     def _exp_backward(out: Value) -> None:  # d(e**a)/da = e**a
         out._children[0].grad += out.grad * out.data
@@ -249,18 +247,11 @@ class Value:
         w.grad += x.data.T @ out.grad
 
     @property
-    def T(self) -> Value:  # noqa: N802 (numpy's and PyTorch's name)
+    def T(self) -> Value:  # numpy's and PyTorch's name for the transpose
         return Value._node(self.data.T, (self,), "T", Value._transpose_backward)
 
     def _transpose_backward(out: Value) -> None:
         out._children[0].grad += out.grad.T
-
-    def reshape(self, *shape: int) -> Value:
-        return Value._node(self.data.reshape(*shape), (self,), "reshape", Value._reshape_backward)
-
-    def _reshape_backward(out: Value) -> None:
-        a = out._children[0]
-        a.grad += out.grad.reshape(a.data.shape)
 
     # -- composed from the primitives: no derivative code of their own -----------------------
 
@@ -370,8 +361,9 @@ class Value:
     def backward(self) -> None:
         """Fill in the `grad` of every node this one depends on (reverse-mode differentiation).
 
-        Leaf gradients accumulate across calls, as in PyTorch; the other nodes' gradients are
-        computed afresh each call. If a rule fails, every gradient is left as it was.
+        Leaf gradients accumulate across calls, as in PyTorch: each call computes its own total
+        and adds it to what the leaf held. The other nodes' gradients are computed afresh each
+        call. If a rule fails, every gradient is left as it was.
         """
         if self.data.__class__ is not float:
             raise ValueError(
@@ -379,18 +371,20 @@ class Value:
                 "reduce it with .sum() or .mean() first"
             )
         topo = self.topo_sort()
-        before = [v.grad for v in topo]
+        held = [v.grad for v in topo]  # set aside: leaves add it back at the end
         for v in topo:
-            if v._children:  # computed afresh; a leaf accumulates
-                v.grad = 0.0
+            v.grad = 0.0
         self.grad = 1.0
         try:
             for v in reversed(topo):
                 v._rule(v)
         except BaseException:
-            for v, g in zip(topo, before, strict=True):
+            for v, g in zip(topo, held, strict=True):
                 v.grad = g
             raise
+        for v, g in zip(topo, held, strict=True):
+            if not v._children:  # what it held, plus this call's gradient: twice is exactly 2x
+                v.grad = g + v.grad
 
 
 def _hand_written_rule(out: Value) -> None:

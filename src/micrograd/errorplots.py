@@ -17,7 +17,7 @@ import numpy as np
 
 from .data import Dataset
 from .metrics import confusion_matrix
-from .nn import MLP
+from .batched import Model
 from .plots import class_names, new_figure, save_png
 from .train import predict
 
@@ -26,7 +26,7 @@ __all__ = ["plot_confusion_matrix", "plot_misclassified"]
 PathLike = str | os.PathLike[str]
 
 
-def _predictions(model: MLP, dataset: Dataset, who: str) -> np.ndarray:
+def _predictions(model: Model, dataset: Dataset, who: str) -> np.ndarray:
     if dataset.task not in ("binary", "multiclass"):
         raise ValueError(f"{who} needs a classification dataset, got a {dataset.task} one")
     if len(dataset) == 0:
@@ -40,7 +40,7 @@ def _predictions(model: MLP, dataset: Dataset, who: str) -> np.ndarray:
 
 
 def plot_confusion_matrix(
-    model: MLP, dataset: Dataset, path: PathLike, *, title: str | None = None
+    model: Model, dataset: Dataset, path: PathLike, *, title: str | None = None
 ) -> Path:
     """The confusion matrix of `model` on `dataset` (rows: true class, columns: predicted)."""
     predicted = _predictions(model, dataset, "plot_confusion_matrix")
@@ -86,7 +86,7 @@ def plot_confusion_matrix(
 
 
 def plot_misclassified(
-    model: MLP,
+    model: Model,
     dataset: Dataset,
     path: PathLike,
     *,

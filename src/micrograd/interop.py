@@ -1,5 +1,8 @@
 """Moving models to PyTorch and ONNX, and back from PyTorch.
 
+The exports take either form of a network, the per-sample `MLP` or the batched `BatchedMLP`
+(`micrograd.batched`): both give the same file for the same weights.
+
 - `to_torch(model)` gives a `torch.nn.Sequential` of float64 `Linear` layers, each followed by
   its activation module (`ReLU`, `Tanh`, `Sigmoid`; none for a linear layer), with the very same
   weights: `seq[i].weight[j]` is neuron j's `w`, `seq[i].bias[j]` its `b`. On a batch it returns
@@ -7,7 +10,8 @@
 - `from_torch(seq)` reads such a stack back into an `MLP`: `Linear` layers with `ReLU`, `Tanh`,
   `Sigmoid` or `Identity` between them (or nothing, for a linear layer). The hidden layers must
   share one activation, as an `MLP`'s do; anything else is refused with a message naming the
-  module and its position.
+  module and its position. For the batched form, convert the result:
+  `BatchedMLP.from_mlp(from_torch(seq))` holds the very same weights as arrays.
 - `save_torch(model, path)` writes `to_torch(model)` as a `torch.export` program (a .pt2 file,
   batch dimension dynamic) that PyTorch loads without micrograd or any Python class:
   `torch.export.load(path).module()(x)`.
@@ -35,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from .batched import BatchedMLP, Model, batched
 from .files import write_atomic
 from .nn import MLP
 from .optional import require
@@ -69,23 +74,25 @@ def _check_dtype(dtype: str, who: str) -> None:
         raise ValueError(f"{who}: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
 
 
-def _check_model(model: object, who: str) -> MLP:
-    if not isinstance(model, MLP):
-        raise TypeError(f"{who} expects a micrograd MLP, got {type(model).__name__}")
+def _check_model(model: object, who: str) -> Model:
+    if not isinstance(model, (MLP, BatchedMLP)):
+        raise TypeError(f"{who} expects a micrograd MLP or BatchedMLP, got {type(model).__name__}")
     return model
 
 
-def _layer_arrays(model: MLP) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    """(W (nout x nin), b (nout,), activation) per layer, as float64 arrays."""
-    out = []
-    for layer in model.layers:
-        W = np.array([[float(w.data) for w in n.w] for n in layer.neurons], dtype=np.float64)
-        b = np.array([float(n.b.data) for n in layer.neurons], dtype=np.float64)
-        out.append((W, b, layer.activation))
-    return out
+def _layer_arrays(model: Model) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """(W (nout x nin), b (nout,), activation) per layer, as float64 arrays (copies)."""
+    return [
+        (
+            np.array(layer.weight.data, dtype=np.float64),
+            np.array(layer.bias.data, dtype=np.float64),
+            layer.activation,
+        )
+        for layer in batched(model).layers
+    ]
 
 
-def _check_scaler(scaler: Standardizer | None, model: MLP, who: str) -> None:
+def _check_scaler(scaler: Standardizer | None, model: Model, who: str) -> None:
     if scaler is not None and scaler.n_features != model.nin:
         raise ValueError(
             f"{who}: the standardizer has {scaler.n_features} features but the model takes "
@@ -93,7 +100,7 @@ def _check_scaler(scaler: Standardizer | None, model: MLP, who: str) -> None:
         )
 
 
-def to_torch(model: MLP, scaler: Standardizer | None = None) -> Any:
+def to_torch(model: Model, scaler: Standardizer | None = None) -> Any:
     """A float64 `torch.nn.Sequential` computing what `model` computes (see the module doc)."""
     _check_model(model, "to_torch")
     _check_scaler(scaler, model, "to_torch")
@@ -114,7 +121,7 @@ def to_torch(model: MLP, scaler: Standardizer | None = None) -> Any:
 
 
 def save_torch(
-    model: MLP,
+    model: Model,
     path: str | os.PathLike[str],
     *,
     dtype: str = "float64",
@@ -182,7 +189,8 @@ def _torch_layers(seq: Any, torch: Any) -> list[tuple[Any, str]]:
 
 
 def from_torch(seq: Any) -> MLP:
-    """An `MLP` with the weights and activations of a `torch.nn.Sequential` (see the module doc)."""
+    """An `MLP` with the weights and activations of a `torch.nn.Sequential` (see the module doc).
+    `BatchedMLP.from_mlp(from_torch(seq))` is the batched form, with the same weights."""
     torch = require("torch", "torch", "export", "from_torch")
     if not isinstance(seq, torch.nn.Sequential):
         raise TypeError(f"from_torch expects a torch.nn.Sequential, got {type(seq).__name__}")
@@ -230,7 +238,7 @@ def from_torch(seq: Any) -> MLP:
 
 
 def to_onnx_bytes(
-    model: MLP, *, dtype: str = "float32", scaler: Standardizer | None = None
+    model: Model, *, dtype: str = "float32", scaler: Standardizer | None = None
 ) -> bytes:
     """The ONNX model `to_onnx` writes, as bytes."""
     _check_model(model, "to_onnx")
@@ -287,7 +295,7 @@ def to_onnx_bytes(
 
 
 def to_onnx(
-    model: MLP,
+    model: Model,
     path: str | os.PathLike[str],
     *,
     dtype: str = "float32",

@@ -171,10 +171,13 @@ def model_mode(model: Model, mode: str | None = None) -> str:
     if mode is not None and mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
     if mode is not None and mode != own:
-        convert = "BatchedMLP.from_mlp(model)" if own == "per-sample" else "model.to_mlp()"
+        if own == "per-sample":
+            need, convert = "a BatchedMLP", "BatchedMLP.from_mlp(model)"
+        else:
+            need, convert = "an MLP", "model.to_mlp()"
         raise ConfigError(
-            f"mode {mode!r} needs a {'BatchedMLP' if own == 'per-sample' else 'MLP'}, got a "
-            f"{type(model).__name__}: convert it with {convert} (micrograd.batched)"
+            f"mode {mode!r} needs {need}, got {type(model).__name__} {model.layer_sizes}: "
+            f"convert it with {convert} (micrograd.batched)"
         )
     return own
 

@@ -279,7 +279,7 @@ class Adam(Optimizer):
                 g = g + wd * x
         m = self.exp_avg[i] = beta1 * self.exp_avg[i] + (1.0 - beta1) * g
         v = self.exp_avg_sq[i] = beta2 * self.exp_avg_sq[i] + (1.0 - beta2) * g * g
-        denom = (math.sqrt(v) if v.__class__ is float else numpy().sqrt(v))
+        denom = math.sqrt(v) if v.__class__ is float else numpy().sqrt(v)
         denom = denom / self._bias_correction2_sqrt + eps
         return x - self._step_size * (m / denom)
 

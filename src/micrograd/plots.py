@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from .data import Dataset, label_text
 from .files import replacing
-from .nn import MLP
+from .batched import Model
 from .train import History, RunsSummary, predict, raw_outputs
 
 __all__ = [
@@ -231,7 +231,7 @@ def _grid(points: NDArray[np.float64], resolution: int) -> tuple[Any, Any]:
 
 
 def plot_decision_boundary(
-    model: MLP,
+    model: Model,
     dataset: Dataset,
     path: PathLike,
     task: str | None = None,
@@ -343,7 +343,7 @@ def plot_decision_boundary(
 
 
 def plot_regression_fit(
-    model: MLP,
+    model: Model,
     dataset: Dataset,
     path: PathLike,
     *,

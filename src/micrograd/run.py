@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .batched import BatchedMLP, Model
 from .data import Dataset, load_csv, load_dataset, train_val_test_split
 from .loop import (
     DEFAULT_LOSS,
@@ -119,7 +120,7 @@ class TrainResult:
     standardised features the model saw; `scaler.inverse_transform` gives the originals back.
     """
 
-    model: MLP
+    model: Model
     history: History
     config: TrainConfig
     train: Dataset
@@ -139,7 +140,7 @@ class TrainResult:
         if self.test is not None and len(self.test):
             with np.errstate(over="ignore", invalid="ignore"):
                 split = validation_scores(
-                    self.model, self.test.X, self.test.y, self.task, self.loss, self.config.mode
+                    self.model, self.test.X, self.test.y, self.task, self.loss
                 )
             out.update({k.replace("val_", "test_"): v for k, v in split.items()})
         return out
@@ -172,8 +173,10 @@ def split(
     return tr, va if len(va) else None, te if len(te) else None, scaler
 
 
-def build_model(config: TrainConfig, ds: Dataset) -> MLP:
-    """The config's network for this data set: checks that the output layer fits the task."""
+def build_model(config: TrainConfig, ds: Dataset) -> Model:
+    """The config's network for this data set: a `BatchedMLP` in batched mode, an `MLP` per
+    sample, with the same initial weights either way (both draw them from `config.seed`).
+    Checks that the output layer fits the task."""
     need = output_width(ds)
     layers = list(config.layers) if config.layers is not None else [16, 16, need]
     if layers[-1] != need:
@@ -182,7 +185,8 @@ def build_model(config: TrainConfig, ds: Dataset) -> MLP:
             f"the last layer has {layers[-1]} outputs but {ds.name} is {what}: "
             f"end the layers with {need}, e.g. {','.join(map(str, [*layers[:-1], need]))}"
         )
-    return MLP(ds.X.shape[1], layers, activation=config.activation, rng=random.Random(config.seed))
+    form = BatchedMLP if config.mode == "batched" else MLP
+    return form(ds.X.shape[1], layers, activation=config.activation, rng=random.Random(config.seed))
 
 
 def train(
@@ -211,7 +215,6 @@ def train(
         scheduler=scheduler,
         epochs=config.epochs,
         batch_size=config.batch_size,
-        mode=config.mode,
         l1=config.l1,
         l2=config.l2,
         validation=(va.X, va.y) if va is not None else None,

@@ -1,4 +1,12 @@
-"""Saving and loading `MLP` models as JSON files (never pickle), plus PyTorch-style state dicts.
+"""Saving and loading models as JSON files (never pickle), plus PyTorch-style state dicts.
+
+Both forms of a network are saved alike: the per-sample `MLP` and the batched `BatchedMLP`
+(`micrograd.batched`) with the same weights write the very same file, and either form reads
+any file:
+
+    save(model, "model.json")                  # an MLP or a BatchedMLP
+    mlp = load("model.json")                   # an MLP: scalar Values, one sample at a time
+    fast = load("model.json", batched=True)    # a BatchedMLP: arrays, whole batches at once
 
 A model file is one JSON object:
 
@@ -14,7 +22,9 @@ A model file is one JSON object:
 `layers[i][j]` is neuron j of layer i: its weights, one per input of the layer, and its bias.
 `architecture` holds the `MLP` constructor's arguments (`step` may be left out: it defaults to
 0.05). `metadata` is optional and holds whatever JSON the user saved with the model.
-`state_dict(model)` returns the same structure without metadata.
+`state_dict(model)` returns the same structure without metadata, and `load_state_dict(model,
+state)` copies such a structure into either form: into an MLP's existing Values, or into a
+BatchedMLP's weight and bias Values as new float64 arrays.
 
 Weights round-trip bit for bit: Python writes a float as its shortest repr, which reads back to
 the same float. NaN and infinity have no JSON spelling, so a model holding them is refused
@@ -37,10 +47,12 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
+from .batched import BatchedMLP, Model
 from .files import write_atomic
 from .nn import ACTIVATIONS, MLP
+from .numeric import numpy
 
 __all__ = [
     "FORMAT",
@@ -282,14 +294,31 @@ def _parse(state: object, source: str) -> _State:
 # -- models and state dicts --------------------------------------------------------------------
 
 
-def _check_model(model: object, who: str) -> MLP:
-    if not isinstance(model, MLP):
-        raise TypeError(f"{who} expects an MLP, got {type(model).__name__}")
+def _check_model(model: object, who: str) -> Model:
+    if not isinstance(model, (MLP, BatchedMLP)):
+        raise TypeError(f"{who} expects an MLP or a BatchedMLP, got {type(model).__name__}")
     return model
 
 
-def state_dict(model: MLP) -> dict[str, Any]:
-    """The model's architecture and weights as a plain, JSON-able dict (a copy, not a view)."""
+def _layers(model: Model) -> list[list[dict[str, Any]]]:
+    """Every neuron's {"w": [...], "b": ...}, layer by layer, from either form."""
+    if isinstance(model, MLP):
+        return [
+            [{"w": [w.data for w in n.w], "b": n.b.data} for n in layer.neurons]
+            for layer in model.layers
+        ]
+    return [
+        [
+            {"w": w, "b": b}
+            for w, b in zip(layer.weight.data.tolist(), layer.bias.data.tolist(), strict=True)
+        ]
+        for layer in model.layers
+    ]
+
+
+def state_dict(model: Model) -> dict[str, Any]:
+    """The model's architecture and weights as a plain, JSON-able dict (a copy, not a view).
+    An `MLP` and a `BatchedMLP` with the same weights give equal dicts."""
     _check_model(model, "state_dict")
     return {
         "format": FORMAT,
@@ -301,14 +330,17 @@ def state_dict(model: MLP) -> dict[str, Any]:
             "output_activation": model.output_activation,
             "step": model.step,
         },
-        "layers": [
-            [{"w": [w.data for w in n.w], "b": n.b.data} for n in layer.neurons]
-            for layer in model.layers
-        ],
+        "layers": _layers(model),
     }
 
 
-def _assign(model: MLP, state: _State) -> None:
+def _assign(model: Model, state: _State) -> None:
+    if isinstance(model, BatchedMLP):
+        np = numpy()
+        for linear, layer_state in zip(model.layers, state.layers, strict=True):
+            linear.weight.data = np.array([w for w, _ in layer_state], dtype=np.float64)
+            linear.bias.data = np.array([b for _, b in layer_state], dtype=np.float64)
+        return
     for layer, layer_state in zip(model.layers, state.layers, strict=True):
         for neuron, (w, b) in zip(layer.neurons, layer_state, strict=True):
             for p, x in zip(neuron.w, w, strict=True):
@@ -316,8 +348,10 @@ def _assign(model: MLP, state: _State) -> None:
             neuron.b.data = b
 
 
-def load_state_dict(model: MLP, state: Mapping[str, Any]) -> None:
-    """Copy the weights in `state` into `model`, in place (its Values stay the same objects).
+def load_state_dict(model: Model, state: Mapping[str, Any]) -> None:
+    """Copy the weights in `state` into `model`, in place: its Values stay the same objects (an
+    optimizer holding them keeps working); a `BatchedMLP`'s weight and bias get new float64
+    arrays.
 
     `state` must describe the model's own architecture. It is validated completely before any
     weight is assigned, so on error the model is unchanged. `step` and metadata are not applied.
@@ -360,11 +394,13 @@ def _check_metadata(metadata: object) -> dict[str, Any]:
     return metadata
 
 
-def _check_finite(model: MLP) -> None:
-    for i, layer in enumerate(model.layers):
-        for j, neuron in enumerate(layer.neurons):
-            for where, p in [*((f"w[{k}]", w) for k, w in enumerate(neuron.w)), ("b", neuron.b)]:
-                x = p.data
+def _check_finite(state: dict[str, Any]) -> None:
+    for i, layer in enumerate(state["layers"]):
+        for j, neuron in enumerate(layer):
+            for where, x in [
+                *((f"w[{k}]", w) for k, w in enumerate(neuron["w"])),
+                ("b", neuron["b"]),
+            ]:
                 if not isinstance(x, float) or not math.isfinite(x):
                     raise ValueError(
                         f"cannot save the model: layers[{i}][{j}].{where} is {x!r}, and JSON can "
@@ -394,14 +430,15 @@ def _format(state: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def save(model: MLP, path: PathLike, metadata: dict[str, Any] | None = None) -> None:
-    """Write `model` (and optional JSON-able `metadata`) to `path` as JSON, atomically.
+def save(model: Model, path: PathLike, metadata: dict[str, Any] | None = None) -> None:
+    """Write `model` (an `MLP` or a `BatchedMLP`; the same file for the same weights) and
+    optional JSON-able `metadata` to `path` as JSON, atomically.
 
     Raises ValueError, before touching the disk, if a weight is NaN or infinite or if the
     metadata would not read back the same.
     """
     state = state_dict(_check_model(model, "save"))
-    _check_finite(model)
+    _check_finite(state)
     if metadata is not None:
         state["metadata"] = _check_metadata(metadata)
     _parse(state, "cannot save the model")  # whatever is written, `load` must read back
@@ -489,8 +526,17 @@ def load_state(path: PathLike) -> dict[str, Any]:
     return _read(path).to_dict(with_metadata=True)
 
 
-def load(path: PathLike) -> MLP:
-    """Read a model file written by `save` and return a new MLP with its weights."""
+@overload
+def load(path: PathLike, *, batched: Literal[False] = False) -> MLP: ...
+@overload
+def load(path: PathLike, *, batched: Literal[True]) -> BatchedMLP: ...
+@overload
+def load(path: PathLike, *, batched: bool) -> Model: ...
+
+
+def load(path: PathLike, *, batched: bool = False) -> Model:
+    """Read a model file written by `save` and return a new model with its weights: an `MLP`,
+    or with `batched=True` a `BatchedMLP` (the same weights as arrays, for whole batches)."""
     state = _read(path)
     # A private generator: the throwaway initial weights must not consume the global stream.
     model = MLP(
@@ -502,7 +548,7 @@ def load(path: PathLike) -> MLP:
         rng=random.Random(0),
     )
     _assign(model, state)
-    return model
+    return BatchedMLP.from_mlp(model) if batched else model
 
 
 def load_metadata(path: PathLike) -> dict[str, Any]:

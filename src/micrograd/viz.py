@@ -3,6 +3,11 @@
 `draw_dot(root)` returns a `Graph` holding one record per `Value` (its label, data and grad) and
 a small node per operation, with edges child -> op -> result. It draws any node that looks like
 a Value (`data`, `grad`, `_prev` or `prev`, `_op`), so a workshop learner's own class works too.
+The engine's one-node `w·x+b` (`engine.linear`, a neuron's weighted sum) is drawn as the lecture
+draws a neuron: the products `w[i]*x[i]`, then their sum with `b`, left to right
+(`expand=False` shows it as the single node the engine runs). `trace_model(model, x)` builds
+that lecture graph for one sample with every weight labelled, for `micrograd graph --model` and
+the playground.
 It needs neither the `graphviz` Python package nor the Graphviz program: `Graph.source` is DOT
 text, and `Graph.to_svg()` draws a self-contained SVG with a small layered layout of its own
 (the Sugiyama method: layers by longest path, orders by barycenters, positions by least
@@ -14,23 +19,23 @@ A `Graph` is a snapshot: it keeps the numbers as they were when drawn, not the V
 
 from __future__ import annotations
 
-import copy
 import math
 import operator
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import reduce
 from numbers import Real
 from pathlib import Path
 from typing import Any
 
+from .batched import BatchedMLP
 from .engine import Value
 from .files import write_atomic
 from .graph_layout import Node
 from .graph_svg import printable, render_svg, xml_escape
-from .nn import MLP, Layer, Neuron
+from .nn import ACTIVATIONS, MLP, Layer, Neuron
 from .numeric import is_array
 
 __all__ = [
@@ -43,6 +48,7 @@ __all__ = [
 ]
 
 MAX_NODES = 2000
+_LINEAR_OP = "w·x+b"  # the op of `engine.linear`'s one node for a neuron's weighted sum
 ENGINES = ("auto", "graphviz", "builtin")
 RANKDIRS = ("LR", "TB")
 _GRAPHVIZ_FORMATS = (".png", ".pdf")
@@ -64,21 +70,29 @@ class GraphvizError(RuntimeError):
 # -- collecting the graph ---------------------------------------------------------------------
 
 
-def draw_dot(root: Any, rankdir: str = "LR", *, max_nodes: int = MAX_NODES) -> Graph:
+def draw_dot(
+    root: Any, rankdir: str = "LR", *, max_nodes: int = MAX_NODES, expand: bool = True
+) -> Graph:
     """The graph of every Value `root` depends on, ready to show in a notebook or to save.
 
     `root` is a `Value`, or any object shaped like one: `data` and `grad` (real numbers), its
     children in `_prev` or `prev`, and its op in `_op` (a learner's own Value, for instance).
     `rankdir` is "LR" (inputs on the left) or "TB" (inputs at the top). A graph with more than
     `max_nodes` Values raises `GraphTooLargeError` rather than drawing an unreadable picture.
+
+    A neuron's fused `w·x+b` node (`engine.linear`) is drawn expanded, as the lecture's chain
+    `w0*x0 + w1*x1 + ... + b`: its products and partial sums appear as unlabelled nodes with
+    their data, and the grad every one of them has (the fused node's own: d(a + b)/da = 1). The
+    fused node itself is the last `+`. With `expand=False` it is one node whose op reads `w·x+b`.
     """
     _children(root)  # a TypeError naming what is missing, before anything else
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-    values = _collect(root, max_nodes)
+    walk = _Walk(expand)
+    values = _collect(root, max_nodes, walk.children)
     index = {id(v): i for i, v in enumerate(values)}
-    nodes = [_describe(v) for v in values]
-    edges = [(index[id(c)], index[id(v)]) for v in values for c in _unique(_children(v))]
+    nodes = [_describe(v, walk.op(v)) for v in values]
+    edges = [(index[id(c)], index[id(v)]) for v in values for c in _unique(walk.children(v))]
     return Graph(nodes, edges, rankdir)
 
 
@@ -114,7 +128,69 @@ def _unique(nodes: tuple[Any, ...]) -> list[Any]:
     return list(seen.values())
 
 
-def _collect(root: Any, limit: int) -> list[Any]:
+class _Part:
+    """A node of the lecture's chain drawn for a fused `w·x+b`: a product or a partial sum.
+
+    It exists only in the picture; the engine computed the same numbers inside one node.
+    """
+
+    __slots__ = ("_op", "children", "data", "grad", "label")
+
+    def __init__(self, data: float, grad: float, op: str, children: tuple[Any, ...]) -> None:
+        self.data, self.grad, self._op, self.children = data, grad, op, children
+        self.label = ""
+
+
+def _is_linear(v: Any) -> bool:
+    """Is `v` the engine's one node for `w[0]*x[0] + ... + w[n-1]*x[n-1] + b`?"""
+    if not isinstance(v, Value) or v._op != _LINEAR_OP or v.data.__class__ is not float:
+        return False
+    n = v._saved
+    return isinstance(n, int) and n >= 1 and len(v.children) == 2 * n + 1
+
+
+def _chain(v: Value) -> tuple[Any, Any]:
+    """The fused node's children in the lecture's picture: the sum of the products, and b.
+
+    The products `w[i]*x[i]` are summed left to right, as `engine.linear` sums them, so each
+    partial sum holds the number the chain of `*` and `+` nodes would; every one of them passes
+    the fused node's grad on unchanged (each feeds one `+`), so that is its grad too.
+    """
+    n, c, g = v._saved, v.children, v.grad
+    w, x, b = c[:n], c[n : 2 * n], c[-1]
+    terms = [_Part(wi.data * xi.data, g, "*", (wi, xi)) for wi, xi in zip(w, x, strict=True)]
+    total = terms[0]
+    for term in terms[1:]:
+        total = _Part(total.data + term.data, g, "+", (total, term))
+    return total, b
+
+
+class _Walk:
+    """The children `draw_dot` follows: each node's own, or for a fused `w·x+b` (with
+    `expand`) the lecture's chain, built once per node so that its parts keep their identity."""
+
+    def __init__(self, expand: bool) -> None:
+        self.expand = expand
+        self._chains: dict[int, tuple[Any, ...]] = {}
+
+    def children(self, v: Any) -> tuple[Any, ...]:
+        if isinstance(v, _Part):
+            return v.children
+        if self.expand and _is_linear(v):
+            chain = self._chains.get(id(v))
+            if chain is None:  # the graph holds v while drawn: its id stays its own
+                chain = self._chains[id(v)] = _chain(v)
+            return chain
+        return _children(v)
+
+    def op(self, v: Any) -> str:
+        """The op drawn for `v`: an expanded `w·x+b` is the chain's last `+`."""
+        if self.expand and not isinstance(v, _Part) and _is_linear(v):
+            return "+"
+        return str(v._op or "")
+
+
+def _collect(root: Any, limit: int, children: Callable[[Any], tuple[Any, ...]]) -> list[Any]:
     """Every Value reachable from root, children first, root last; at most `limit` of them.
 
     A node counts as seen when it is expanded, not when it is first pushed: a child reached
@@ -138,7 +214,7 @@ def _collect(root: Any, limit: int) -> list[Any]:
                 limit,
             )
         stack.append((node, True))
-        for child in reversed(_children(node)):
+        for child in reversed(children(node)):
             if id(child) not in seen:
                 stack.append((child, False))
     return order
@@ -158,7 +234,7 @@ def _show(x: Any) -> str:
     return _number(float(x))
 
 
-def _describe(v: Any) -> Node:
+def _describe(v: Any, op: str) -> Node:
     for name in ("data", "grad"):
         x = getattr(v, name)
         if not (is_array(x) or (isinstance(x, Real) and not isinstance(x, bool))):
@@ -171,7 +247,6 @@ def _describe(v: Any) -> Node:
     exact_grad = repr(v.grad) if not is_array(v.grad) else grad
     tip = f"data={exact_data}, grad={exact_grad}"
     label = str(getattr(v, "label", "") or "")
-    op = str(v._op or "")
     if label:
         return Node((label, *fields), True, op, f"{label}: {tip}")
     return Node(fields, False, op, tip)
@@ -324,31 +399,28 @@ def _dot_record_escape(text: str) -> str:
 # -- models -----------------------------------------------------------------------------------
 
 
-def trace_model(model: MLP | Layer | Neuron, x: Sequence[float]) -> Value:
-    """Run one sample through a copy of `model` and return the differentiated output.
+def trace_model(model: MLP | BatchedMLP | Layer | Neuron, x: Sequence[float]) -> Value:
+    """The lecture's graph of `model` on one sample, differentiated; the model is left untouched.
+
+    Each neuron is drawn as the lecture writes it: the products `w[i]*x[i]`, summed left to
+    right with the bias last (`w0*x0 + w1*x1 + ... + b`), then its activation, all plain `*`,
+    `+` and `.relu()` (or `.tanh()`, `.sigmoid()`) nodes. The engine runs a neuron's sum as one
+    `w·x+b` node, in the same order, so the numbers are the model's own: the output equals
+    `model(x)` exactly and every weight's grad is the one `model(x).backward()` gives.
 
     Labels are 0-based: inputs `x0 x1 ...`, parameters `L0.N1.w2` (layer 0, neuron 1, weight
     2, which multiplies input 2) and `L0.N1.b`, hidden outputs `L0.N1`, outputs `out` (or
-    `out0 out1 ...`, summed into `sum` for the root). The model itself is left untouched.
+    `out0 out1 ...`, summed into `sum` for the root). A `BatchedMLP` is drawn as its `MLP`.
     """
+    if isinstance(model, BatchedMLP):
+        model = model.to_mlp()
     if not isinstance(model, MLP | Layer | Neuron):
         raise TypeError(f"trace_model needs an MLP, Layer or Neuron, got {type(model).__name__}")
-    copied = copy.deepcopy(model)
-    layers = _neuron_layers(copied)
-    nin = layers[0][0].nin
-    sample = _sample(x, nin)
-    inputs = [Value(v, label=f"x{i}") for i, v in enumerate(sample)]
+    layers = _neuron_layers(model)
+    sample = _sample(x, layers[0][0].nin)
+    h = [Value(v, label=f"x{i}") for i, v in enumerate(sample)]
     for li, neurons in enumerate(layers):
-        for ni, neuron in enumerate(neurons):
-            for wi, w in enumerate(neuron.w):
-                w.label = f"L{li}.N{ni}.w{wi}"
-            neuron.b.label = f"L{li}.N{ni}.b"
-    copied.zero_grad()  # the copy's leaves accumulate; start them from zero
-    h: list[Value] = inputs
-    for li, neurons in enumerate(layers):
-        h = [neuron(h) for neuron in neurons]
-        for ni, out in enumerate(h):
-            out.label = f"L{li}.N{ni}"
+        h = [_lecture_neuron(neuron, h, f"L{li}.N{ni}") for ni, neuron in enumerate(neurons)]
     if len(h) == 1:
         h[0].label = "out"
         root = h[0]
@@ -359,6 +431,19 @@ def trace_model(model: MLP | Layer | Neuron, x: Sequence[float]) -> Value:
         root.label = "sum"
     root.backward()
     return root
+
+
+def _lecture_neuron(neuron: Neuron, x: list[Value], name: str) -> Value:
+    """`activation(w0*x0 + w1*x1 + ... + b)` as the lecture's chain of nodes, on new leaves
+    holding the neuron's numbers (labelled `name.w0 ... name.b`); the output is labelled `name`."""
+    w = [Value(p.data, label=f"{name}.w{i}") for i, p in enumerate(neuron.w)]
+    b = Value(neuron.b.data, label=f"{name}.b")
+    act = w[0] * x[0]
+    for wi, xi in zip(w[1:], x[1:], strict=True):
+        act = act + wi * xi
+    out: Value = ACTIVATIONS[neuron.activation](act + b)
+    out.label = name
+    return out
 
 
 def _neuron_layers(model: MLP | Layer | Neuron) -> list[list[Neuron]]:

@@ -4,6 +4,10 @@ The exported model reads the same raw features as `micrograd predict`: when trai
 standardised them, the transform saved in model.json goes into the export (ONNX: two nodes
 before the first layer; PyTorch: folded into the first Linear layer). After writing, the file is
 run on random inputs with onnxruntime or PyTorch and its outputs compared with micrograd's.
+
+The package a format needs (torch, or onnx) is checked before anything is written: without the
+`export` extra the command prints one line naming `pip install "micrograd[export]"` and exits
+with status 2.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from typing import Any
 import numpy as np
 from rich.markup import escape
 
+from ..batched import BatchedMLP
 from ..interop import DTYPES, INPUT_NAME, OPSET, OUTPUT_NAME, save_torch, to_onnx
-from ..nn import MLP
 from ..optional import MissingDependencyError, require
 from ..preprocessing import Standardizer
 from ..serialization import load, load_metadata
@@ -47,6 +51,8 @@ Both read raw features: a standardisation saved with the model is part of the ex
 """
 
 SUFFIXES = {"torch": ".pt2", "onnx": ".onnx"}
+# The module each format is written with (both come with the `export` extra).
+WRITERS = {"torch": "torch", "onnx": "onnx"}
 DEFAULT_DTYPE = {"torch": "float64", "onnx": "float32"}
 # How far the export may be from micrograd on the check's inputs, relative to the outputs' size.
 TOLERANCE = {"float64": 1e-9, "float32": 1e-4}
@@ -106,7 +112,7 @@ def _target(source: Path, fmt: str, output: str | None) -> Path:
     return target
 
 
-def _check_inputs(model: MLP, scaler: Standardizer | None) -> np.ndarray:
+def _check_inputs(model: BatchedMLP, scaler: Standardizer | None) -> np.ndarray:
     """Random raw inputs shaped like the training data: standard normal, through the inverse
     of the standardisation when there is one."""
     z = np.random.default_rng(0).normal(size=(CHECK_SAMPLES, model.nin))
@@ -128,7 +134,7 @@ def _run_export(fmt: str, path: Path, X: np.ndarray) -> np.ndarray:
     return result
 
 
-def _check(fmt: str, path: Path, model: MLP, scaler: Standardizer | None, dtype: str) -> str:
+def _check(fmt: str, path: Path, model: BatchedMLP, scaler: Standardizer | None, dtype: str) -> str:
     """Compare the written file's outputs with micrograd's; raise if they differ."""
     X = _check_inputs(model, scaler)
     ours = raw_outputs(model, X if scaler is None else scaler.transform(X))
@@ -156,9 +162,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{source} is a folder: expected a model file such as runs/NAME/model.json"
         )
-    model = load(source)
+    model = load(source, batched=True)  # the check runs it on a whole batch
     scaler = model_scaler(model, load_metadata(source), str(source))
     target = _target(source, args.format, args.output)
+    module = WRITERS[args.format]
+    require(module, module, "export", f"{PROG} export --format {args.format}")
     dtype = args.dtype or DEFAULT_DTYPE[args.format]
     replaced = target.exists()
     if args.format == "torch":

@@ -1,12 +1,13 @@
-"""A saved model as `predict` and `graph` see it: its task, classes and input names."""
+"""A saved model as `predict` and `graph` see it: its task, classes and input names (either
+form, `MLP` or `BatchedMLP`: only the sizes are read)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from ..batched import Model
 from ..data import TASKS, DataError, label_text
-from ..nn import MLP
 from ..preprocessing import Standardizer
 from .arguments import UsageError, count
 
@@ -22,7 +23,7 @@ class ModelInfo:
     target_name: str
 
 
-def model_info(model: MLP, meta: dict[str, Any], path: str) -> ModelInfo:
+def model_info(model: Model, meta: dict[str, Any], path: str) -> ModelInfo:
     """The model's task and labels from its metadata, checked against its shape."""
     where = f"model file {path!r}: metadata"
     nout = model.nouts[-1]
@@ -71,7 +72,7 @@ def sample_text(sample: list[float]) -> str:
     return ",".join(f"{x:g}" for x in sample)
 
 
-def check_width(sample: list[float], model: MLP, path: str) -> None:
+def check_width(sample: list[float], model: Model, path: str) -> None:
     if len(sample) != model.nin:
         raise UsageError(
             f"--input {sample_text(sample)} has {count(len(sample), 'value')}, but the model in "
@@ -80,7 +81,7 @@ def check_width(sample: list[float], model: MLP, path: str) -> None:
         )
 
 
-def model_scaler(model: MLP, meta: dict[str, Any], path: str) -> Standardizer | None:
+def model_scaler(model: Model, meta: dict[str, Any], path: str) -> Standardizer | None:
     """The standardisation training applied to the features (metadata 'standardize'), or None:
     the model reads raw features through it."""
     raw = meta.get("standardize")

@@ -4,9 +4,11 @@
     micrograd playground --open          ... and open it in the default browser
     micrograd playground --port 9000     another port (a taken one falls back to a free port)
 
-The server (starlette, uvicorn, pydantic) is imported only when this command runs, so the
-other commands start as fast as before. It listens on loopback unless `--host` says otherwise,
-and then it warns: the page has no login. Ctrl-C stops it.
+The server (starlette, uvicorn, websockets, pydantic: the `playground` extra, `pip install
+"micrograd[playground]"`) is imported only when this command runs, so the other commands start
+as fast as before and work without it; without it this command says so in one line. It
+listens on loopback unless `--host` says otherwise, and then it warns: the page has no login.
+Ctrl-C stops it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import argparse
 import sys
 from typing import Any
 
+from ..optional import MissingDependencyError, require
 from ..web.defaults import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 from .arguments import PROG, UsageError, add_command
 
 __all__ = ["register", "run"]
 
 NAME = "playground"
+# What the server needs, all from the `playground` extra (uvicorn serves WebSockets with
+# websockets).
+PACKAGES = ("starlette", "uvicorn", "websockets", "pydantic")
 HELP = "train in a web page: watch the boundary form, click a point to see its graph"
 DESCRIPTION = (
     "Serve the micrograd playground, a page in the style of TensorFlow Playground that trains "
@@ -70,6 +76,17 @@ def run(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(line, flush=True)
 
+    try:
+        for package in PACKAGES:  # a missing one: one line naming the extra (from cli.main)
+            require(package, package, "playground", "micrograd playground")
+        from ..web.server import serve
+    except MissingDependencyError:
+        raise
+    except ImportError as e:  # a broken install: say what is missing, not a traceback
+        raise UsageError(
+            f"micrograd playground needs {e.name or 'its web packages'}, which cannot be "
+            'imported: pip install "micrograd[playground]"'
+        ) from None
     if not is_loopback(args.host):
         print(
             f"{PROG}: warning: listening on {args.host}, not only this machine: anyone who can "
@@ -77,13 +94,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-    try:
-        from ..web.server import serve
-    except ImportError as e:  # a broken install: say what is missing, not a traceback
-        raise UsageError(
-            f"the playground needs {e.name or 'its web packages'}: pip install micrograd "
-            "(starlette, uvicorn, pydantic come with it)"
-        ) from None
     try:
         return serve(args.host, args.port, args.open, say)
     except OSError as e:

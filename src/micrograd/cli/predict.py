@@ -94,7 +94,7 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     path = args.model
     _refuse_inputs_as_output(args)
-    model = load(path)
+    model = load(path, batched=True)  # arrays: every sample in one pass
     meta = load_metadata(path)
     info = model_info(model, meta, path)
     scaler = model_scaler(model, meta, path)

@@ -38,6 +38,7 @@ from ..sweep import (
     run_sweep,
 )
 from ..sweep.results import show_value
+from ..sweep.runner import require_dask
 from ..sweep.spec import config_from_dict
 from .arguments import (
     PROG,
@@ -323,6 +324,9 @@ def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Sweeps are the `sweep` extra's audience: without Dask the command says how to install it
+    # before anything else, whichever backend was asked for (`sweep show` needs no Dask).
+    require_dask(f"{PROG} sweep")
     try:
         return _run(args)
     except (SweepError, StoreError, BackendError) as e:

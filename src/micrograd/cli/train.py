@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 import sys
@@ -15,9 +16,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import __version__, plots
+from ..batched import Model, flat_parameters
 from ..data import Dataset, dataset_metadata
 from ..loop import DEFAULT_LOSS
-from ..nn import MLP
 from ..serialization import save
 from ..train import (
     Callback,
@@ -86,8 +87,8 @@ class _Keeper(Callback):
     weights as of the last finished epoch, and the history up to there."""
 
     def __init__(self) -> None:
-        self.model: MLP | None = None
-        self.weights: list[float] = []
+        self.model: Model | None = None
+        self.weights: list[Any] = []  # floats per sample, arrays batched
         self.history = History()
 
     def on_train_begin(self, info: dict[str, Any]) -> None:
@@ -96,7 +97,7 @@ class _Keeper(Callback):
 
     def on_epoch_end(self, log: dict[str, float]) -> None:
         if self.model is not None:
-            self.weights = [p.data for p in self.model.parameters()]
+            self.weights = [copy.copy(p.data) for p in self.model.parameters()]
 
     def on_train_end(self, history: History) -> None:
         self.history = history
@@ -278,7 +279,7 @@ def _write_run(
             },
             "model": {
                 "layers": [ds.n_features, *result.model.nouts],
-                "parameters": len(result.model.parameters()),
+                "parameters": len(flat_parameters(result.model)),
             },
             "loss": result.loss,
             "metrics": metrics,

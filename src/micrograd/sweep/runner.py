@@ -29,10 +29,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Any
 
 from ..data import Dataset
 from ..loop import Callback, History, TrainingDiverged
+from ..optional import require
 from ..run import RunOutcome, TrainConfig, load_data, train
 from .spec import Job, setting_key
 
@@ -46,6 +48,7 @@ __all__ = [
     "one_line",
     "open_backend",
     "outcome",
+    "require_dask",
     "run",
     "run_jobs",
     "run_seeds",
@@ -306,14 +309,18 @@ def dask_setup(worker: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def require_dask(purpose: str) -> ModuleType:
+    """Dask's `distributed` package, imported here rather than with this module (it is the
+    `sweep` extra, and slow to import); without it a `MissingDependencyError` names the pip
+    command that installs it, with `purpose` saying what needed it."""
+    require("dask", "dask[distributed]", "sweep", purpose)
+    return require("distributed", "dask[distributed]", "sweep", purpose)
+
+
 @contextlib.contextmanager
 def _dask_client(backend: Backend) -> Iterator[Any]:
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise BackendError(
-            "Dask is not installed: pip install 'dask[distributed]' (micrograd depends on it)"
-        ) from None
+    distributed = require_dask(backend.describe())
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
     if backend.kind == "local":
         # One thread per worker: runs are pure Python. Dask's own logs stay quiet but errors.
         cluster = LocalCluster(

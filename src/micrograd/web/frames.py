@@ -2,7 +2,8 @@
 
 `Plane` is the rectangle of input space the page draws (from the data, with a margin) and
 its grids. `picture(model, plane, task, ...)` runs the grid through the model layer by layer as
-one batch (the same `Layer` calls training uses) and returns the output's picture (decision
+one batch (the model in batched form, `batched(model)`, whichever form it trains in: its
+`Linear` layers are what batched training calls) and returns the output's picture (decision
 boundary heatmap, class map or regression curve) and one small picture per hidden neuron,
 quantised to bytes and base64-encoded so a 50x50 frame is a few kilobytes of JSON.
 `weights(model)` lists every neuron's weights and bias for drawing the network's links.
@@ -17,9 +18,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..batched import BatchedMLP, Model, batched
 from ..engine import Value
-from ..nn import MLP
-from ..train import gc_paused
+from ..loop import gc_paused
 
 __all__ = ["NEURON_GRID", "Plane", "picture", "round_float", "weights"]
 
@@ -70,10 +71,10 @@ class Plane:
         return np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def _layer_outputs(model: MLP, X: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+def _layer_outputs(model: BatchedMLP, X: NDArray[np.float64]) -> list[NDArray[np.float64]]:
     """Each layer's outputs over the batch X, shape (samples, neurons)."""
     outs = []
-    h: Any = Value(X)
+    h = Value(X)
     with gc_paused(), np.errstate(all="ignore"):
         for layer in model.layers:
             h = layer(h)
@@ -123,14 +124,15 @@ def _output(
 
 
 def picture(
-    model: MLP, plane: Plane, task: str, grid: int, target_range: tuple[float, float]
+    model: Model, plane: Plane, task: str, grid: int, target_range: tuple[float, float]
 ) -> dict[str, Any]:
     """The output over a `grid`-sized sampling of the plane, and every hidden neuron's picture."""
-    outs = _layer_outputs(model, plane.grid(grid))
+    arrays = batched(model)
+    outs = _layer_outputs(arrays, plane.grid(grid))
     small = min(grid, NEURON_GRID)
-    hidden = _layer_outputs(model, plane.grid(small))[:-1] if len(model.layers) > 1 else []
+    hidden = _layer_outputs(arrays, plane.grid(small))[:-1] if len(arrays.layers) > 1 else []
     neurons = []
-    for layer, acts in zip(model.layers, hidden, strict=False):
+    for layer, acts in zip(arrays.layers, hidden, strict=False):
         row = []
         for j in range(acts.shape[1]):
             lo, hi = _span(acts[:, j], layer.activation)
@@ -144,12 +146,13 @@ def picture(
     }
 
 
-def weights(model: MLP) -> list[list[dict[str, Any]]]:
-    """Layer by layer, neuron by neuron: {"w": [...], "b": ...}, rounded for the page."""
+def weights(model: Model) -> list[list[dict[str, Any]]]:
+    """Layer by layer, neuron by neuron: {"w": [...], "b": ...}, rounded for the page (row j
+    of a layer's weight array is neuron j's weights)."""
     return [
         [
-            {"w": [round_float(w.data, 4) for w in n.w], "b": round_float(n.b.data, 4)}
-            for n in layer.neurons
+            {"w": [round_float(w, 4) for w in row], "b": round_float(b, 4)}
+            for row, b in zip(layer.weight.data.tolist(), layer.bias.data.tolist(), strict=True)
         ]
-        for layer in model.layers
+        for layer in batched(model).layers
     ]

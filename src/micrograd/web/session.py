@@ -2,9 +2,13 @@
 
 A `Session` is driven by the page's messages (`configure`, `play`, `pause`, `step`, `reset`,
 `graph`) and answers through `post`, a thread-safe callable the server gives it. Training runs
-in a worker thread, one `train.fit` call per epoch (so pausing, stepping and changing the
+in a worker thread, one `fit` call per epoch (so pausing, stepping and changing the
 learning rate between epochs need nothing from the loop but its callbacks); a lock keeps the
 model still while a frame, a graph or a model file is read from it.
+
+The model's form follows the setup's `mode`: a `BatchedMLP` (arrays, whole batches) for
+"batched", an `MLP` (scalar Values, one sample at a time) for "per-sample". Switching the mode
+converts the model weight for weight, so training goes on where it was.
 
 What it posts (JSON objects with a `type`):
 - `ready`: the data points, the plane drawn, the task, the layer sizes (after each setup);
@@ -31,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..batched import BatchedMLP, Model
 from ..data import DataError, Dataset, dataset_metadata, load_dataset, train_val_test_split
 from ..engine import Value
 from ..loop import DEFAULT_LOSS, TASK_LOSSES, Callback, TrainingDiverged, fit, targets_for
@@ -76,6 +81,13 @@ class _Rows(Callback):
         self.row = log
 
 
+def _in_mode(model: Model, mode: str) -> Model:
+    """The model in the form `mode` trains: itself, or a converted copy (the same weights)."""
+    if mode == "batched":
+        return model if isinstance(model, BatchedMLP) else BatchedMLP.from_mlp(model)
+    return model.to_mlp() if isinstance(model, BatchedMLP) else model
+
+
 def _metric_row(epoch: int, log: dict[str, float]) -> dict[str, float | None]:
     """fit's row renamed for the page: its validation set is the playground's test set."""
     row: dict[str, float | None] = {"epoch": epoch}
@@ -96,7 +108,7 @@ class Session:
     _test: Dataset
     _plane: frames.Plane
     _target_range: tuple[float, float]
-    _model: MLP
+    _model: Model
     _loss: str
     _optimizer: Optimizer
     _scheduler: LRScheduler
@@ -147,6 +159,8 @@ class Session:
             self._setup, self._loss = setup, loss
             if fresh:
                 self._build_model(setup)
+            elif "mode" in changed:
+                self._model = _in_mode(self._model, setup.mode)
             if fresh or changed & set(_TRAIN_FIELDS):
                 self._build_optimizer()
             self._post(self._ready(fresh))
@@ -180,7 +194,8 @@ class Session:
     def _build_model(self, setup: Setup) -> None:
         ds = self._full
         nout = ds.n_classes if ds.task == "multiclass" else 1
-        self._model = MLP(
+        form = BatchedMLP if setup.mode == "batched" else MLP
+        self._model = form(
             ds.n_features,
             [*setup.layers, nout],
             activation=setup.activation,
@@ -373,7 +388,7 @@ class Session:
             "n_classes": ds.n_classes,
             "features": ds.n_features,
             "loss": self._loss,
-            "sizes": [ds.n_features, *(layer.nout for layer in self._model.layers)],
+            "sizes": self._model.layer_sizes,
             "bounds": self._plane.bounds(),
             "target_range": list(self._target_range),
             "train": self._points(self._train),
@@ -397,8 +412,9 @@ class Session:
         ds = self._train if split == "train" else self._test
         if index >= len(ds):
             raise MessageError(f"index: the {split} set has {len(ds)} points, no point {index}")
-        with self._lock:
-            model = copy.deepcopy(self._model)
+        with self._lock:  # a copy as scalar Values (the graph is drawn neuron by neuron)
+            held = self._model
+            model = copy.deepcopy(held) if isinstance(held, MLP) else held.to_mlp()
         x = ds.X[index].tolist()
         out = trace_model(model, x)
         nodes = out.topo_sort()
