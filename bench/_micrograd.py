@@ -4,8 +4,9 @@ Public API only, written as the README writes it: per sample, the model called o
 (a list of floats) and the losses of `micrograd.losses` over the list of outputs, or for
 mean squared error the README's own snippet (`sum((model(x) - y) ** 2 ...)` and
 `model.update_parameters()`); batched, the README's training loop with `model(X)` on a 2-D
-array. Optimizers and schedules from `micrograd.optim`. No garbage-collector pause is added:
-whatever the library does inside `backward()` the README loop gets too.
+array (a `BatchedMLP` converted from the same `MLP`, where the version has one). Optimizers and
+schedules from `micrograd.optim`. No garbage-collector pause is added: whatever the library
+does inside `backward()` the README loop gets too.
 """
 
 from __future__ import annotations
@@ -24,11 +25,19 @@ def build(spec: dict[str, Any], batched: bool) -> Step:
     from micrograd.nn import MLP
     from micrograd.optim import SGD, Adam, LinearLR
 
+    try:
+        from micrograd.batched import BatchedMLP
+    except ImportError:  # a micrograd from before batched mode was its own model
+        BatchedMLP = None
+
     sizes = spec["sizes"]
     model = MLP(sizes[0], sizes[1:], activation=spec["activation"])
     params = model.parameters()
     for p, w in zip(params, spec["weights"], strict=True):
         p.data = w
+    if batched and BatchedMLP is not None:
+        model = BatchedMLP.from_mlp(model)
+        params = model.parameters()
     loss_name, alpha = spec["loss"], spec["alpha"]
     if spec["optimizer"] == "adam":
         optimizer: Any = Adam(params, lr=spec["lr"])

@@ -33,6 +33,9 @@ CONTENDERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "original": ("_original", "build", {}),
     "micrograd per-sample": ("_micrograd", "build", {"batched": False}),
     "micrograd batched": ("_micrograd", "build", {"batched": True}),
+    # the same code run against an earlier checkout (suite.py --before DIR puts it on the path)
+    "micrograd per-sample (before)": ("_micrograd", "build", {"batched": False}),
+    "micrograd batched (before)": ("_micrograd", "build", {"batched": True}),
     "torch f64 optim": ("_torch", "build", {"dtype": "float64", "lean": False}),
     "torch f64 lean": ("_torch", "build", {"dtype": "float64", "lean": True}),
     "torch f32 optim": ("_torch", "build", {"dtype": "float32", "lean": False}),

@@ -41,6 +41,11 @@ HERE = Path(__file__).resolve().parent
 
 WORKER = HERE / "_worker.py"
 ORIGINAL = "original"
+# This micrograd as it was at another commit (`--before DIR`: a checkout of it, built in place
+# with `python setup.py build_ext --inplace` where it has a C extension), side by side.
+BEFORE_PER_SAMPLE = "micrograd per-sample (before)"
+BEFORE_BATCHED = "micrograd batched (before)"
+BEFORE: dict[str, Path] = {}
 # One thread for every contender's math, as for PyTorch's (`torch.set_num_threads(1)`): numpy's
 # OpenBLAS would otherwise start a thread per core, and on a shared machine those thrash.
 ONE_THREAD = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -48,6 +53,8 @@ CONTENDERS = [
     ORIGINAL,
     "micrograd per-sample",
     "micrograd batched",
+    BEFORE_PER_SAMPLE,
+    BEFORE_BATCHED,
     "torch f64 optim",
     "torch f64 lean",
     "torch f32 optim",
@@ -71,6 +78,8 @@ class Worker:
     def __init__(self, name: str, python: str) -> None:
         self.name = name
         env = {**os.environ, "PYTHONHASHSEED": "0", **ONE_THREAD}
+        if name in BEFORE:
+            env["PYTHONPATH"] = str(BEFORE[name] / "src")
         self.proc = subprocess.Popen(
             [python, str(WORKER), name],
             stdin=subprocess.PIPE,
@@ -135,6 +144,8 @@ def run_workload(name: str, names: list[str], args: argparse.Namespace) -> dict[
         if args.quick and "per_sample_steps" in wl:
             cap = 1
         limits["micrograd per-sample"] = min(args.steps, cap, args.per_sample_steps)
+        if BEFORE_PER_SAMPLE in limits:
+            limits[BEFORE_PER_SAMPLE] = limits["micrograd per-sample"]
     print(
         f"\n{name}: {wl['title']}; {args.steps} steps in turns of {args.block}, "
         f"{workloads.parameter_count(wl['sizes'])} parameters",
@@ -220,7 +231,17 @@ def main(argv: list[str] | None = None) -> int:
         help="write the tables between the suite's markers in this file "
         "(default docs/benchmarks.md)",
     )
+    ap.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="also run this micrograd from a checkout of another commit (DIR/src), side by side",
+    )
     args = ap.parse_args(argv)
+    if args.before is None:
+        args.skip = sorted({*args.skip, BEFORE_PER_SAMPLE, BEFORE_BATCHED})
+    else:
+        BEFORE.update({BEFORE_PER_SAMPLE: args.before, BEFORE_BATCHED: args.before})
     if args.quick:
         args.steps, args.block = 3, 1
         args.skip = sorted({*args.skip, ORIGINAL})

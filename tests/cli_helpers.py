@@ -7,6 +7,8 @@ import errno
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +74,39 @@ def refuse_new_files(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_open(file, flags, *args)
 
     monkeypatch.setattr(os, "open", refuse)
+
+
+# Run the command in a fresh interpreter in which importing each module of `sys.argv[1]` (a
+# comma-separated list) fails, as it does where it was never installed; print, after the
+# command's own output, the third-party top-level modules it loaded.
+_WITHOUT = """
+import sys
+for name in filter(None, sys.argv[1].split(",")):
+    sys.modules[name] = None
+before = set(sys.modules)
+from micrograd.cli import main
+status = main(sys.argv[2:])
+loaded = {m.split(".")[0] for m in set(sys.modules) - before if sys.modules.get(m) is not None}
+print("LOADED", *sorted(loaded - set(sys.stdlib_module_names) - {"micrograd"}))
+sys.exit(status)
+"""
+
+
+def run_without(
+    missing: tuple[str, ...], argv: list[str], cwd: Path, timeout: float = 300
+) -> tuple[int, str, str, set[str]]:
+    """`micrograd ARGV` with the `missing` modules impossible to import: (exit status, stdout
+    without the last line, stderr, the third-party top-level modules loaded)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT, ",".join(missing), *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=command_env(),
+        timeout=timeout,
+        check=False,
+    )
+    out, _, last = done.stdout.rstrip("\n").rpartition("\n")
+    if not last.startswith("LOADED"):
+        out, last = done.stdout, "LOADED"
+    return done.returncode, out, done.stderr, set(last.split()[1:])

@@ -9,17 +9,20 @@ stays fast.
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import io
+import json
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import assert_error, command, command_env, read_json, run
+from cli_helpers import assert_error, command, command_env, read_json, run, run_without
 
 from micrograd import cli
 from micrograd.cli import output
@@ -119,6 +122,7 @@ def test_default_train_learns_the_moons_and_writes_every_file(
     )
     assert run_json["loss"] == "hinge"
     assert run_json["model"]["layers"] == [2, 16, 16, 1]
+    assert run_json["model"]["parameters"] == 3 * 16 + 17 * 16 + 17  # every weight and bias
     assert run_json["data"]["samples"]["train"] == 100
     assert run_json["metrics"]["accuracy"] >= 0.97
     assert run_json["epochs"] == len(run_json["history"]) == 100
@@ -920,3 +924,82 @@ def test_progress_callback_follows_training() -> None:
     assert task.completed == task.total  # stopped early: the bar still ends full
     status = task.fields["status"]
     assert status.startswith("loss ") and " acc " in status and " lr " in status
+
+
+# -- dependencies by audience -------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+# The top-level modules of every extra: the playground's, the sweep's, the datasets', export's.
+EXTRA_MODULES = ("starlette", "uvicorn", "websockets", "pydantic", "dask", "distributed",
+                 "sklearn", "torch", "onnx", "onnxruntime")  # fmt: skip
+
+
+def _distribution(requirement: str) -> str:
+    """A requirement's distribution name, normalised: 'Foo_Bar[x]>=1' -> 'foo-bar'."""
+    match = re.match(r"[A-Za-z0-9._-]+", requirement.strip())
+    assert match is not None, requirement
+    return re.sub(r"[-_.]+", "-", match[0]).lower()
+
+
+def core_distributions() -> set[str]:
+    """What the core install brings: pyproject.toml's dependencies and all of theirs."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    todo = [_distribution(r) for r in pyproject["project"]["dependencies"]]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        todo += [_distribution(r) for r in requires if "extra ==" not in r]
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("imports", "absent"),
+    [
+        (
+            "micrograd, micrograd.nn, micrograd.engine",
+            {"dask", "distributed", "starlette", "uvicorn", "pydantic", "torch", "sklearn",
+             "matplotlib"},
+        ),
+        (
+            "micrograd.cli",
+            {"dask", "distributed", "starlette", "uvicorn", "pydantic", "torch", "sklearn"},
+        ),
+    ],
+)  # fmt: skip
+def test_importing_loads_no_extra(imports: str, absent: set[str]) -> None:
+    code = f"import json, sys, {imports}\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = {name.split(".")[0] for name in json.loads(done.stdout)}
+    assert "micrograd" in loaded
+    assert sorted(loaded & absent) == []
+
+
+def test_train_with_its_defaults_needs_only_the_core_install(tmp_path: Path) -> None:
+    """No extra importable at all: the default run trains, draws and saves, and every
+    third-party module it loaded comes with numpy, matplotlib or rich."""
+    status, out, err, loaded = run_without(EXTRA_MODULES, ["train"], tmp_path)
+    assert status == 0, (out, err)
+    assert err == ""
+    run_folder = tmp_path / "runs" / "moons-relu-seed0"
+    assert {"model.json", "run.json", "curves.png", "decision_boundary.png"} <= {
+        p.name for p in run_folder.iterdir()
+    }
+    assert {"numpy", "matplotlib", "rich"} <= loaded
+    core = core_distributions()
+    providers = importlib.metadata.packages_distributions()
+    outside = {
+        module: providers[module]
+        for module in loaded
+        if module in providers and not any(_distribution(d) in core for d in providers[module])
+    }
+    assert outside == {}, f"micrograd train loaded modules beyond the core install: {outside}"

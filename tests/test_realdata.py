@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import run_without
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -98,6 +99,23 @@ def test_without_scikit_learn_the_message_says_how_to_install_it(
     assert "the digits dataset needs scikit-learn" in message
     assert 'pip install "micrograd[datasets]"' in message
     assert isinstance(info.value, ImportError)
+
+
+@pytest.mark.parametrize("command", ["train", "compare"])
+def test_without_the_datasets_extra_a_real_dataset_is_one_line_and_exit_2(
+    tmp_path: Path, command: str
+) -> None:
+    argv = [command, "--dataset", "iris", "--layers", "4,3", "--epochs", "1"]
+    if command == "compare":
+        argv += ["--activation", "tanh", "relu", "--runs", "1"]
+    status, out, err, _ = run_without(("sklearn",), argv, tmp_path)
+    assert status == 2, (out, err)
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("micrograd: error: the iris dataset needs scikit-learn")
+    assert 'pip install "micrograd[datasets]"' in lines[0]
+    assert list(tmp_path.iterdir()) == []  # no run folder
 
 
 # -- stratified splits ------------------------------------------------------------------------

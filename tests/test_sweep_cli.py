@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_without
 
 from micrograd import cli
 from micrograd.sweep import Store
@@ -332,3 +333,32 @@ def test_fixed_options_beside_a_sweep_file_are_refused(tmp_path: Path, capsys: C
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "put it in the sweep file" in err
     assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize("missing", [("dask", "distributed"), ("distributed",)])
+def test_without_the_sweep_extra_sweep_is_one_line_and_exit_2(
+    tmp_path: Path, missing: tuple[str, ...]
+) -> None:
+    """Without Dask (the `sweep` extra), any sweep, on any backend, says how to install it."""
+    argv = ["sweep", *GRID, "--workers", "1", "--db", str(tmp_path / "s.db")]
+    status, out, err, _ = run_without(missing, argv, tmp_path)
+    assert status == 2, (out, err)
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("micrograd: error: micrograd sweep needs dask[distributed]")
+    assert 'pip install "micrograd[sweep]"' in lines[0]
+    assert list(tmp_path.iterdir()) == []  # no database started
+
+
+def test_a_stored_sweep_shows_without_dask(tmp_path: Path, capsys: Capsys) -> None:
+    db = tmp_path / "s.db"
+    tiny = ["--grid", "lr=0.1,1", *TINY, "--seeds", "1", "--workers", "1", "--no-plots"]
+    assert cli.main(["sweep", *tiny, "--db", str(db), "--quiet"]) == 0
+    capsys.readouterr()
+    status, out, err, loaded = run_without(
+        ("dask", "distributed"), ["sweep", "show", str(db)], tmp_path
+    )
+    assert (status, err) == (0, ""), out
+    assert "2 of 2 runs stored" in out
+    assert not loaded & {"dask", "distributed"}

@@ -10,11 +10,13 @@ import json
 import math
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from micrograd.optional import MissingDependencyError
 from micrograd.sweep import (
     Backend,
     BackendError,
@@ -24,6 +26,7 @@ from micrograd.sweep import (
     StoreError,
     Sweep,
     estimate,
+    open_backend,
     run_sweep,
     summarise,
 )
@@ -190,6 +193,19 @@ def test_backends_are_parsed_and_bad_ones_named() -> None:
     ]:
         with pytest.raises(BackendError, match=message):
             Backend.parse(bad)
+
+
+@pytest.mark.parametrize("backend", ["local:1", "tcp://127.0.0.1:1"])
+def test_a_dask_backend_without_dask_names_the_extra(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("dask", "distributed"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with (
+        pytest.raises(MissingDependencyError, match=r'needs dask.*"micrograd\[sweep\]"'),
+        open_backend(Backend.parse(backend)),
+    ):
+        pass
 
 
 def test_an_estimate_times_short_runs_and_scales_to_the_whole_sweep() -> None:

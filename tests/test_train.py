@@ -144,9 +144,7 @@ def test_per_sample_and_batched_training_agree() -> None:
     ds = make_moons(30, seed=4)
     runs = []
     for model in (MLP(2, [16, 16, 1], rng=random.Random(5)), moons_model(5)):
-        h = fit(
-            model, ds.X, ds.y, optimizer=SGD(model.parameters(), lr=0.3), epochs=15, l2=1e-4
-        )
+        h = fit(model, ds.X, ds.y, optimizer=SGD(model.parameters(), lr=0.3), epochs=15, l2=1e-4)
         runs.append((h["loss"], flat_parameters(model)))
     np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-9)
     np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-9, atol=1e-12)

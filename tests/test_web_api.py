@@ -151,7 +151,7 @@ def test_same_setup_same_run(client: TestClient) -> None:
         ws, _, _ = open_session(client, batch_size=16, optimizer="adam", lr=0.01, seed=3)
         for _ in range(3):
             ws.send_json({"type": "step"})
-        frame = {}
+        frame: dict[str, Any] = {}
         while frame.get("epoch") != 3:
             frame = receive(ws, "frame")
         weights.append(frame["weights"])

@@ -31,12 +31,12 @@ def _no_rule(out: Value) -> None:
     """A leaf has nothing to pass on; so has `//` (piecewise constant: its derivative is 0)."""
 
 
-def _as_value(x: object) -> Value | None:
+def _as_value(x: Any) -> Value | None:
     """A number (or array) as a constant leaf; None for what an operator should refuse."""
     if isinstance(x, Value):
         return x
     try:
-        return Value(x)  # type: ignore[arg-type]
+        return Value(x)
     except TypeError:
         return None
 
@@ -131,7 +131,9 @@ class Value:
     def _pow_number_backward(out: Value) -> None:  # d(a**n)/da = n * a**(n-1)
         (a,) = out._children
         n = out._saved
-        if n != 0:  # d(a**0)/da is 0 everywhere, at 0 too (as in PyTorch)
+        if n == -1:  # -g / a / a, PyTorch's order for 1/a: no a**-2 to overflow for a tiny a
+            a.grad += -(out.grad / a.data) / a.data
+        elif n != 0:  # d(a**0)/da is 0 everywhere, at 0 too (as in PyTorch)
             a.grad += out.grad * n * ieee_pow(a.data, n - 1)
 
     def _pow_value(self, b: Value) -> Value:  # self ** b for a Value b, a positive base
@@ -385,6 +387,8 @@ class Value:
         for v, g in zip(topo, held, strict=True):
             if not v._children:  # what it held, plus this call's gradient: twice is exactly 2x
                 v.grad = g + v.grad
+                if v.grad.__class__ is float and v.data.__class__ is not float:
+                    v.grad = numpy().full(v.data.shape, v.grad)  # an array leaf nothing reached
 
 
 def _hand_written_rule(out: Value) -> None:

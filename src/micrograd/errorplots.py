@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .batched import Model
 from .data import Dataset
 from .metrics import confusion_matrix
-from .batched import Model
 from .plots import class_names, new_figure, save_png
 from .train import predict
 

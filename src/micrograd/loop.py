@@ -1,11 +1,12 @@
 """The training loop: `fit` trains a model, tells its callbacks each epoch, returns a `History`.
 
-`fit(model, X, y, ...)` trains for a number of epochs over (mini-)batches, per sample or batched,
-and stops at the first of: the maximum number of epochs, the loss falling to `tolerance` (the
-code tour's stopping rule), or `patience` epochs without a better validation loss. It never
-prints or plots: it reports each epoch to callbacks (`Callback`) and returns a `History`. A loss
-that becomes NaN or infinite raises `TrainingDiverged` with the parameters as they were before
-the step that broke them. `predict` and `raw_outputs` run a trained model on a batch.
+`fit(model, X, y, ...)` trains for a number of epochs over (mini-)batches, per sample (an `MLP`)
+or batched (a `BatchedMLP`), and stops at the first of: the maximum number of epochs, the loss
+falling to `tolerance` (the code tour's stopping rule), or `patience` epochs without a better
+validation loss. It never prints or plots: it reports each epoch to callbacks (`Callback`) and
+returns a `History`. A loss that becomes NaN or infinite raises `TrainingDiverged` with the
+parameters as they were before the step that broke them. `predict` and `raw_outputs` run a
+trained model, either form, on a batch.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import losses as L
+from .batched import BatchedMLP, Model, batched
 from .engine import Value
 from .metrics import accuracy, r2_score, rmse
-from .batched import BatchedMLP, Model, batched
-from .nn import MLP
 from .optim import SGD, LRScheduler, Optimizer
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "check_task_loss",
     "fit",
     "gc_paused",
+    "model_mode",
     "predict",
     "raw_outputs",
     "targets_for",
@@ -280,9 +281,10 @@ def fit(
 ) -> History:
     """Train `model` on samples `X` (N x features) and targets `y`; return the `History`.
 
-    `model` is an `MLP` (trained per sample) or a `BatchedMLP` (trained on whole batches of
-    arrays); `mode`, if given, must be the model's. `task` is 'binary' (y in {0, 1}), 'multiclass' (y class indices) or 'regression'. `loss`
-    defaults to hinge, cross-entropy or mse by task. `optimizer` defaults to SGD with lr 0.1;
+    `model` is an `MLP` (trained one sample at a time) or a `BatchedMLP` (trained on whole
+    batches as arrays); `mode`, if given, must be the model's (`model_mode`). `task` is
+    'binary' (y in {0, 1}), 'multiclass' (y class indices) or 'regression'. `loss` defaults to
+    hinge, cross-entropy or mse by task. `optimizer` defaults to SGD with lr 0.1;
     `scheduler` (if given) steps once per epoch. `batch_size=None` trains on the full batch each
     step; otherwise samples are shuffled each epoch with `seed`. `l1`/`l2` add weighted
     penalties on the parameters. A `tolerance` stops training once the epoch's loss is at or

@@ -8,7 +8,7 @@ a scalar `Value`: for whole batches of arrays at once, see `micrograd.batched`.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .engine import Value, linear
@@ -16,7 +16,7 @@ from .engine import Value, linear
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
 # A neuron's non-linearity, by name: the one list the command, the page and batched mode read.
-ACTIVATIONS: dict[str, Any] = {
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "relu": Value.relu,
     "tanh": Value.tanh,
     "sigmoid": Value.sigmoid,
@@ -96,7 +96,7 @@ class Neuron(Module):
     def __call__(self, x: Any) -> Value:
         x = _inputs(x, len(self.w), "Neuron")
         act = linear(x, self.w, self.b)  # w[0]*x[0] + w[1]*x[1] + ... + b, as one node
-        return ACTIVATIONS[self.activation](act)  # type: ignore[no-any-return]
+        return ACTIVATIONS[self.activation](act)
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -165,10 +165,10 @@ class MLP(Module):
         self.step = step
 
     def __call__(self, x: Any) -> Value | list[Value]:
-        x = _values(_inputs(x, self.nin, "MLP"))
+        out: Value | list[Value] = _values(_inputs(x, self.nin, "MLP"))
         for layer in self.layers:
-            x = layer(x)
-        return x
+            out = layer(out)
+        return out
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

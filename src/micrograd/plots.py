@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .batched import Model
 from .data import Dataset, label_text
 from .files import replacing
-from .batched import Model
 from .train import History, RunsSummary, predict, raw_outputs
 
 __all__ = [

@@ -56,6 +56,9 @@ class TrainConfig:
     shuffling; `data_seed` the generated data set and the validation/test split (stratified for
     classification). `standardize` rescales every feature to mean 0 and standard deviation 1
     with the training split's statistics (None: as the dataset asks, `Dataset.standardize`).
+    `mode` picks the model's form: "batched" trains a `BatchedMLP` on whole arrays,
+    "per-sample" an `MLP` one sample at a time; from the same seed both start from the same
+    weights and train alike, to rounding.
     """
 
     dataset: str = "moons"
@@ -114,7 +117,8 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """A trained model with its history, data splits and the config that made them.
+    """A trained model (a `BatchedMLP` in batched mode, an `MLP` per sample) with its history,
+    data splits and the config that made them.
 
     When the features were standardised, `scaler` holds the transform and the splits hold the
     standardised features the model saw; `scaler.inverse_transform` gives the originals back.

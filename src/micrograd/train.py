@@ -3,13 +3,14 @@
 This module is where users import training from; it gathers three modules, read in this order:
 
 - `loop`: `fit(model, X, y, ...)` trains for a number of epochs over (mini-)batches, per sample
-  or batched, and stops at the first of: the maximum number of epochs, the loss falling to
-  `tolerance` (the code tour's stopping rule), or `patience` epochs without a better validation
-  loss. It never prints or plots: it reports each epoch to callbacks and returns a `History`.
-- `run`: `train(config)` builds the data, the model and the optimizer from a `TrainConfig` and
-  runs `fit`, after a split that is stratified for classification and, when asked (or when the
-  dataset asks, as real data does), standardising the features with the training split's
-  statistics.
+  (an `MLP`) or batched (a `BatchedMLP`, `micrograd.batched`), and stops at the first of: the
+  maximum number of epochs, the loss falling to `tolerance` (the code tour's stopping rule), or
+  `patience` epochs without a better validation loss. It never prints or plots: it reports each
+  epoch to callbacks and returns a `History`.
+- `run`: `train(config)` builds the data, the model (of the form `config.mode` names) and the
+  optimizer from a `TrainConfig` and runs `fit`, after a split that is stratified for
+  classification and, when asked (or when the dataset asks, as real data does), standardising
+  the features with the training split's statistics.
 - `evaluation`: `evaluate(config, seeds)` repeats that over seeds (in parallel processes, same
   results as a serial run) and summarises the distribution, like the code tour's evaluation
   loops. It runs through `micrograd.sweep.runner`, so modules below the sweep package import

@@ -263,8 +263,9 @@ OPTIONS = (
         "--mode",
         "mode",
         None,
-        "batched: whole arrays through fused nodes (fast); per-sample: one scalar graph "
-        "per sample, as in the original micrograd (slow, same maths)",
+        "batched: a BatchedMLP, whole arrays through a few nodes per layer (fast); "
+        "per-sample: an MLP, one scalar graph per sample, as in the original micrograd (slow; "
+        "same weights, same results to rounding)",
         DEFAULTS.mode,
         choices=MODES,
     ),

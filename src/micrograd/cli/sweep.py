@@ -8,7 +8,9 @@
 Grid values and sweep files are read by the same option parsers as `micrograd train`
 (`options.OPTIONS`), so every training option can be swept. The runs go through the library's
 one runner (`sweep.runner`) and land in a SQLite database, written by this process only; the
-table, exports and pictures are drawn from that database (`sweep_report`).
+table, exports and pictures are drawn from that database (`sweep_report`). Sweeping needs the
+`sweep` extra (Dask), whichever backend runs it: without it the command says, in one line,
+`pip install "micrograd[sweep]"`; `sweep show` reads a database without it.
 """
 
 from __future__ import annotations
