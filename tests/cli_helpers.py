@@ -110,3 +110,18 @@ def run_without(
     if not last.startswith("LOADED"):
         out, last = done.stdout, "LOADED"
     return done.returncode, out, done.stderr, set(last.split()[1:])
+
+
+def assert_missing_extra(
+    result: tuple[int, str, str, set[str]], starts: str, extra: str, folder: Path
+) -> None:
+    """A command run without an extra (`run_without`) said so in one stderr line starting with
+    `starts` and naming `pip install "micrograd[extra]"`, exited 2 and wrote nothing in `folder`."""
+    status, out, err, _ = result
+    assert status == 2, (out, err)
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(starts)
+    assert f'pip install "micrograd[{extra}]"' in lines[0]
+    assert list(folder.iterdir()) == []

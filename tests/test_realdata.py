@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import run_without
+from cli_helpers import assert_missing_extra, run_without
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,14 +108,9 @@ def test_without_the_datasets_extra_a_real_dataset_is_one_line_and_exit_2(
     argv = [command, "--dataset", "iris", "--layers", "4,3", "--epochs", "1"]
     if command == "compare":
         argv += ["--activation", "tanh", "relu", "--runs", "1"]
-    status, out, err, _ = run_without(("sklearn",), argv, tmp_path)
-    assert status == 2, (out, err)
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("micrograd: error: the iris dataset needs scikit-learn")
-    assert 'pip install "micrograd[datasets]"' in lines[0]
-    assert list(tmp_path.iterdir()) == []  # no run folder
+    result = run_without(("sklearn",), argv, tmp_path)
+    starts = "micrograd: error: the iris dataset needs scikit-learn"
+    assert_missing_extra(result, starts, "datasets", tmp_path)  # and no run folder
 
 
 # -- stratified splits ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from .engine import Value
 from .nn import ACTIVATIONS, MLP, Module, check_activation
 from .numeric import Array, is_array, numpy
 
-__all__ = ["BatchedMLP", "Linear", "Model", "as_batch", "batched", "flat_parameters"]
+__all__ = ["BatchedMLP", "Linear", "Model", "as_batch", "batched", "flat_parameters", "per_sample"]
 
 
 def as_batch(x: Any, nin: int) -> Value:
@@ -69,9 +69,7 @@ class Linear(Module):
         self.activation = check_activation(activation)
 
     def __call__(self, x: Value) -> Value:
-        out = ACTIVATIONS[self.activation](x @ self.weight.T + self.bias)
-        assert isinstance(out, Value)
-        return out
+        return ACTIVATIONS[self.activation](x @ self.weight.T + self.bias)
 
     def parameters(self) -> list[Value]:
         return [self.weight, self.bias]
@@ -191,3 +189,8 @@ def batched(model: Model) -> BatchedMLP:
     if isinstance(model, BatchedMLP):
         return model
     return BatchedMLP.from_mlp(model)
+
+
+def per_sample(model: Model) -> MLP:
+    """`model` as scalar Values: itself if it is an `MLP`, else a converted copy."""
+    return model.to_mlp() if isinstance(model, BatchedMLP) else model

@@ -55,24 +55,23 @@ class Value:
     __slots__ = ("_children", "_op", "_rule", "_saved", "data", "grad", "label")
     __array_ufunc__ = None  # numpy defers to our reflected operators instead of broadcasting
 
-    def __init__(self, data: float | Array, _children: Iterable[Value] = (), _op: str = "",
-                 label: str = "") -> None:  # fmt: skip
+    def __init__(
+        self,
+        data: float | Array,
+        _children: Iterable[Value] = (),
+        _op: str = "",
+        label: str = "",
+        *,
+        _rule: Rule | None = None,
+        _saved: Any = None,
+    ) -> None:
         self.data: Array = coerce(data)
         self.grad: Array = 0.0
         self._children: tuple[Value, ...] = tuple(_children)
         self._op = _op
-        self._rule: Rule = _no_rule
-        self._saved: Any = None  # what a rule keeps from the forward (an exponent, an axis)
+        self._rule: Rule = _rule or _no_rule  # how the op that made it passes its grad back
+        self._saved = _saved  # what the rule keeps from the forward (an exponent, an axis)
         self.label = label
-
-    @classmethod
-    def _node(cls, data: Array, children: tuple[Value, ...], op: str, rule: Rule,
-              saved: Any = None) -> Value:  # fmt: skip
-        """The output of a primitive: its data is computed, so not checked again."""
-        out = object.__new__(cls)
-        out.data, out.grad, out._children, out._op = data, 0.0, children, op
-        out._rule, out._saved, out.label = rule, saved, ""
-        return out
 
     @property
     def _prev(self) -> set[Value]:
@@ -98,7 +97,7 @@ class Value:
         o = _as_value(other)
         if o is None:
             return NotImplemented
-        return Value._node(self.data + o.data, (self, o), "+", Value._add_backward)
+        return Value(self.data + o.data, (self, o), "+", _rule=Value._add_backward)
 
     def _add_backward(out: Value) -> None:  # d(a+b)/da = 1, d(a+b)/db = 1
         a, b = out._children
@@ -109,7 +108,7 @@ class Value:
         o = _as_value(other)
         if o is None:
             return NotImplemented
-        return Value._node(self.data * o.data, (self, o), "*", Value._mul_backward)
+        return Value(self.data * o.data, (self, o), "*", _rule=Value._mul_backward)
 
     def _mul_backward(out: Value) -> None:  # d(a*b)/da = b, d(a*b)/db = a
         a, b = out._children
@@ -126,7 +125,7 @@ class Value:
         if n < 0 and any_true(a == 0):
             raise ZeroDivisionError(f"**: zero cannot be raised to the negative power {n}")
         out = finite(ieee_pow(a, n), lambda bad: f"**: {first(a, bad)} ** {n} overflows a float")
-        return Value._node(out, (self,), f"**{n}", Value._pow_number_backward, n)
+        return Value(out, (self,), f"**{n}", _rule=Value._pow_number_backward, _saved=n)
 
     def _pow_number_backward(out: Value) -> None:  # d(a**n)/da = n * a**(n-1)
         (a,) = out._children
@@ -144,7 +143,7 @@ class Value:
             )
         message = f"**: {fmt(self.data)} ** {fmt(b.data)} overflows a float"
         out = finite(ieee_pow(self.data, b.data), lambda _: message)
-        return Value._node(out, (self, b), "**", Value._pow_value_backward)
+        return Value(out, (self, b), "**", _rule=Value._pow_value_backward)
 
     def _pow_value_backward(out: Value) -> None:  # d(a**b)/da = b a**(b-1), d/db = a**b ln a
         a, b = out._children
@@ -156,7 +155,7 @@ class Value:
             raise OverflowError(
                 f"exp: overflow for operand {first(self.data, self.data > _EXP_MAX)}"
             )
-        return Value._node(_call(math.exp, self.data), (self,), "exp", Value._exp_backward)
+        return Value(_call(math.exp, self.data), (self,), "exp", _rule=Value._exp_backward)
 
     def _exp_backward(out: Value) -> None:  # d(e**a)/da = e**a
         out._children[0].grad += out.grad * out.data
@@ -165,14 +164,14 @@ class Value:
         if any_true(self.data <= 0):
             bad = first(self.data, self.data <= 0)
             raise ValueError(f"log: the operand must be positive, got {bad}")
-        return Value._node(_call(math.log, self.data), (self,), "log", Value._log_backward)
+        return Value(_call(math.log, self.data), (self,), "log", _rule=Value._log_backward)
 
     def _log_backward(out: Value) -> None:  # d(ln a)/da = 1/a
         (a,) = out._children
         a.grad += out.grad / a.data
 
     def tanh(self) -> Value:
-        return Value._node(_call(math.tanh, self.data), (self,), "tanh", Value._tanh_backward)
+        return Value(_call(math.tanh, self.data), (self,), "tanh", _rule=Value._tanh_backward)
 
     def _tanh_backward(out: Value) -> None:  # d(tanh a)/da = 1 - tanh(a)**2
         out._children[0].grad += out.grad * (1.0 - out.data * out.data)
@@ -180,7 +179,7 @@ class Value:
     def relu(self) -> Value:
         a = self.data  # NaN passes through, as in PyTorch
         out = (0.0 if a <= 0.0 else a) if a.__class__ is float else numpy().maximum(a, 0.0)
-        return Value._node(out, (self,), "ReLU", Value._relu_backward)
+        return Value(out, (self,), "ReLU", _rule=Value._relu_backward)
 
     def _relu_backward(out: Value) -> None:  # 1 where the input went through, else 0
         g, r = out.grad, out.data  # a gate, not a product: an infinite g stays out of a closed ReLU
@@ -197,13 +196,13 @@ class Value:
         else:
             e = numpy().exp(-abs(a))
             s = numpy().where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-        return Value._node(s, (self,), "sigmoid", Value._sigmoid_backward)
+        return Value(s, (self,), "sigmoid", _rule=Value._sigmoid_backward)
 
     def _sigmoid_backward(out: Value) -> None:  # d(s(a))/da = s(a) (1 - s(a))
         out._children[0].grad += out.grad * (out.data * (1.0 - out.data))
 
     def __abs__(self) -> Value:
-        return Value._node(abs(self.data), (self,), "abs", Value._abs_backward)
+        return Value(abs(self.data), (self,), "abs", _rule=Value._abs_backward)
 
     def _abs_backward(out: Value) -> None:  # d|a|/da = sign(a), 0 at 0 (as in PyTorch)
         a = out._children[0]
@@ -215,14 +214,14 @@ class Value:
             return NotImplemented
         if any_true(o.data == 0):
             raise ZeroDivisionError(f"//: division by zero ({fmt(self.data)} // {fmt(o.data)})")
-        return Value._node(self.data // o.data, (self, o), "//", _no_rule)
+        return Value(self.data // o.data, (self, o), "//", _rule=_no_rule)
 
     def sum(self, axis: int | None = None) -> Value:
         """Sum over an array (or along `axis`); a float is its own sum."""
         a = self.data
         s = a if a.__class__ is float else a.sum(axis=axis)
         s = float(s) if axis is None or getattr(s, "ndim", 0) == 0 else s
-        return Value._node(s, (self,), "sum", Value._sum_backward, axis)
+        return Value(s, (self,), "sum", _rule=Value._sum_backward, _saved=axis)
 
     def _sum_backward(out: Value) -> None:  # d(sum a)/da[i] = 1: g reaches every element
         (a,) = out._children
@@ -241,7 +240,7 @@ class Value:
         o = _as_value(other)
         if o is None:
             return NotImplemented
-        return Value._node(self.data @ o.data, (self, o), "@", Value._matmul_backward)
+        return Value(self.data @ o.data, (self, o), "@", _rule=Value._matmul_backward)
 
     def _matmul_backward(out: Value) -> None:  # Y = X @ W: dX = G @ W.T, dW = X.T @ G
         x, w = out._children
@@ -250,7 +249,7 @@ class Value:
 
     @property
     def T(self) -> Value:  # numpy's and PyTorch's name for the transpose
-        return Value._node(self.data.T, (self,), "T", Value._transpose_backward)
+        return Value(self.data.T, (self,), "T", _rule=Value._transpose_backward)
 
     def _transpose_backward(out: Value) -> None:
         out._children[0].grad += out.grad.T
@@ -400,7 +399,7 @@ def cat(values: Sequence[Value]) -> Value:
     flattened tensors): a sum over many parameters is then one node, not one per parameter."""
     np = numpy()
     data = np.concatenate([np.ravel(v.data) for v in values])
-    return Value._node(data, tuple(values), "cat", _cat_backward)
+    return Value(data, tuple(values), "cat", _rule=_cat_backward)
 
 
 def _cat_backward(out: Value) -> None:  # each child gets its own slice of the gradient back
@@ -436,7 +435,7 @@ def linear(x: Sequence[Value | float], w: Sequence[Value], b: Value) -> Value:
     if s.__class__ is not float:
         raise TypeError("linear: weights and inputs must hold floats (one sample at a time)")
     n = len(w)
-    return Value._node(s + b.data, (*w, *x, b), "w·x+b", _linear_backward, n)  # type: ignore[arg-type]
+    return Value(s + b.data, (*w, *x, b), "w·x+b", _rule=_linear_backward, _saved=n)  # type: ignore[arg-type]
 
 
 def _linear_backward(out: Value) -> None:  # d/dw[i] = x[i], d/dx[i] = w[i], d/db = 1

@@ -165,7 +165,7 @@ class MLP(Module):
         self.step = step
 
     def __call__(self, x: Any) -> Value | list[Value]:
-        out: Value | list[Value] = _values(_inputs(x, self.nin, "MLP"))
+        out: Value | list[Value] = _inputs(x, self.nin, "MLP")  # the first layer makes Values
         for layer in self.layers:
             out = layer(out)
         return out

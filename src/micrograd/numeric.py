@@ -49,7 +49,11 @@ def coerce(data: object) -> float | Array:
         array: Any = data
         if array.dtype.kind not in "fiu":
             raise TypeError(f"Value data array must hold real numbers, got dtype {array.dtype}")
-        return float(array) if array.ndim == 0 else numpy().asarray(array, dtype=numpy().float64)
+        if array.ndim == 0:
+            return float(array)
+        if array.__class__ is _NDARRAY and array.dtype.char == "d":
+            return array  # already a plain float64 array: no copy, no call
+        return numpy().asarray(array, dtype=numpy().float64)
     if isinstance(data, Real) and not isinstance(data, bool):
         return float(data)
     raise TypeError(

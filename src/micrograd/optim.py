@@ -150,16 +150,13 @@ class Optimizer:
 
 
 def _gradient(i: int, p: Value) -> Array:
-    """Parameter i's gradient, checked: a finite float, or an array of the parameter's shape."""
+    """Parameter i's gradient, checked: a finite float, or a finite array of the parameter's
+    shape (a number for an array parameter is that number everywhere)."""
     g, x = p.grad, p.data
-    if g.__class__ is float and x.__class__ is float:
-        if g - g == 0.0:  # finite (inf - inf and NaN - NaN are NaN)
-            return g
-        raise ValueError(f"parameter {i} has a non-finite gradient {g!r}")
+    number = isinstance(g, Real) and not isinstance(g, bool)
     if is_array(x):
         np = numpy()
-        if isinstance(g, Real) and not isinstance(g, bool):
-            g = np.full(x.shape, float(g))
+        g = np.full(x.shape, float(g)) if number else g
         if not is_array(g) or g.shape != x.shape or g.dtype.kind != "f":
             raise TypeError(
                 f"parameter {i} has a gradient of {_kind(g)}, expected an array of shape "
@@ -168,12 +165,9 @@ def _gradient(i: int, p: Value) -> Array:
         if not np.isfinite(g).all():
             raise ValueError(f"parameter {i} has a non-finite gradient (in an array)")
         return g
-    if isinstance(g, bool) or not isinstance(g, Real):
+    if not number:
         raise TypeError(f"parameter {i} has a gradient of {_kind(g)}, expected a float")
-    return _finite_float(i, float(g))
-
-
-def _finite_float(i: int, g: float) -> float:
+    g = float(g)
     if not math.isfinite(g):
         raise ValueError(f"parameter {i} has a non-finite gradient {g!r}")
     return g

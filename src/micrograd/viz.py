@@ -30,7 +30,7 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from .batched import BatchedMLP
+from .batched import BatchedMLP, per_sample
 from .engine import Value
 from .files import write_atomic
 from .graph_layout import Node
@@ -413,7 +413,7 @@ def trace_model(model: MLP | BatchedMLP | Layer | Neuron, x: Sequence[float]) ->
     `out0 out1 ...`, summed into `sum` for the root). A `BatchedMLP` is drawn as its `MLP`.
     """
     if isinstance(model, BatchedMLP):
-        model = model.to_mlp()
+        model = per_sample(model)
     if not isinstance(model, MLP | Layer | Neuron):
         raise TypeError(f"trace_model needs an MLP, Layer or Neuron, got {type(model).__name__}")
     layers = _neuron_layers(model)

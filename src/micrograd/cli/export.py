@@ -51,8 +51,6 @@ Both read raw features: a standardisation saved with the model is part of the ex
 """
 
 SUFFIXES = {"torch": ".pt2", "onnx": ".onnx"}
-# The module each format is written with (both come with the `export` extra).
-WRITERS = {"torch": "torch", "onnx": "onnx"}
 DEFAULT_DTYPE = {"torch": "float64", "onnx": "float32"}
 # How far the export may be from micrograd on the check's inputs, relative to the outputs' size.
 TOLERANCE = {"float64": 1e-9, "float32": 1e-4}
@@ -165,8 +163,8 @@ def run(args: argparse.Namespace) -> int:
     model = load(source, batched=True)  # the check runs it on a whole batch
     scaler = model_scaler(model, load_metadata(source), str(source))
     target = _target(source, args.format, args.output)
-    module = WRITERS[args.format]
-    require(module, module, "export", f"{PROG} export --format {args.format}")
+    # each format is written by the package of its name, from the `export` extra
+    require(args.format, args.format, "export", f"{PROG} export --format {args.format}")
     dtype = args.dtype or DEFAULT_DTYPE[args.format]
     replaced = target.exists()
     if args.format == "torch":

@@ -20,7 +20,6 @@ from numpy.typing import NDArray
 
 from ..batched import BatchedMLP, Model, batched
 from ..engine import Value
-from ..loop import gc_paused
 
 __all__ = ["NEURON_GRID", "Plane", "picture", "round_float", "weights"]
 
@@ -75,7 +74,7 @@ def _layer_outputs(model: BatchedMLP, X: NDArray[np.float64]) -> list[NDArray[np
     """Each layer's outputs over the batch X, shape (samples, neurons)."""
     outs = []
     h = Value(X)
-    with gc_paused(), np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
         for layer in model.layers:
             h = layer(h)
             data = np.asarray(h.data, dtype=np.float64)

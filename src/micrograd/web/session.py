@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..batched import BatchedMLP, Model
+from ..batched import BatchedMLP, Model, batched, per_sample
 from ..data import DataError, Dataset, dataset_metadata, load_dataset, train_val_test_split
 from ..engine import Value
 from ..loop import DEFAULT_LOSS, TASK_LOSSES, Callback, TrainingDiverged, fit, targets_for
@@ -83,9 +83,7 @@ class _Rows(Callback):
 
 def _in_mode(model: Model, mode: str) -> Model:
     """The model in the form `mode` trains: itself, or a converted copy (the same weights)."""
-    if mode == "batched":
-        return model if isinstance(model, BatchedMLP) else BatchedMLP.from_mlp(model)
-    return model.to_mlp() if isinstance(model, BatchedMLP) else model
+    return batched(model) if mode == "batched" else per_sample(model)
 
 
 def _metric_row(epoch: int, log: dict[str, float]) -> dict[str, float | None]:
