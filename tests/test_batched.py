@@ -15,6 +15,7 @@ from helpers import assert_close, check_op, require_torch
 
 from micrograd import MLP, Value
 from micrograd.batched import BatchedMLP, Linear, batched, flat_parameters
+from micrograd.engine import linear
 from micrograd.losses import cross_entropy, hinge_loss, l2_penalty
 from micrograd.optim import SGD, Adam
 
@@ -320,6 +321,22 @@ def test_batched_mlp_input_gradient_matches_pytorch() -> None:
 )
 def test_array_primitives_match_pytorch(fn: Any, inputs: list[Any]) -> None:
     check_op(fn, fn, inputs)
+
+
+def test_a_layer_on_a_batch_is_one_linear_node_matching_pytorch() -> None:
+    """`linear(x, W, b)` on arrays is `torch.nn.functional.linear`: x @ W.T + b, one node."""
+    torch = require_torch()
+    W = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    b = np.array([0.1, -0.2])
+    check_op(
+        lambda x, w, c: linear(x, w, c).tanh(),
+        lambda x, w, c: torch.nn.functional.linear(x, w, c).tanh(),
+        [X23, W, b],
+    )
+    layer = BatchedMLP(3, [2, 1]).layers[0]  # a hidden layer: ReLU
+    out = layer(Value(X23))
+    assert out._op == "ReLU" and out.children[0]._op == "w·x+b"
+    assert out.children[0].children[1:] == (layer.weight, layer.bias)
 
 
 def test_a_batched_model_json_is_the_per_sample_models() -> None:

@@ -2,8 +2,8 @@
 
 Each `Linear` layer keeps one weight `Value` holding a (nout x nin) array (row j is neuron j's
 `w`) and one bias `Value` holding a (nout,) array, and computes `activation(x @ W.T + b)` for a
-(samples x nin) array `x`: a handful of engine nodes per layer whatever the batch size, with
-`@` (matrix product) and `.T` among the engine's primitives. Same weights, same activations, same
+(samples x nin) array `x`: two engine nodes per layer whatever the batch size, the engine's
+`linear` (as `torch.nn.functional.linear`) and the activation. Same weights, same activations, same
 outputs as the per-sample `MLP`, to rounding: a matrix product sums its terms in another order
 than `w[0]*x[0] + w[1]*x[1] + ...`, and float sums in another order round differently (about
 1e-16 relative per sum; the tests allow 1e-12).
@@ -19,7 +19,7 @@ import random
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
-from .engine import Value
+from .engine import Value, linear
 from .nn import ACTIVATIONS, MLP, Module, check_activation
 from .numeric import Array, is_array, numpy
 
@@ -69,7 +69,7 @@ class Linear(Module):
         self.activation = check_activation(activation)
 
     def __call__(self, x: Value) -> Value:
-        return ACTIVATIONS[self.activation](x @ self.weight.T + self.bias)
+        return ACTIVATIONS[self.activation](linear(x, self.weight, self.bias))
 
     def parameters(self) -> list[Value]:
         return [self.weight, self.bias]

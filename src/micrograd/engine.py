@@ -413,29 +413,32 @@ def _cat_backward(out: Value) -> None:  # each child gets its own slice of the g
             start += v.data.size
 
 
-# -- one node for a neuron's w.x + b (per-sample speed) ----------------------------------------
+# -- one node for w.x + b: a neuron on one sample, or a whole layer on a batch -----------------
 
 
-def linear(x: Sequence[Value | float], w: Sequence[Value], b: Value) -> Value:
-    """`w[0]*x[0] + w[1]*x[1] + ... + b`, summed in that order, as one node.
+def linear(x: Any, w: Any, b: Value) -> Value:
+    """`w.x + b` as one node, as `torch.nn.functional.linear` computes it.
 
-    The same number as that chain of `*` and `+` nodes, and the same gradients, from one node
-    instead of 2n: each w[i] gets g * x[i], each x[i] gets g * w[i], b gets g. Inputs may be
-    plain numbers (constant leaves). It runs a network's forward and backward per sample about
-    2x faster than the chain (docs/architecture.md).
+    One sample: `x` and `w` are lists of Values (or numbers for `x`), and the node holds
+    `w[0]*x[0] + w[1]*x[1] + ... + b`, summed in that order: the same number as that chain of
+    `*` and `+` nodes, and the same gradients, from one node instead of 2n (a per-sample step
+    about ten times faster; docs/architecture.md). A batch: `x`, `w` and `b` are Values holding
+    a (samples x nin), a (nout x nin) and a (nout,) array, and the node holds `x @ w.T + b`.
     """
+    if isinstance(x, Value):
+        return _linear_batch(x, w, b)
     if len(x) != len(w):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs: expected as many")
     s = 0.0
     try:
         for wi, xi in zip(w, x):  # noqa: B905 (the lengths were checked)
-            s = s + wi.data * xi.data  # type: ignore[union-attr]
+            s = s + wi.data * xi.data
     except AttributeError:  # some inputs are plain numbers: make them constant leaves
         return linear([xi if isinstance(xi, Value) else Value(xi) for xi in x], w, b)
     if s.__class__ is not float:
         raise TypeError("linear: weights and inputs must hold floats (one sample at a time)")
     n = len(w)
-    return Value(s + b.data, (*w, *x, b), "w·x+b", _rule=_linear_backward, _saved=n)  # type: ignore[arg-type]
+    return Value(s + b.data, (*w, *x, b), "w·x+b", _rule=_linear_backward, _saved=n)
 
 
 def _linear_backward(out: Value) -> None:  # d/dw[i] = x[i], d/dx[i] = w[i], d/db = 1
@@ -444,3 +447,17 @@ def _linear_backward(out: Value) -> None:  # d/dw[i] = x[i], d/dx[i] = w[i], d/d
         w.grad += g * x.data
         x.grad += g * w.data
     children[-1].grad += g
+
+
+def _linear_batch(x: Value, w: Value, b: Value) -> Value:
+    y = x.data @ w.data.T
+    y += b.data  # into the product's own fresh array: one array per layer, not two
+    return Value(y, (x, w, b), "w·x+b", _rule=_linear_batch_backward)
+
+
+def _linear_batch_backward(out: Value) -> None:  # Y = X W^T + b: dX = G W, dW = G^T X, db = sum G
+    x, w, b = out._children
+    g = out.grad
+    x.grad += g @ w.data
+    w.grad += g.T @ x.data
+    b.grad += g.sum(axis=0)
