@@ -128,6 +128,8 @@ def test_a_batch_of_one_and_a_list_of_rows() -> None:
 def test_a_per_sample_model_refuses_a_batch_and_says_what_to_use() -> None:
     with pytest.raises(TypeError, match=r"shape \(4, 3\).*micrograd\.batched"):
         MLP(3, [4, 1])(make_data(n=4))
+    with pytest.raises(TypeError, match=r"list of rows.*micrograd\.batched"):
+        MLP(3, [4, 1])(make_data(n=4).tolist())
 
 
 def test_bad_batches_are_named() -> None:

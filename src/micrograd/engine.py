@@ -9,7 +9,8 @@ of the node it made (`out`), not a closure over it: no reference cycles, so grap
 
 `data` is a float, or in batched mode a numpy array: the same rules apply, and a gradient that
 flows into a smaller child (a scalar, a bias row) is summed back to its shape (`sum_to`). numpy is
-imported only when an array is seen. `linear` is one node for a neuron's `w.x + b`.
+imported only when an array is seen. At the end, `linear` is `w.x + b` as one node (a neuron on
+one sample, or a layer on a batch) and `cat` many values as one array.
 """
 
 from __future__ import annotations

@@ -57,6 +57,11 @@ def _inputs(x: Any, nin: int, who: str) -> list[Any]:
             f"{who} expects one sample as a list of {nin} numbers (or Values); got "
             f"{_describe(x)}. For a whole batch (a 2-D array), use micrograd.batched"
         )
+    if x and isinstance(x[0], (list, tuple)):
+        raise TypeError(
+            f"{who} expects one sample as a list of {nin} numbers, got a list of rows: for a "
+            "whole batch use micrograd.batched (BatchedMLP), or call the model on each row"
+        )
     if len(x) != nin:
         raise ValueError(f"{who} expects an input of length {nin}, got length {len(x)}")
     return list(x)
