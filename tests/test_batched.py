@@ -14,7 +14,7 @@ import pytest
 from helpers import assert_close, check_op, require_torch
 
 from micrograd import MLP, Value
-from micrograd.batched import BatchedMLP, Linear, batched, flat_parameters
+from micrograd.batched import BatchedMLP, Linear, batched, flat_parameters, per_sample
 from micrograd.engine import linear
 from micrograd.losses import cross_entropy, hinge_loss, l2_penalty
 from micrograd.optim import SGD, Adam
@@ -164,6 +164,18 @@ def test_conversions_keep_every_weight_exactly_both_ways() -> None:
     bm.layers[0].weight.data = bm.layers[0].weight.data + 1.0
     assert flat_parameters(back) == flat_parameters(model)
     assert batched(bm) is bm and isinstance(batched(model), BatchedMLP)
+    assert per_sample(model) is model
+    assert flat_parameters(per_sample(bm)) == flat_parameters(bm)
+
+
+def test_array_data_is_kept_as_float64_without_a_copy() -> None:
+    a = np.array([[1.0, 2.0]])
+    assert Value(a).data is a  # already float64: the very array
+    ints = Value(np.array([1, 2])).data
+    assert ints.dtype == np.float64 and ints.tolist() == [1.0, 2.0]
+    masked = Value(np.ma.array([1.0, 2.0])).data
+    assert type(masked) is np.ndarray  # a subclass becomes a plain array
+    assert Value(np.float32(0.5)).data == 0.5 and type(Value(np.float32(0.5)).data) is float
 
 
 def test_parameter_order_maps_to_the_per_sample_order() -> None:

@@ -38,3 +38,18 @@ def test_outputs_overflowing_on_the_validation_set_raise_training_diverged(
             )
     assert "diverged" in str(caught.value)
     assert all(math.isfinite(v) for v in flat_parameters(model))
+
+
+@pytest.mark.parametrize("form", [MLP, BatchedMLP])
+def test_a_step_to_infinite_parameters_is_divergence_and_is_undone(
+    form: type[MLP] | type[BatchedMLP],
+) -> None:
+    """A finite loss and finite gradients, but a learning rate that sends the parameters to
+    infinity: `fit` names it and puts back the parameters from before that step."""
+    ds = load_dataset("regression_1d", 20, 0.1, 0)
+    model = form(1, [4, 1], activation="tanh", rng=random.Random(0))
+    before = flat_parameters(model)
+    y = ds.y * 1e6  # gradients in the millions: one step at this lr leaves infinities
+    with pytest.raises(TrainingDiverged, match="epoch 1: a parameter became infinite"):
+        fit(model, ds.X, y, task="regression", optimizer=SGD(model.parameters(), lr=1e305))
+    assert flat_parameters(model) == before
