@@ -14,9 +14,17 @@ import pytest
 from helpers import assert_close, check_op, require_torch
 
 from micrograd import MLP, Value
-from micrograd.batched import BatchedMLP, Linear, batched, flat_parameters, per_sample
-from micrograd.engine import linear
+from micrograd.batched import (
+    BatchedMLP,
+    Linear,
+    Spare,
+    batched,
+    dense,
+    flat_parameters,
+    per_sample,
+)
 from micrograd.losses import cross_entropy, hinge_loss, l2_penalty
+from micrograd.nn import ACTIVATIONS
 from micrograd.optim import SGD, Adam
 
 TOL = 1e-12
@@ -337,20 +345,65 @@ def test_array_primitives_match_pytorch(fn: Any, inputs: list[Any]) -> None:
     check_op(fn, fn, inputs)
 
 
-def test_a_layer_on_a_batch_is_one_linear_node_matching_pytorch() -> None:
-    """`linear(x, W, b)` on arrays is `torch.nn.functional.linear`: x @ W.T + b, one node."""
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_a_layer_on_a_batch_is_one_node_matching_pytorch(activation: str) -> None:
+    """`dense(x, W, b, act)` is `act(torch.nn.functional.linear(x, W, b))`, as one node."""
     torch = require_torch()
     W = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
     b = np.array([0.1, -0.2])
+    torch_act = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+    act = torch_act.get(activation, lambda t: t)
     check_op(
-        lambda x, w, c: linear(x, w, c).tanh(),
-        lambda x, w, c: torch.nn.functional.linear(x, w, c).tanh(),
+        lambda x, w, c: dense(x, w, c, activation),
+        lambda x, w, c: act(torch.nn.functional.linear(x, w, c)),
         [X23, W, b],
     )
-    layer = BatchedMLP(3, [2, 1]).layers[0]  # a hidden layer: ReLU
+    layer = Linear(W, b, activation)
     out = layer(Value(X23))
-    assert out._op == "ReLU" and out.children[0]._op == "w·x+b"
-    assert out.children[0].children[1:] == (layer.weight, layer.bias)
+    assert out.children == (out.children[0], layer.weight, layer.bias)
+    assert "x@W.T+b" in out._op
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_the_one_node_layer_equals_the_plain_way(activation: str) -> None:
+    """The fast path (activation in place, its derivative read from the output) against the
+    plain way: the engine's `@`, `+` and activation nodes, in values and every gradient."""
+    rng = np.random.default_rng(1)
+    xd, Wd, bd = rng.normal(size=(6, 3)), rng.normal(size=(4, 3)), rng.normal(size=4)
+
+    def run(fast: bool) -> tuple[Any, ...]:
+        x, W, b = Value(xd.copy()), Value(Wd.copy()), Value(bd.copy())
+        y = dense(x, W, b, activation) if fast else ACTIVATIONS[activation](x @ W.T + b)
+        (y * Value(rng_weights)).sum().backward()
+        return y.data, x.grad, W.grad, b.grad
+
+    rng_weights = rng.normal(size=(6, 4))
+    for fast, plain in zip(run(True), run(False), strict=True):
+        np.testing.assert_array_equal(fast, plain)
+
+
+def test_spare_arrays_are_lent_only_when_nothing_else_holds_them() -> None:
+    """A layer reuses a large output array of an earlier step only once it is free: outputs and
+    gradients a caller still holds are never written over (named after the danger)."""
+    rng = np.random.default_rng(3)
+    layer = Linear(rng.normal(size=(200, 200)), rng.normal(size=200), "tanh")
+    first = layer(Value(rng.normal(size=(100, 200))))  # 100 x 200 floats (160 KB): lent
+    first_data = first.data.copy()
+    held = []
+    for k in range(6):
+        h = Value(rng.normal(size=(100, 200)))
+        y = layer(h)  # its input's gradient is lent too
+        (y * float(k)).sum().backward()
+        held.append((y, y.data.copy(), h, h.grad.copy()))
+    np.testing.assert_array_equal(first.data, first_data)
+    for y, data, h, grad in held:  # each still held: its arrays are its own
+        np.testing.assert_array_equal(y.data, data)
+        np.testing.assert_array_equal(h.grad, grad)
+    assert 0 < len(layer.spare.arrays) <= Spare.KEPT
+    del first, held, y, h
+    lent = layer.spare.take((100, 200))
+    assert lent is not None and any(lent is a for a in layer.spare.arrays)  # free again
+    assert Spare().take((10, 20)) is None  # small arrays: numpy's own
 
 
 def test_a_batched_model_json_is_the_per_sample_models() -> None:

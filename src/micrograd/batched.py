@@ -2,11 +2,11 @@
 
 Each `Linear` layer keeps one weight `Value` holding a (nout x nin) array (row j is neuron j's
 `w`) and one bias `Value` holding a (nout,) array, and computes `activation(x @ W.T + b)` for a
-(samples x nin) array `x`: two engine nodes per layer whatever the batch size, the engine's
-`linear` (as `torch.nn.functional.linear`) and the activation. Same weights, same activations, same
-outputs as the per-sample `MLP`, to rounding: a matrix product sums its terms in another order
-than `w[0]*x[0] + w[1]*x[1] + ...`, and float sums in another order round differently (about
-1e-16 relative per sum; the tests allow 1e-12).
+(samples x nin) array `x` as one node, `dense`, whose backward rule sits below it: the matrix
+rules dX = G W, dW = G^T X, db = sum of G's rows, with G the gradient through the activation.
+Same weights, same activations, same outputs as the per-sample `MLP`, to rounding: a matrix
+product sums its terms in another order than `w[0]*x[0] + w[1]*x[1] + ...`, and float sums in
+another order round differently (about 1e-16 relative per sum; the tests allow 1e-12).
 
 `BatchedMLP.from_mlp(mlp)` and `.to_mlp()` convert both ways, weight for weight. Parameters come
 layer by layer as `[W, b]`; flattening each layer's `[W | b]` row by row gives the per-sample
@@ -16,14 +16,26 @@ layer by layer as `[W, b]`; flattening each layer's `[W | b]` row by row gives t
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
-from .engine import Value, linear
-from .nn import ACTIVATIONS, MLP, Module, check_activation
-from .numeric import Array, is_array, numpy
+import numpy as np
 
-__all__ = ["BatchedMLP", "Linear", "Model", "as_batch", "batched", "flat_parameters", "per_sample"]
+from .engine import Value
+from .nn import ACTIVATIONS, MLP, Module, check_activation
+from .numeric import Array, is_array
+
+__all__ = [
+    "BatchedMLP",
+    "Linear",
+    "Model",
+    "as_batch",
+    "batched",
+    "dense",
+    "flat_parameters",
+    "per_sample",
+]
 
 
 def as_batch(x: Any, nin: int) -> Value:
@@ -42,7 +54,7 @@ def as_batch(x: Any, nin: int) -> Value:
         widths = sorted({len(r) for r in x})
         if len(widths) > 1:
             raise ValueError(f"a batch's rows must all have the same length, got {widths}")
-        x = numpy().array(x, dtype=float)
+        x = np.array(x, dtype=float)
     if x.ndim != 2 or x.shape[1] != nin:
         raise ValueError(f"expected a batch of shape (samples, {nin}), got shape {x.shape}")
     return Value(x)
@@ -52,11 +64,99 @@ def _shape(x: Any) -> str:
     return f"shape {x.shape}" if is_array(x) else f"a {type(x).__name__}"
 
 
+# -- one node per layer: activation(x @ W.T + b) ----------------------------------------------
+# The activation is applied in place on the product's own array, and its derivative is read
+# from the output, so a layer makes one array forward and two backward, not three and four.
+# Name -> (apply in place, gradient through it given the output y and the output's gradient g).
+# An activation missing here runs as its own engine node after a linear one (the plain way).
+ArrayActivation = tuple[Callable[[Array], Array], Callable[[Array, Array], Array]]
+
+
+def _sigmoid(z: Array) -> Array:  # 1 / (1 + e**-z) without exp of a positive number
+    e = np.exp(-np.abs(z))
+    return np.divide(np.where(z >= 0, 1.0, e), 1.0 + e, out=z)
+
+
+_ARRAY_ACTIVATIONS: dict[str, ArrayActivation] = {
+    "linear": (lambda z: z, lambda y, g: g),
+    "relu": (lambda z: np.maximum(z, 0.0, out=z), lambda y, g: np.where(y <= 0.0, 0.0, g)),
+    "tanh": (lambda z: np.tanh(z, out=z), lambda y, g: g * (1.0 - y * y)),
+    "sigmoid": (_sigmoid, lambda y, g: g * (y * (1.0 - y))),
+}
+
+
+def dense(x: Value, weight: Value, bias: Value, activation: str = "linear",
+          spare: Spare | None = None) -> Value:  # fmt: skip
+    """`activation(x @ weight.T + bias)` for a (samples x nin) batch `x`, a (nout x nin)
+    `weight` and a (nout,) `bias`, as one node (`torch.nn.functional.linear`, then the
+    activation). `spare` (a layer's `Spare`) lends arrays of earlier steps for the result."""
+    kernels = _ARRAY_ACTIVATIONS.get(activation)
+    if kernels is None:  # no array kernel for it: the engine's own node after a linear one
+        return ACTIVATIONS[activation](dense(x, weight, bias, "linear", spare))
+    xd, W = x.data, weight.data
+    shape = (xd.shape[0], W.shape[0])
+    z = np.matmul(xd, W.T, out=spare.take(shape) if spare else None)
+    z += bias.data
+    op = "x@W.T+b" if activation == "linear" else f"{activation}(x@W.T+b)"
+    saved = (kernels[1], spare)
+    return Value(kernels[0](z), (x, weight, bias), op, _rule=_dense_backward, _saved=saved)
+
+
+def _dense_backward(out: Value) -> None:  # G = g through the activation; dX = G W, dW = G^T X
+    x, w, b = out._children
+    through, spare = out._saved
+    G = through(out.data, out.grad)
+    if x.grad.__class__ is float and x.grad == 0.0 and spare is not None:
+        x.grad = np.matmul(G, w.data, out=spare.take(x.data.shape))
+    else:
+        x.grad += G @ w.data
+    w.grad += G.T @ x.data
+    b.grad += G.sum(axis=0)
+
+
+class Spare:
+    """A layer's large arrays from earlier steps, lent again once nothing else holds them.
+
+    Why: a step's graph holds a few large arrays (a layer's outputs, its inputs' gradients), all
+    freed when the graph goes; glibc's malloc then hands that memory back to the system, and the
+    next step faults every page of it in again (moons-1000: about 850 page faults a step, 3.6
+    instead of 2.0 ms; bench/suite.py). Reusing the arrays skips that. An array is lent again
+    only when this list's is the only reference left to it (`sys.getrefcount`), so no output or
+    gradient anyone still holds is ever written over. Below 128 KiB malloc reuses memory
+    itself, and on Pythons without reference counts nothing is kept.
+    """
+
+    KEPT = 4  # per layer: this step's and the last step's output and input gradient
+    SMALLEST = 1 << 14  # elements (128 KiB of float64), glibc's default mmap threshold
+
+    def __init__(self) -> None:
+        self.arrays: list[Array] = []
+
+    def take(self, shape: tuple[int, ...]) -> Array | None:
+        """A free array of `shape` to write into, or None: numpy makes a new one."""
+        if shape[0] * shape[1] < self.SMALLEST or not hasattr(sys, "getrefcount"):
+            return None
+        arrays = self.arrays
+        for i in range(len(arrays)):
+            # 2: the list's reference and the argument's; any more is someone else's
+            if arrays[i].shape == shape and sys.getrefcount(arrays[i]) == 2:
+                return arrays[i]
+        new = np.empty(shape)
+        if len(arrays) < self.KEPT:
+            arrays.append(new)
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Spare:
+        return Spare()  # a copy of a model starts with nothing to lend
+
+    def __reduce__(self) -> tuple[type[Spare], tuple[()]]:
+        return (Spare, ())
+
+
 class Linear(Module):
     """`nout` neurons as arrays: `activation(x @ weight.T + bias)` for a batch `x`."""
 
     def __init__(self, weight: Array, bias: Array, activation: str | None = "relu") -> None:
-        np = numpy()
         weight = np.array(weight, dtype=np.float64)  # a copy: the layer owns its arrays
         bias = np.array(bias, dtype=np.float64)
         if weight.ndim != 2 or bias.shape != (weight.shape[0],):
@@ -67,9 +167,10 @@ class Linear(Module):
         self.weight = Value(weight)
         self.bias = Value(bias)
         self.activation = check_activation(activation)
+        self.spare = Spare()
 
     def __call__(self, x: Value) -> Value:
-        return ACTIVATIONS[self.activation](linear(x, self.weight, self.bias))
+        return dense(x, self.weight, self.bias, self.activation, self.spare)
 
     def parameters(self) -> list[Value]:
         return [self.weight, self.bias]
@@ -172,7 +273,6 @@ def flat_parameters(model: MLP | BatchedMLP) -> list[float]:
     for either model."""
     if isinstance(model, MLP):
         return [p.data for p in model.parameters()]
-    np = numpy()
     return [
         x
         for layer in model.layers

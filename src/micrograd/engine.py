@@ -426,8 +426,6 @@ def linear(x: Any, w: Any, b: Value) -> Value:
     about ten times faster; docs/architecture.md). A batch: `x`, `w` and `b` are Values holding
     a (samples x nin), a (nout x nin) and a (nout,) array, and the node holds `x @ w.T + b`.
     """
-    if isinstance(x, Value):
-        return _linear_batch(x, w, b)
     if len(x) != len(w):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs: expected as many")
     s = 0.0
@@ -444,21 +442,9 @@ def linear(x: Any, w: Any, b: Value) -> Value:
 
 def _linear_backward(out: Value) -> None:  # d/dw[i] = x[i], d/dx[i] = w[i], d/db = 1
     n, g, children = out._saved, out.grad, out._children
+    if g == 0.0 and math.isfinite(out.data):  # a closed ReLU, a met margin: 0 * finite adds 0
+        return
     for w, x in zip(children[:n], children[n : 2 * n]):  # noqa: B905 (both hold n)
         w.grad += g * x.data
         x.grad += g * w.data
     children[-1].grad += g
-
-
-def _linear_batch(x: Value, w: Value, b: Value) -> Value:
-    y = x.data @ w.data.T
-    y += b.data  # into the product's own fresh array: one array per layer, not two
-    return Value(y, (x, w, b), "w·x+b", _rule=_linear_batch_backward)
-
-
-def _linear_batch_backward(out: Value) -> None:  # Y = X W^T + b: dX = G W, dW = G^T X, db = sum G
-    x, w, b = out._children
-    g = out.grad
-    x.grad += g @ w.data
-    w.grad += g.T @ x.data
-    b.grad += g.sum(axis=0)
