@@ -408,3 +408,65 @@ def test_training_with_update_parameters_matches_manual_step() -> None:
 
 def test_training_is_repeatable_with_the_same_seed() -> None:
     assert train_seed_loop(4, epochs=10) == train_seed_loop(4, epochs=10)
+
+
+def _plain_neuron(x: list[Value], w: list[Value], b: Value, activation: str) -> Value:
+    """The lecture's chain: w[0]*x[0] + w[1]*x[1] + ... + b, then the activation's own node."""
+    s = w[0] * x[0]
+    for wi, xi in zip(w[1:], x[1:], strict=True):
+        s = s + wi * xi
+    return ACTIVATIONS[activation](s + b)
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_a_neuron_s_one_node_equals_the_lecture_s_chain_bit_for_bit(activation: str) -> None:
+    """`engine.neuron` (one node, its activation's slope and the zero-gradient skip inside)
+    against the plain way, on random numbers with zeros, infinities and closed ReLUs mixed in:
+    the same output and the same gradient for every weight, input and bias, NaNs included."""
+    from micrograd.engine import neuron
+
+    rng = random.Random(17)
+    specials = [0.0, -0.0, math.inf, -math.inf, 1e308]
+    for _ in range(300):
+        n = rng.randint(1, 5)
+        numbers = [
+            rng.choice(specials) if rng.random() < 0.1 else rng.uniform(-3, 3)
+            for _ in range(2 * n + 2)
+        ]
+        results = []
+        for fast in (True, False):
+            w = [Value(v) for v in numbers[:n]]
+            x = [Value(v) for v in numbers[n : 2 * n]]
+            b = Value(numbers[2 * n])
+            if fast:
+                out = neuron(x, w, b, ACTIVATIONS[activation])
+            else:
+                out = _plain_neuron(x, w, b, activation)
+            (out * numbers[-1]).backward()  # a zero here: the skip; a closed ReLU: the skip too
+            results.append([out.data] + [v.grad for v in (*w, *x, b)])
+        assert all(_same(a, b) for a, b in zip(*results, strict=True)), (activation, numbers)
+
+
+def test_topo_sort_places_nodes_whose_children_were_all_seen_at_once_correctly() -> None:
+    """The one-set-test shortcut in topo_sort against the definition: on a network's graph
+    (weights shared by every sample's nodes, inputs shared by a layer's neurons) every node
+    comes once, after all of its children."""
+    model = MLP(2, [4, 4, 1], rng=random.Random(2))
+    loss = sum((model([0.1 * i, -0.2 * i]) for i in range(5)), Value(0.0))
+    assert isinstance(loss, Value)
+    order = loss.topo_sort()
+    position = {v: i for i, v in enumerate(order)}
+    assert len(position) == len(order) and order[-1] is loss
+    assert all(position[c] < position[v] for v in order for c in v.children)
+    reachable: set[Value] = set()
+    todo = [loss]
+    while todo:
+        v = todo.pop()
+        if v not in reachable:
+            reachable.add(v)
+            todo.extend(v.children)
+    assert reachable == set(order)

@@ -319,13 +319,13 @@ def test_neuron_uses_replaced_and_computed_weights_across_samples() -> None:
 def test_shared_inputs_reached_again_through_a_computed_weight() -> None:
     """Two neuron nodes read the same inputs, and one's weight is computed from the other: the
     order must place the inner node and its inputs before the outer one."""
-    from micrograd.engine import linear
+    from micrograd.engine import neuron
 
     def f(a: Value, b: Value) -> Value:
         inputs = [a * 1.0, b * 1.0]  # non-leaf inputs, read by both nodes
-        inner = linear(inputs, [Value(0.5), Value(-1.0)], Value(0.1))
+        inner = neuron(inputs, [Value(0.5), Value(-1.0)], Value(0.1))
         weight = inner * 2.0
-        return linear(inputs, [weight, Value(1.0)], Value(0.0))
+        return neuron(inputs, [weight, Value(1.0)], Value(0.0))
 
     out = f(Value(2.0), Value(3.0))
     order = out.topo_sort()

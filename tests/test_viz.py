@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from micrograd.batched import BatchedMLP
-from micrograd.engine import Value, linear
+from micrograd.engine import Value, neuron
 from micrograd.nn import MLP, Layer, Neuron
 from micrograd.viz import (
     MAX_NODES,
@@ -569,13 +569,13 @@ def records(graph: Graph) -> Counter[tuple[str, tuple[str, ...]]]:
 
 
 def test_a_fused_neuron_is_drawn_as_the_lecture_s_chain(tmp_path: Path) -> None:
-    """model(x) runs each neuron's sum as one w·x+b node; draw_dot shows the products and
-    sums the lecture draws, with the numbers trace_model's real chain of nodes holds."""
+    """model(x) runs each neuron as one node; draw_dot shows the products, sums and activations
+    the lecture draws, with the numbers trace_model's real chain of nodes holds."""
     model = MLP(3, [4, 4, 1], activation="tanh", rng=random.Random(7))
     x = [2.0, 3.0, -1.0]
     out = model(x)
     assert isinstance(out, Value)
-    assert any(v._op == "w·x+b" for v in out.topo_sort())
+    assert any(v._op == "tanh(w·x+b)" for v in out.topo_sort())
     out.backward()
     graph = draw_dot(out)
     lecture = draw_dot(trace_model(model, x))
@@ -594,7 +594,7 @@ def test_the_chain_s_nodes_hold_the_partial_sums_and_the_fused_grad() -> None:
     w = [Value(0.5, label="w0"), Value(-2.0, label="w1")]
     x = [Value(3.0, label="x0"), Value(0.25, label="x1")]
     b = Value(1.0, label="b")
-    act = linear(x, w, b)
+    act = neuron(x, w, b)
     out = act * 3.0
     out.backward()
     source = draw_dot(out).source
@@ -615,12 +615,13 @@ def test_a_fused_neuron_can_be_drawn_as_the_one_node_the_engine_runs(tmp_path: P
     graph = draw_dot(out, expand=False)
     assert len(graph) == len(out.topo_sort())
     source = graph.source
-    assert source.count('[label="w·x+b"]') == 3
-    # every weight, input and bias of a neuron feeds its one w·x+b node
-    fused = [i for i, n in enumerate(graph._nodes) if n.op == "w·x+b"]
+    # two hidden ReLU neurons and the linear output neuron, one node each
+    assert source.count('[label="ReLU(w·x+b)"]') == 2 and source.count('[label="w·x+b"]') == 1
+    # every weight, input and bias of a neuron feeds its one node
+    fused = [i for i, n in enumerate(graph._nodes) if "w·x+b" in n.op]
     assert sorted(source.count(f" -> n{i}_op;") for i in fused) == [2 * 2 + 1, 2 * 3 + 1, 2 * 3 + 1]
     tree = svg_root(graph.to_svg())
-    assert texts(tree).count("w·x+b") == 3
+    assert sum("w·x+b" in t for t in texts(tree)) == 3
     placed = boxes_of(tree)
     for a, b in combinations(placed, 2):
         assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
@@ -629,7 +630,7 @@ def test_a_fused_neuron_can_be_drawn_as_the_one_node_the_engine_runs(tmp_path: P
 
 def test_a_fused_node_reached_twice_is_drawn_once() -> None:
     w, x, b = [Value(2.0)], [Value(3.0)], Value(1.0)
-    act = linear(x, w, b)
+    act = neuron(x, w, b)
     out = act * act + act
     out.backward()
     graph = draw_dot(out)

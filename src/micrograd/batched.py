@@ -32,6 +32,7 @@ __all__ = [
     "Model",
     "as_batch",
     "batched",
+    "cat",
     "dense",
     "flat_parameters",
     "per_sample",
@@ -266,6 +267,24 @@ class BatchedMLP(Module):
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
         return f"BatchedMLP({inner}\n)"
+
+
+def cat(values: Sequence[Value]) -> Value:
+    """One 1-D array of every value's data, each flattened, in order (`torch.cat` of the
+    flattened tensors): a sum over many parameters is then one node, not one per parameter."""
+    data = np.concatenate([np.ravel(v.data) for v in values])
+    return Value(data, tuple(values), "cat", _rule=_cat_backward)
+
+
+def _cat_backward(out: Value) -> None:  # each child gets its own slice of the gradient back
+    start = 0
+    for v in out._children:
+        if v.data.__class__ is float:
+            v.grad += float(out.grad[start])
+            start += 1
+        else:
+            v.grad += out.grad[start : start + v.data.size].reshape(v.data.shape)
+            start += v.data.size
 
 
 def flat_parameters(model: MLP | BatchedMLP) -> list[float]:

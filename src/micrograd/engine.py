@@ -1,29 +1,27 @@
 """The autograd engine: `Value`, a node in a computation graph, and reverse-mode backpropagation.
 
 Read it in the lecture's order. A `Value` wraps a number and remembers its children and its
-operation. Each primitive operation has its forward, then right below it its backward rule: the
-chain rule, adding `out.grad` times the local derivative into each child's `grad`. Everything
-else (`-`, `/`, `sqrt`, `mean`, the losses) is composed from primitives. `topo_sort()` orders the
-graph, children first, and `backward()` runs the rules from the output back. A rule is a function
-of the node it made (`out`), not a closure over it: no reference cycles, so graphs free at once.
-
-`data` is a float, or in batched mode a numpy array: the same rules apply, and a gradient that
-flows into a smaller child (a scalar, a bias row) is summed back to its shape (`sum_to`). numpy is
-imported only when an array is seen. At the end, `linear` is `w.x + b` as one node (a neuron on
-one sample, or a layer on a batch) and `cat` many values as one array.
+operation. Each primitive has its forward, then right below it its backward rule: the chain rule,
+adding `out.grad` times the local derivative into each child's `grad`. Everything else (`-`, `/`,
+`sqrt`, `mean`, the losses) is composed from primitives. `topo_sort()` orders the graph, children
+first; `backward()` runs the rules from the output back. A rule is a function of the node it made
+(`out`), not a closure over it: no reference cycles, so graphs free at once. `data` is a float,
+or in batched mode a numpy array (imported only then): the same rules apply, and a gradient that
+flows into a smaller child is summed back to its shape (`sum_to`). At the end, `neuron` is a
+neuron, `activation(w.x + b)`, as one node: per-sample mode's one fused primitive.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from functools import partial
+from collections.abc import Callable, Iterable
+from functools import partial, wraps
 from typing import Any
 
 from .numeric import Array, any_true, coerce, finite, first, fmt, ieee_pow, is_array, numpy, sum_to
 
-__all__ = ["Value", "cat", "linear"]
+__all__ = ["FUSED_ACTIVATIONS", "LINEAR_OP", "Value", "neuron"]
 
 Rule = Callable[["Value"], None]
 
@@ -42,6 +40,24 @@ def _as_value(x: Any) -> Value | None:
         return None
 
 
+def _binary(op: Callable[[Value, Value], Value]) -> Callable[[Value, object], Value]:
+    """`op` taking a number (or array) on its right as a constant leaf. Anything else gives
+    NotImplemented: Python then tries the other operand's method, or raises its TypeError."""
+
+    @wraps(op)
+    def method(self: Value, other: object) -> Value:
+        o = _as_value(other)
+        return NotImplemented if o is None else op(self, o)
+
+    return method
+
+
+def _refuse(bad: Any, error: type[Exception], message: str, data: Array) -> None:
+    """Raise `error(message)` if `bad` holds anywhere, `{}` in it naming the first bad operand."""
+    if any_true(bad):
+        raise error(message.replace("{}", str(first(data, bad))))
+
+
 def _call(fn: Callable[[float], float], x: Array) -> Array:
     """`math.fn(x)` on a float, numpy's function of the same name on an array."""
     return fn(x) if x.__class__ is float else getattr(numpy(), fn.__name__)(x)
@@ -50,23 +66,25 @@ def _call(fn: Callable[[float], float], x: Array) -> Array:
 _EXP_MAX = math.log(sys.float_info.max)  # e**x overflows a float past this
 
 
+def _sigmoid(a: Array) -> Array:  # never exp of a positive number: no finite input overflows
+    if a.__class__ is float:
+        e = math.exp(-abs(a))
+        return 1.0 / (1.0 + e) if a >= 0 else e / (1.0 + e)
+    np = numpy()
+    e = np.exp(-abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
 class Value:
     """Stores a number (`data`), its gradient (`grad`), and how it was made."""
 
     __slots__ = ("_children", "_op", "_rule", "_saved", "data", "grad", "label")
     __array_ufunc__ = None  # numpy defers to our reflected operators instead of broadcasting
 
-    def __init__(
-        self,
-        data: float | Array,
-        _children: Iterable[Value] = (),
-        _op: str = "",
-        label: str = "",
-        *,
-        _rule: Rule | None = None,
-        _saved: Any = None,
-    ) -> None:
-        self.data: Array = coerce(data)
+    def __init__(self, data: float | Array, _children: Iterable[Value] = (), _op: str = "",
+                 label: str = "", _rule: Rule | None = None, _saved: Any = None,
+                 ) -> None:  # fmt: skip
+        self.data: Array = data if data.__class__ is float else coerce(data)
         self.grad: Array = 0.0
         self._children: tuple[Value, ...] = tuple(_children)
         self._op = _op
@@ -76,16 +94,13 @@ class Value:
 
     @property
     def _prev(self) -> set[Value]:
+        """The set of Values this one was computed from (`prev` in the workshop)."""
         return set(self._children)
 
-    @property
-    def prev(self) -> set[Value]:
-        """The set of Values this one was computed from (the workshop's name for `_prev`)."""
-        return set(self._children)
+    prev = _prev
 
     @property
-    def children(self) -> tuple[Value, ...]:
-        """The Values this one was computed from, in a stable order."""
+    def children(self) -> tuple[Value, ...]:  # the same, in a stable order
         return self._children
 
     def __repr__(self) -> str:
@@ -94,10 +109,8 @@ class Value:
 
     # -- the primitives, each forward with its backward rule below it ------------------------
 
-    def __add__(self, other: object) -> Value:
-        o = _as_value(other)
-        if o is None:
-            return NotImplemented
+    @_binary
+    def __add__(self, o: Value) -> Value:
         return Value(self.data + o.data, (self, o), "+", _rule=Value._add_backward)
 
     def _add_backward(out: Value) -> None:  # d(a+b)/da = 1, d(a+b)/db = 1
@@ -105,10 +118,8 @@ class Value:
         a.grad += sum_to(out.grad, a.data)
         b.grad += sum_to(out.grad, b.data)
 
-    def __mul__(self, other: object) -> Value:
-        o = _as_value(other)
-        if o is None:
-            return NotImplemented
+    @_binary
+    def __mul__(self, o: Value) -> Value:
         return Value(self.data * o.data, (self, o), "*", _rule=Value._mul_backward)
 
     def _mul_backward(out: Value) -> None:  # d(a*b)/da = b, d(a*b)/db = a
@@ -118,13 +129,10 @@ class Value:
 
     def _pow_number(self, n: float) -> Value:  # self ** n for a number n
         a = self.data
-        if n != int(n) and any_true(a < 0):
-            raise ValueError(
-                f"**: a negative base to the fractional power {n} is not a real number "
-                f"(base {first(a, a < 0)})"
-            )
-        if n < 0 and any_true(a == 0):
-            raise ZeroDivisionError(f"**: zero cannot be raised to the negative power {n}")
+        fractional = f"**: a negative base to the fractional power {n} is not a real number"
+        _refuse(n != int(n) and a < 0, ValueError, fractional + " (base {})", a)
+        zero = f"**: zero cannot be raised to the negative power {n}"
+        _refuse(n < 0 and a == 0, ZeroDivisionError, zero, a)
         out = finite(ieee_pow(a, n), lambda bad: f"**: {first(a, bad)} ** {n} overflows a float")
         return Value(out, (self,), f"**{n}", _rule=Value._pow_number_backward, _saved=n)
 
@@ -137,11 +145,8 @@ class Value:
             a.grad += out.grad * n * ieee_pow(a.data, n - 1)
 
     def _pow_value(self, b: Value) -> Value:  # self ** b for a Value b, a positive base
-        if any_true(self.data <= 0):
-            raise ValueError(
-                "**: the base must be positive when the exponent is a Value "
-                f"(got base {first(self.data, self.data <= 0)})"
-            )
+        positive = "**: the base must be positive when the exponent is a Value (got base {})"
+        _refuse(self.data <= 0, ValueError, positive, self.data)
         message = f"**: {fmt(self.data)} ** {fmt(b.data)} overflows a float"
         out = finite(ieee_pow(self.data, b.data), lambda _: message)
         return Value(out, (self, b), "**", _rule=Value._pow_value_backward)
@@ -152,19 +157,14 @@ class Value:
         b.grad += sum_to(out.grad * out.data * _call(math.log, a.data), b.data)
 
     def exp(self) -> Value:
-        if any_true(self.data > _EXP_MAX):
-            raise OverflowError(
-                f"exp: overflow for operand {first(self.data, self.data > _EXP_MAX)}"
-            )
+        _refuse(self.data > _EXP_MAX, OverflowError, "exp: overflow for operand {}", self.data)
         return Value(_call(math.exp, self.data), (self,), "exp", _rule=Value._exp_backward)
 
     def _exp_backward(out: Value) -> None:  # d(e**a)/da = e**a
         out._children[0].grad += out.grad * out.data
 
     def log(self) -> Value:
-        if any_true(self.data <= 0):
-            bad = first(self.data, self.data <= 0)
-            raise ValueError(f"log: the operand must be positive, got {bad}")
+        _refuse(self.data <= 0, ValueError, "log: the operand must be positive, got {}", self.data)
         return Value(_call(math.log, self.data), (self,), "log", _rule=Value._log_backward)
 
     def _log_backward(out: Value) -> None:  # d(ln a)/da = 1/a
@@ -190,14 +190,7 @@ class Value:
             out._children[0].grad += numpy().where(r <= 0.0, 0.0, g)
 
     def sigmoid(self) -> Value:
-        a = self.data  # never exp of a positive number: no finite input overflows
-        if a.__class__ is float:
-            e = math.exp(-abs(a))
-            s = 1.0 / (1.0 + e) if a >= 0 else e / (1.0 + e)
-        else:
-            e = numpy().exp(-abs(a))
-            s = numpy().where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-        return Value(s, (self,), "sigmoid", _rule=Value._sigmoid_backward)
+        return Value(_sigmoid(self.data), (self,), "sigmoid", _rule=Value._sigmoid_backward)
 
     def _sigmoid_backward(out: Value) -> None:  # d(s(a))/da = s(a) (1 - s(a))
         out._children[0].grad += out.grad * (out.data * (1.0 - out.data))
@@ -209,12 +202,10 @@ class Value:
         a = out._children[0]
         a.grad += out.grad * ((a.data > 0.0) * 1.0 - (a.data < 0.0))
 
-    def __floordiv__(self, other: object) -> Value:  # piecewise constant: no rule
-        o = _as_value(other)
-        if o is None:
-            return NotImplemented
-        if any_true(o.data == 0):
-            raise ZeroDivisionError(f"//: division by zero ({fmt(self.data)} // {fmt(o.data)})")
+    @_binary
+    def __floordiv__(self, o: Value) -> Value:  # piecewise constant: no rule
+        zero = f"//: division by zero ({fmt(self.data)} // {fmt(o.data)})"
+        _refuse(o.data == 0, ZeroDivisionError, zero, o.data)
         return Value(self.data // o.data, (self, o), "//", _rule=_no_rule)
 
     def sum(self, axis: int | None = None) -> Value:
@@ -226,21 +217,13 @@ class Value:
 
     def _sum_backward(out: Value) -> None:  # d(sum a)/da[i] = 1: g reaches every element
         (a,) = out._children
-        if a.data.__class__ is float:
-            a.grad += out.grad
-            return
-        np, axis = numpy(), out._saved
-        if axis is None:
-            a.grad += np.full(a.data.shape, out.grad)
-        else:
-            a.grad += np.broadcast_to(np.expand_dims(out.grad, axis), a.data.shape)
+        g = out.grad if out._saved is None else numpy().expand_dims(out.grad, out._saved)
+        a.grad += g if a.data.__class__ is float else numpy().broadcast_to(g, a.data.shape)
 
-    # -- batched mode: a layer's product, and its weights transposed --------------------------
+    # -- arrays: the matrix product and the transpose -----------------------------------------
 
-    def __matmul__(self, other: object) -> Value:
-        o = _as_value(other)
-        if o is None:
-            return NotImplemented
+    @_binary
+    def __matmul__(self, o: Value) -> Value:
         return Value(self.data @ o.data, (self, o), "@", _rule=Value._matmul_backward)
 
     def _matmul_backward(out: Value) -> None:  # Y = X @ W: dX = G @ W.T, dW = X.T @ G
@@ -249,7 +232,7 @@ class Value:
         w.grad += x.data.T @ out.grad
 
     @property
-    def T(self) -> Value:  # numpy's and PyTorch's name for the transpose
+    def T(self) -> Value:  # the transpose, as numpy and PyTorch name it
         return Value(self.data.T, (self,), "T", _rule=Value._transpose_backward)
 
     def _transpose_backward(out: Value) -> None:
@@ -268,53 +251,31 @@ class Value:
     def __neg__(self) -> Value:
         return self * -1.0
 
-    def __sub__(self, other: object) -> Value:  # a + (-b): exactly a - b in floats
-        o = _as_value(other)
-        return NotImplemented if o is None else self + (-o)
+    @_binary
+    def __sub__(self, o: Value) -> Value:  # a + (-b): exactly a - b in floats
+        return self + (-o)
 
-    def __truediv__(self, other: object) -> Value:
+    @_binary
+    def __truediv__(self, o: Value) -> Value:
         """`a * b**-1`, the workshop's graph, holding the correctly rounded quotient `a / b`."""
-        o = _as_value(other)
-        if o is None:
-            return NotImplemented
-        if any_true(o.data == 0):
-            raise ZeroDivisionError(f"/: division by zero ({fmt(self.data)} / {fmt(o.data)})")
+        zero = f"/: division by zero ({fmt(self.data)} / {fmt(o.data)})"
+        _refuse(o.data == 0, ZeroDivisionError, zero, o.data)
         out = self * o**-1
         out.data = self.data / o.data
         return out
 
-    def __radd__(self, other: object) -> Value:
-        o = _as_value(other)
-        return NotImplemented if o is None else o + self
-
-    def __rsub__(self, other: object) -> Value:
-        o = _as_value(other)
-        return NotImplemented if o is None else o - self
-
-    def __rmul__(self, other: object) -> Value:
-        o = _as_value(other)
-        return NotImplemented if o is None else o * self
-
-    def __rtruediv__(self, other: object) -> Value:
-        o = _as_value(other)
-        return NotImplemented if o is None else o / self
-
-    def __rfloordiv__(self, other: object) -> Value:
-        o = _as_value(other)
-        return NotImplemented if o is None else o // self
-
-    def __rpow__(self, other: object) -> Value:
-        o = _as_value(other)
-        return NotImplemented if o is None else o**self
-
-    def __rmatmul__(self, other: object) -> Value:
-        o = _as_value(other)
-        return NotImplemented if o is None else o @ self
+    # a number on the left: `2 * v` is `Value(2) * v`
+    __radd__ = _binary(lambda self, o: o + self)
+    __rsub__ = _binary(lambda self, o: o - self)
+    __rmul__ = _binary(lambda self, o: o * self)
+    __rtruediv__ = _binary(lambda self, o: o / self)
+    __rfloordiv__ = _binary(lambda self, o: o // self)
+    __rpow__ = _binary(lambda self, o: o**self)
+    __rmatmul__ = _binary(lambda self, o: o @ self)
 
     def sqrt(self) -> Value:
-        if any_true(self.data < 0):
-            bad = first(self.data, self.data < 0)
-            raise ValueError(f"sqrt: the operand must not be negative, got {bad}")
+        negative = "sqrt: the operand must not be negative, got {}"
+        _refuse(self.data < 0, ValueError, negative, self.data)
         return self**0.5
 
     def mean(self, axis: int | None = None) -> Value:
@@ -333,8 +294,10 @@ class Value:
     def topo_sort(self) -> list[Value]:
         """Every node reachable from self, once each, children before parents, self last.
 
-        Depth-first without recursion, so a graph of any depth works: go down to a child not
-        yet visited; a node whose children are all visited is placed after them.
+        Depth-first without recursion, so a graph of any depth works: go down to a child not yet
+        visited; a node whose children are all visited is placed after them (at once, in one set
+        test, when they were visited before it: a leaf, a neuron's weights met in an earlier
+        sample; without cycles a visited child is always placed already).
         """
         order: list[Value] = []
         visited = {self}
@@ -344,8 +307,11 @@ class Value:
             for child in children:
                 if child not in visited:
                     visited.add(child)
-                    stack.append((child, iter(child._children)))
-                    break
+                    if visited.issuperset(child._children):
+                        order.append(child)
+                    else:
+                        stack.append((child, iter(child._children)))
+                        break
             else:  # every child is placed
                 stack.pop()
                 order.append(node)
@@ -363,10 +329,8 @@ class Value:
     def backward(self) -> None:
         """Fill in the `grad` of every node this one depends on (reverse-mode differentiation).
 
-        Leaf gradients accumulate across calls, as in PyTorch: each call computes its own total
-        and adds it to what the leaf held. The other nodes' gradients are computed afresh each
-        call. If a rule fails, every gradient is left as it was.
-        """
+        Leaf gradients accumulate across calls, as in PyTorch (this call's total is added to what
+        a leaf held); the others are computed afresh. If a rule fails, no gradient changes."""
         if self.data.__class__ is not float:
             raise ValueError(
                 f"backward() needs a scalar output, this Value holds {fmt(self.data)}: "
@@ -395,56 +359,53 @@ def _hand_written_rule(out: Value) -> None:
     out._saved()
 
 
-def cat(values: Sequence[Value]) -> Value:
-    """One 1-D array of every value's data, each flattened, in order (`torch.cat` of the
-    flattened tensors): a sum over many parameters is then one node, not one per parameter."""
-    np = numpy()
-    data = np.concatenate([np.ravel(v.data) for v in values])
-    return Value(data, tuple(values), "cat", _rule=_cat_backward)
+# -- a neuron, activation(w.x + b), as one node: per-sample mode's fused primitive -------------
 
 
-def _cat_backward(out: Value) -> None:  # each child gets its own slice of the gradient back
-    start = 0
-    for v in out._children:
-        if v.data.__class__ is float:
-            v.grad += float(out.grad[start])
-            start += 1
-        else:
-            v.grad += out.grad[start : start + v.data.size].reshape(v.data.shape)
-            start += v.data.size
-
-
-# -- one node for w.x + b: a neuron on one sample, or a whole layer on a batch -----------------
-
-
-def linear(x: Any, w: Any, b: Value) -> Value:
-    """`w.x + b` as one node, as `torch.nn.functional.linear` computes it.
-
-    One sample: `x` and `w` are lists of Values (or numbers for `x`), and the node holds
-    `w[0]*x[0] + w[1]*x[1] + ... + b`, summed in that order: the same number as that chain of
-    `*` and `+` nodes, and the same gradients, from one node instead of 2n (a per-sample step
-    about ten times faster; docs/architecture.md). A batch: `x`, `w` and `b` are Values holding
-    a (samples x nin), a (nout x nin) and a (nout,) array, and the node holds `x @ w.T + b`.
-    """
+def neuron(x: Any, w: Any, b: Value, activation: Activation | None = None) -> Value:
+    """`activation(w[0]*x[0] + w[1]*x[1] + ... + b)` on one sample (lists of Values, or numbers
+    for `x`), as one node: the numbers and gradients of that chain of `*`, `+` and activation
+    nodes, bit for bit (summed left to right, the activation as its method), from one node, not
+    2n + 1 (docs/architecture.md). An activation not in FUSED_ACTIVATIONS gets its own node."""
     if len(x) != len(w):
-        raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs: expected as many")
+        raise ValueError(f"neuron: {len(w)} weights but {len(x)} inputs: expected as many")
     s = 0.0
     try:
         for wi, xi in zip(w, x):  # noqa: B905 (the lengths were checked)
             s = s + wi.data * xi.data
     except AttributeError:  # some inputs are plain numbers: make them constant leaves
-        return linear([xi if isinstance(xi, Value) else Value(xi) for xi in x], w, b)
+        return neuron([xi if isinstance(xi, Value) else Value(xi) for xi in x], w, b, activation)
+    s = s + b.data
     if s.__class__ is not float:
-        raise TypeError("linear: weights and inputs must hold floats (one sample at a time)")
-    n = len(w)
-    return Value(s + b.data, (*w, *x, b), "w·x+b", _rule=_linear_backward, _saved=n)
+        raise TypeError("neuron: weights and inputs must hold floats (one sample at a time)")
+    fused = None if activation is None else _BY_METHOD.get(activation)
+    if fused is None:  # no activation, or one without a fused form: its own node
+        out = Value(s, (*w, *x, b), LINEAR_OP, "", _neuron_backward, s)  # _rule, _saved
+        return out if activation is None else activation(out)
+    return Value(fused[1](s), (*w, *x, b), fused[0], "", _neuron_backward, s)
 
 
-def _linear_backward(out: Value) -> None:  # d/dw[i] = x[i], d/dx[i] = w[i], d/db = 1
-    n, g, children = out._saved, out.grad, out._children
-    if g == 0.0 and math.isfinite(out.data):  # a closed ReLU, a met margin: 0 * finite adds 0
+def _neuron_backward(out: Value) -> None:  # d/dw[i] = x[i], d/dx[i] = w[i], d/db = 1, times
+    g = _SLOPE[out._op](out.data, out.grad)  # through the activation: the sum's gradient
+    if g == 0.0 and math.isfinite(out._saved):  # a closed ReLU, a met margin: 0 * finite adds 0
         return
+    children = out._children
+    n = len(children) // 2
     for w, x in zip(children[:n], children[n : 2 * n]):  # noqa: B905 (both hold n)
         w.grad += g * x.data
         x.grad += g * w.data
     children[-1].grad += g
+
+
+Activation = Callable[[Value], Value]
+LINEAR_OP = "w·x+b"  # the op of a neuron's node with no activation; "ReLU(w·x+b)" with one
+# The activations a neuron's node applies itself, by their own op: (the method, its forward on
+# the sum, its gradient given its output y and y's gradient g), the formulas of the methods above.
+FUSED_ACTIVATIONS: dict[str, tuple[Activation, Callable[[float], float], Callable[..., float]]] = {
+    "ReLU": (Value.relu, lambda s: 0.0 if s <= 0.0 else s, lambda y, g: 0.0 if y <= 0.0 else g),
+    "tanh": (Value.tanh, math.tanh, lambda y, g: g * (1.0 - y * y)),
+    "sigmoid": (Value.sigmoid, _sigmoid, lambda y, g: g * (y * (1.0 - y))),
+}
+_BY_METHOD = {m: (f"{op}({LINEAR_OP})", f) for op, (m, f, _) in FUSED_ACTIVATIONS.items()}
+_SLOPE = {f"{op}({LINEAR_OP})": slope for op, (_, _, slope) in FUSED_ACTIVATIONS.items()}
+_SLOPE[LINEAR_OP] = lambda y, g: g

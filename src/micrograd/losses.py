@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Sequence
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from .engine import Value, cat
+from .batched import cat
+from .engine import Value
 from .numeric import numpy
 
 if TYPE_CHECKING:

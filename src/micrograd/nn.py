@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .engine import Value, linear
+from .engine import Value, neuron
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
@@ -100,8 +100,8 @@ class Neuron(Module):
 
     def __call__(self, x: Any) -> Value:
         x = _inputs(x, len(self.w), "Neuron")
-        act = linear(x, self.w, self.b)  # w[0]*x[0] + w[1]*x[1] + ... + b, as one node
-        return ACTIVATIONS[self.activation](act)
+        # activation(w[0]*x[0] + w[1]*x[1] + ... + b), as one node of the engine
+        return neuron(x, self.w, self.b, ACTIVATIONS[self.activation])
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]

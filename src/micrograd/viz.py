@@ -3,11 +3,11 @@
 `draw_dot(root)` returns a `Graph` holding one record per `Value` (its label, data and grad) and
 a small node per operation, with edges child -> op -> result. It draws any node that looks like
 a Value (`data`, `grad`, `_prev` or `prev`, `_op`), so a workshop learner's own class works too.
-The engine's one-node `w·x+b` (`engine.linear`, a neuron's weighted sum) is drawn as the lecture
-draws a neuron: the products `w[i]*x[i]`, then their sum with `b`, left to right
-(`expand=False` shows it as the single node the engine runs). `trace_model(model, x)` builds
-that lecture graph for one sample with every weight labelled, for `micrograd graph --model` and
-the playground.
+A neuron's one node in the engine (`engine.neuron`: `w·x+b`, or `ReLU(w·x+b)` with its
+activation) is drawn as the lecture draws a neuron: the products `w[i]*x[i]`, their sum with
+`b`, left to right, then the activation (`expand=False` shows the single node the engine
+runs). `trace_model(model, x)` builds that lecture graph for one sample with every weight
+labelled, for `micrograd graph --model` and the playground.
 It needs neither the `graphviz` Python package nor the Graphviz program: `Graph.source` is DOT
 text, and `Graph.to_svg()` draws a self-contained SVG with a small layered layout of its own
 (the Sugiyama method: layers by longest path, orders by barycenters, positions by least
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .batched import BatchedMLP, per_sample
-from .engine import Value
+from .engine import FUSED_ACTIVATIONS, LINEAR_OP, Value
 from .files import write_atomic
 from .graph_layout import Node
 from .graph_svg import printable, render_svg, xml_escape
@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 MAX_NODES = 2000
-_LINEAR_OP = "w·x+b"  # the op of `engine.linear`'s one node for a neuron's weighted sum
 ENGINES = ("auto", "graphviz", "builtin")
 RANKDIRS = ("LR", "TB")
 _GRAPHVIZ_FORMATS = (".png", ".pdf")
@@ -80,10 +79,11 @@ def draw_dot(
     `rankdir` is "LR" (inputs on the left) or "TB" (inputs at the top). A graph with more than
     `max_nodes` Values raises `GraphTooLargeError` rather than drawing an unreadable picture.
 
-    A neuron's fused `w·x+b` node (`engine.linear`) is drawn expanded, as the lecture's chain
-    `w0*x0 + w1*x1 + ... + b`: its products and partial sums appear as unlabelled nodes with
-    their data, and the grad every one of them has (the fused node's own: d(a + b)/da = 1). The
-    fused node itself is the last `+`. With `expand=False` it is one node whose op reads `w·x+b`.
+    A neuron's one node (`engine.neuron`) is drawn expanded, as the lecture's chain
+    `w0*x0 + w1*x1 + ... + b` then its activation: the products and partial sums appear as
+    unlabelled nodes with their data, and the grad every one of them has (the sum's: d(a + b)/da
+    = 1). The node itself is the activation, or with none the last `+`. With `expand=False` it
+    is one node whose op reads `w·x+b` (or `ReLU(w·x+b)`, `tanh(w·x+b)`, ...).
     """
     _children(root)  # a TypeError naming what is missing, before anything else
     if rankdir not in RANKDIRS:
@@ -141,28 +141,40 @@ class _Part:
         self.label = ""
 
 
-def _is_linear(v: Any) -> bool:
-    """Is `v` the engine's one node for `w[0]*x[0] + ... + w[n-1]*x[n-1] + b`?"""
-    if not isinstance(v, Value) or v._op != _LINEAR_OP or v.data.__class__ is not float:
-        return False
-    n = v._saved
-    return isinstance(n, int) and n >= 1 and len(v.children) == 2 * n + 1
+def _activation(v: Any) -> str | None:
+    """For the engine's one node of a neuron, its activation's op ("" for none); else None."""
+    if not isinstance(v, Value) or v.data.__class__ is not float:
+        return None
+    op = v._op
+    if op == LINEAR_OP:
+        act = ""
+    elif op.endswith(f"({LINEAR_OP})") and op[: -len(LINEAR_OP) - 2] in FUSED_ACTIVATIONS:
+        act = op[: -len(LINEAR_OP) - 2]
+    else:
+        return None
+    n = len(v.children) // 2
+    return act if n >= 1 and len(v.children) == 2 * n + 1 else None
 
 
-def _chain(v: Value) -> tuple[Any, Any]:
-    """The fused node's children in the lecture's picture: the sum of the products, and b.
+def _chain(v: Value, act: str) -> tuple[Any, ...]:
+    """The neuron node's children in the lecture's picture: the sum of the products, and b; or,
+    with an activation, that sum plus b as one more `+` node.
 
-    The products `w[i]*x[i]` are summed left to right, as `engine.linear` sums them, so each
+    The products `w[i]*x[i]` are summed left to right, as `engine.neuron` sums them, so each
     partial sum holds the number the chain of `*` and `+` nodes would; every one of them passes
-    the fused node's grad on unchanged (each feeds one `+`), so that is its grad too.
+    the sum's grad on unchanged (each feeds one `+`), so that is its grad too.
     """
-    n, c, g = v._saved, v.children, v.grad
+    c = v.children
+    n = len(c) // 2
     w, x, b = c[:n], c[n : 2 * n], c[-1]
+    g = FUSED_ACTIVATIONS[act][2](v.data, v.grad) if act else v.grad
     terms = [_Part(wi.data * xi.data, g, "*", (wi, xi)) for wi, xi in zip(w, x, strict=True)]
     total = terms[0]
     for term in terms[1:]:
         total = _Part(total.data + term.data, g, "+", (total, term))
-    return total, b
+    if not act:
+        return total, b
+    return (_Part(total.data + b.data, g, "+", (total, b)),)
 
 
 class _Walk:
@@ -176,17 +188,19 @@ class _Walk:
     def children(self, v: Any) -> tuple[Any, ...]:
         if isinstance(v, _Part):
             return v.children
-        if self.expand and _is_linear(v):
+        act = _activation(v) if self.expand else None
+        if act is not None:
             chain = self._chains.get(id(v))
             if chain is None:  # the graph holds v while drawn: its id stays its own
-                chain = self._chains[id(v)] = _chain(v)
+                chain = self._chains[id(v)] = _chain(v, act)
             return chain
         return _children(v)
 
     def op(self, v: Any) -> str:
-        """The op drawn for `v`: an expanded `w·x+b` is the chain's last `+`."""
-        if self.expand and not isinstance(v, _Part) and _is_linear(v):
-            return "+"
+        """The op drawn for `v`: an expanded neuron is its activation, or the chain's last `+`."""
+        act = _activation(v) if self.expand and not isinstance(v, _Part) else None
+        if act is not None:
+            return act or "+"
         return str(v._op or "")
 
 
@@ -405,7 +419,7 @@ def trace_model(model: MLP | BatchedMLP | Layer | Neuron, x: Sequence[float]) ->
     Each neuron is drawn as the lecture writes it: the products `w[i]*x[i]`, summed left to
     right with the bias last (`w0*x0 + w1*x1 + ... + b`), then its activation, all plain `*`,
     `+` and `.relu()` (or `.tanh()`, `.sigmoid()`) nodes. The engine runs a neuron's sum as one
-    `w·x+b` node, in the same order, so the numbers are the model's own: the output equals
+    node (`engine.neuron`), in the same order, so the numbers are the model's own: the output equals
     `model(x)` exactly and every weight's grad is the one `model(x).backward()` gives.
 
     Labels are 0-based: inputs `x0 x1 ...`, parameters `L0.N1.w2` (layer 0, neuron 1, weight
