@@ -107,8 +107,8 @@ def _dense_backward(out: Value) -> None:  # G = g through the activation; dX = G
     x, w, b = out._children
     through, spare = out._saved
     G = through(out.data, out.grad)
-    if x.grad.__class__ is float and x.grad == 0.0 and spare is not None:
-        x.grad = np.matmul(G, w.data, out=spare.take(x.data.shape))
+    if x.grad.__class__ is float and x.grad == 0.0:  # the first to reach x: a new array, kept
+        x.grad = np.matmul(G, w.data, out=spare.take(x.data.shape) if spare else None)
     else:
         x.grad += G @ w.data
     w.grad += G.T @ x.data
@@ -272,7 +272,7 @@ class BatchedMLP(Module):
 def cat(values: Sequence[Value]) -> Value:
     """One 1-D array of every value's data, each flattened, in order (`torch.cat` of the
     flattened tensors): a sum over many parameters is then one node, not one per parameter."""
-    data = np.concatenate([np.ravel(v.data) for v in values])
+    data = np.concatenate([v.data.reshape(-1) if is_array(v.data) else [v.data] for v in values])
     return Value(data, tuple(values), "cat", _rule=_cat_backward)
 
 

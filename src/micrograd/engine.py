@@ -216,9 +216,15 @@ class Value:
         return Value(s, (self,), "sum", _rule=Value._sum_backward, _saved=axis)
 
     def _sum_backward(out: Value) -> None:  # d(sum a)/da[i] = 1: g reaches every element
-        (a,) = out._children
-        g = out.grad if out._saved is None else numpy().expand_dims(out.grad, out._saved)
-        a.grad += g if a.data.__class__ is float else numpy().broadcast_to(g, a.data.shape)
+        (a,), g, np = out._children, out.grad, numpy
+        if a.data.__class__ is float:
+            a.grad += g
+        elif out._saved is None:
+            a.grad += np().full(a.data.shape, g)
+        elif g.size == a.data.size:  # summed over an axis of length 1: the same numbers
+            a.grad += g.reshape(a.data.shape)
+        else:  # g has every axis but the one summed over: repeat it along that axis
+            a.grad += np().broadcast_to(np().expand_dims(g, out._saved), a.data.shape)
 
     # -- arrays: the matrix product and the transpose -----------------------------------------
 
@@ -349,10 +355,12 @@ class Value:
                 v.grad = g
             raise
         for v, g in zip(topo, held, strict=True):
-            if not v._children:  # what it held, plus this call's gradient: twice is exactly 2x
+            if v._children:
+                continue
+            if g.__class__ is not float or g != 0.0:  # what it held, plus this call's: twice is 2x
                 v.grad = g + v.grad
-                if v.grad.__class__ is float and v.data.__class__ is not float:
-                    v.grad = numpy().full(v.data.shape, v.grad)  # an array leaf nothing reached
+            if v.grad.__class__ is float and v.data.__class__ is not float:
+                v.grad = numpy().full(v.data.shape, v.grad)  # an array leaf nothing reached
 
 
 def _hand_written_rule(out: Value) -> None:
