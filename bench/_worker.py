@@ -33,6 +33,8 @@ CONTENDERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "original": ("_original", "build", {}),
     "micrograd per-sample": ("_micrograd", "build", {"batched": False}),
     "micrograd batched": ("_micrograd", "build", {"batched": True}),
+    # the original demo notebook's hand-written loop (bench/_original.py), run on this micrograd
+    "micrograd notebook loop": ("_original", "build", {}),
     # the same code run against an earlier checkout (suite.py --before DIR puts it on the path)
     "micrograd per-sample (before)": ("_micrograd", "build", {"batched": False}),
     "micrograd batched (before)": ("_micrograd", "build", {"batched": True}),

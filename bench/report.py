@@ -17,6 +17,7 @@ TORCH = "torch f64 optim"
 TORCH_LEAN = "torch f64 lean"
 BATCHED = "micrograd batched"
 PER_SAMPLE = "micrograd per-sample"
+NOTEBOOK = "micrograd notebook loop"
 NUMPY = "numpy"
 BEGIN, END = "<!-- suite:begin -->", "<!-- suite:end -->"
 
@@ -153,6 +154,8 @@ def headline(results: list[dict[str, Any]]) -> list[str]:
                 parts.append(f"{b[key]:.2f}x {label} (min/min {low[BATCHED] / low[other]:.2f}x)")
         if PER_SAMPLE in by and ORIGINAL in by:
             parts.append(f"per-sample {by[PER_SAMPLE]['x_original']:.0f}x faster than the original")
+        if NOTEBOOK in by and ORIGINAL in by:
+            parts.append(f"the notebook's own loop {by[NOTEBOOK]['x_original']:.0f}x")
         lines.append(", ".join(parts))
     worst = [
         (r["max_loss_diff"], res["workload"], r["contender"])

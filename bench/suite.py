@@ -41,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 
 WORKER = HERE / "_worker.py"
 ORIGINAL = "original"
+NOTEBOOK = "micrograd notebook loop"  # the original's own code, run on this micrograd
 # This micrograd as it was at another commit (`--before DIR`: a checkout of it, built in place
 # with `python setup.py build_ext --inplace` where it has a C extension), side by side.
 BEFORE_PER_SAMPLE = "micrograd per-sample (before)"
@@ -53,6 +54,7 @@ CONTENDERS = [
     ORIGINAL,
     "micrograd per-sample",
     "micrograd batched",
+    NOTEBOOK,
     BEFORE_PER_SAMPLE,
     BEFORE_BATCHED,
     "torch f64 optim",
@@ -134,7 +136,7 @@ def race(
 
 def run_workload(name: str, names: list[str], args: argparse.Namespace) -> dict[str, Any]:
     wl = workloads.WORKLOADS[name]
-    names = [n for n in names if n != ORIGINAL or wl["original"]]
+    names = [n for n in names if n not in (ORIGINAL, NOTEBOOK) or wl["original"]]
     spec = workloads.setup(wl, args.steps, args.seed)
     limits = {n: args.steps for n in names}
     if ORIGINAL in limits:
@@ -144,8 +146,9 @@ def run_workload(name: str, names: list[str], args: argparse.Namespace) -> dict[
         if args.quick and "per_sample_steps" in wl:
             cap = 1
         limits["micrograd per-sample"] = min(args.steps, cap, args.per_sample_steps)
-        if BEFORE_PER_SAMPLE in limits:
-            limits[BEFORE_PER_SAMPLE] = limits["micrograd per-sample"]
+        for same in (BEFORE_PER_SAMPLE, NOTEBOOK):
+            if same in limits:
+                limits[same] = limits["micrograd per-sample"]
     print(
         f"\n{name}: {wl['title']}; {args.steps} steps in turns of {args.block}, "
         f"{workloads.parameter_count(wl['sizes'])} parameters",

@@ -15,6 +15,7 @@ SUITE = Path(__file__).resolve().parent.parent / "bench" / "suite.py"
 CONTENDERS = [
     "micrograd per-sample",
     "micrograd batched",
+    "micrograd notebook loop",
     *(f"torch {dtype} {update}" for dtype in ("f64", "f32") for update in ("optim", "lean")),
     "numpy",
 ]

@@ -1,33 +1,41 @@
 """The autograd engine: `Value`, a node in a computation graph, and reverse-mode backpropagation.
 
-Read it in the lecture's order. A `Value` wraps a number and remembers its children and its
-operation. Each primitive has its forward, then right below it its backward rule: the chain rule,
-adding `out.grad` times the local derivative into each child's `grad`. Everything else (`-`, `/`,
-`sqrt`, `mean`, the losses) is composed from primitives. `topo_sort()` orders the graph, children
-first; `backward()` runs the rules from the output back. A rule is a function of the node it made
-(`out`), not a closure over it: no reference cycles, so graphs free at once. `data` is a float,
-or in batched mode a numpy array (imported only then): the same rules apply, and a gradient that
-flows into a smaller child is summed back to its shape (`sum_to`). At the end, `neuron` is a
-neuron, `activation(w.x + b)`, as one node: per-sample mode's one fused primitive.
+In the lecture's order: each primitive's forward, then right below it its backward rule (the
+chain rule: `out.grad` times the local derivative, added into each child's `grad`); what is
+composed from primitives, with no derivative code; `topo_sort()` and `backward()`. A rule is a
+function of the node it made, not a closure: no reference cycles. `data` is a float, or in
+batched mode a numpy array (imported only then). At the end, `neuron`: a neuron as one node.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterable
 from functools import partial, wraps
 from typing import Any
 
-from .numeric import Array, any_true, coerce, finite, first, fmt, ieee_pow, is_array, numpy, sum_to
+from .numeric import (
+    EXP_MAX,
+    Array,
+    call_math,
+    coerce,
+    finite,
+    fmt,
+    ieee_pow,
+    is_array,
+    numpy,
+    refuse,
+    sigmoid,
+    sum_to,
+)
 
 __all__ = ["FUSED_ACTIVATIONS", "LINEAR_OP", "Value", "neuron"]
 
 Rule = Callable[["Value"], None]
 
 
-def _no_rule(out: Value) -> None:
-    """A leaf has nothing to pass on; so has `//` (piecewise constant: its derivative is 0)."""
+def _no_rule(out: Value) -> None:  # a leaf's, and `//`'s (piecewise constant: derivative 0)
+    pass
 
 
 def _as_value(x: Any) -> Value | None:
@@ -41,8 +49,7 @@ def _as_value(x: Any) -> Value | None:
 
 
 def _binary(op: Callable[[Value, Value], Value]) -> Callable[[Value, object], Value]:
-    """`op` taking a number (or array) on its right as a constant leaf. Anything else gives
-    NotImplemented: Python then tries the other operand's method, or raises its TypeError."""
+    """`op` taking a number on its right as a constant leaf; for anything else NotImplemented."""
 
     @wraps(op)
     def method(self: Value, other: object) -> Value:
@@ -50,29 +57,6 @@ def _binary(op: Callable[[Value, Value], Value]) -> Callable[[Value, object], Va
         return NotImplemented if o is None else op(self, o)
 
     return method
-
-
-def _refuse(bad: Any, error: type[Exception], message: str, data: Array) -> None:
-    """Raise `error(message)` if `bad` holds anywhere, `{}` in it naming the first bad operand."""
-    if any_true(bad):
-        raise error(message.replace("{}", str(first(data, bad))))
-
-
-def _call(fn: Callable[[float], float], x: Array) -> Array:
-    """`math.fn(x)` on a float, numpy's function of the same name on an array."""
-    return fn(x) if x.__class__ is float else getattr(numpy(), fn.__name__)(x)
-
-
-_EXP_MAX = math.log(sys.float_info.max)  # e**x overflows a float past this
-
-
-def _sigmoid(a: Array) -> Array:  # never exp of a positive number: no finite input overflows
-    if a.__class__ is float:
-        e = math.exp(-abs(a))
-        return 1.0 / (1.0 + e) if a >= 0 else e / (1.0 + e)
-    np = numpy()
-    e = np.exp(-abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 class Value:
@@ -130,10 +114,10 @@ class Value:
     def _pow_number(self, n: float) -> Value:  # self ** n for a number n
         a = self.data
         fractional = f"**: a negative base to the fractional power {n} is not a real number"
-        _refuse(n != int(n) and a < 0, ValueError, fractional + " (base {})", a)
+        refuse(n != int(n) and a < 0, ValueError, fractional + " (base {})", a)
         zero = f"**: zero cannot be raised to the negative power {n}"
-        _refuse(n < 0 and a == 0, ZeroDivisionError, zero, a)
-        out = finite(ieee_pow(a, n), lambda bad: f"**: {first(a, bad)} ** {n} overflows a float")
+        refuse(n < 0 and a == 0, ZeroDivisionError, zero, a)
+        out = finite(ieee_pow(a, n), f"**: {{}} ** {n} overflows a float", a)
         return Value(out, (self,), f"**{n}", _rule=Value._pow_number_backward, _saved=n)
 
     def _pow_number_backward(out: Value) -> None:  # d(a**n)/da = n * a**(n-1)
@@ -146,33 +130,33 @@ class Value:
 
     def _pow_value(self, b: Value) -> Value:  # self ** b for a Value b, a positive base
         positive = "**: the base must be positive when the exponent is a Value (got base {})"
-        _refuse(self.data <= 0, ValueError, positive, self.data)
+        refuse(self.data <= 0, ValueError, positive, self.data)
         message = f"**: {fmt(self.data)} ** {fmt(b.data)} overflows a float"
-        out = finite(ieee_pow(self.data, b.data), lambda _: message)
+        out = finite(ieee_pow(self.data, b.data), message, self.data)
         return Value(out, (self, b), "**", _rule=Value._pow_value_backward)
 
     def _pow_value_backward(out: Value) -> None:  # d(a**b)/da = b a**(b-1), d/db = a**b ln a
         a, b = out._children
         a.grad += sum_to(out.grad * b.data * ieee_pow(a.data, b.data - 1), a.data)
-        b.grad += sum_to(out.grad * out.data * _call(math.log, a.data), b.data)
+        b.grad += sum_to(out.grad * out.data * call_math(math.log, a.data), b.data)
 
     def exp(self) -> Value:
-        _refuse(self.data > _EXP_MAX, OverflowError, "exp: overflow for operand {}", self.data)
-        return Value(_call(math.exp, self.data), (self,), "exp", _rule=Value._exp_backward)
+        refuse(self.data > EXP_MAX, OverflowError, "exp: overflow for operand {}", self.data)
+        return Value(call_math(math.exp, self.data), (self,), "exp", _rule=Value._exp_backward)
 
     def _exp_backward(out: Value) -> None:  # d(e**a)/da = e**a
         out._children[0].grad += out.grad * out.data
 
     def log(self) -> Value:
-        _refuse(self.data <= 0, ValueError, "log: the operand must be positive, got {}", self.data)
-        return Value(_call(math.log, self.data), (self,), "log", _rule=Value._log_backward)
+        refuse(self.data <= 0, ValueError, "log: the operand must be positive, got {}", self.data)
+        return Value(call_math(math.log, self.data), (self,), "log", _rule=Value._log_backward)
 
     def _log_backward(out: Value) -> None:  # d(ln a)/da = 1/a
         (a,) = out._children
         a.grad += out.grad / a.data
 
     def tanh(self) -> Value:
-        return Value(_call(math.tanh, self.data), (self,), "tanh", _rule=Value._tanh_backward)
+        return Value(call_math(math.tanh, self.data), (self,), "tanh", _rule=Value._tanh_backward)
 
     def _tanh_backward(out: Value) -> None:  # d(tanh a)/da = 1 - tanh(a)**2
         out._children[0].grad += out.grad * (1.0 - out.data * out.data)
@@ -190,7 +174,7 @@ class Value:
             out._children[0].grad += numpy().where(r <= 0.0, 0.0, g)
 
     def sigmoid(self) -> Value:
-        return Value(_sigmoid(self.data), (self,), "sigmoid", _rule=Value._sigmoid_backward)
+        return Value(sigmoid(self.data), (self,), "sigmoid", _rule=Value._sigmoid_backward)
 
     def _sigmoid_backward(out: Value) -> None:  # d(s(a))/da = s(a) (1 - s(a))
         out._children[0].grad += out.grad * (out.data * (1.0 - out.data))
@@ -205,7 +189,7 @@ class Value:
     @_binary
     def __floordiv__(self, o: Value) -> Value:  # piecewise constant: no rule
         zero = f"//: division by zero ({fmt(self.data)} // {fmt(o.data)})"
-        _refuse(o.data == 0, ZeroDivisionError, zero, o.data)
+        refuse(o.data == 0, ZeroDivisionError, zero, o.data)
         return Value(self.data // o.data, (self, o), "//", _rule=_no_rule)
 
     def sum(self, axis: int | None = None) -> Value:
@@ -265,7 +249,7 @@ class Value:
     def __truediv__(self, o: Value) -> Value:
         """`a * b**-1`, the workshop's graph, holding the correctly rounded quotient `a / b`."""
         zero = f"/: division by zero ({fmt(self.data)} / {fmt(o.data)})"
-        _refuse(o.data == 0, ZeroDivisionError, zero, o.data)
+        refuse(o.data == 0, ZeroDivisionError, zero, o.data)
         out = self * o**-1
         out.data = self.data / o.data
         return out
@@ -281,7 +265,7 @@ class Value:
 
     def sqrt(self) -> Value:
         negative = "sqrt: the operand must not be negative, got {}"
-        _refuse(self.data < 0, ValueError, negative, self.data)
+        refuse(self.data < 0, ValueError, negative, self.data)
         return self**0.5
 
     def mean(self, axis: int | None = None) -> Value:
@@ -300,11 +284,9 @@ class Value:
     def topo_sort(self) -> list[Value]:
         """Every node reachable from self, once each, children before parents, self last.
 
-        Depth-first without recursion, so a graph of any depth works: go down to a child not yet
-        visited; a node whose children are all visited is placed after them (at once, in one set
-        test, when they were visited before it: a leaf, a neuron's weights met in an earlier
-        sample; without cycles a visited child is always placed already).
-        """
+        Depth-first without recursion (any depth works): go down to a child not yet visited;
+        place a node once its children are (at once, in one set test, if they were all visited
+        before: in a graph without cycles a visited child is already placed)."""
         order: list[Value] = []
         visited = {self}
         stack = [(self, iter(self._children))]
@@ -412,7 +394,7 @@ LINEAR_OP = "w·x+b"  # the op of a neuron's node with no activation; "ReLU(w·x
 FUSED_ACTIVATIONS: dict[str, tuple[Activation, Callable[[float], float], Callable[..., float]]] = {
     "ReLU": (Value.relu, lambda s: 0.0 if s <= 0.0 else s, lambda y, g: 0.0 if y <= 0.0 else g),
     "tanh": (Value.tanh, math.tanh, lambda y, g: g * (1.0 - y * y)),
-    "sigmoid": (Value.sigmoid, _sigmoid, lambda y, g: g * (y * (1.0 - y))),
+    "sigmoid": (Value.sigmoid, sigmoid, lambda y, g: g * (y * (1.0 - y))),
 }
 _BY_METHOD = {m: (f"{op}({LINEAR_OP})", f) for op, (m, f, _) in FUSED_ACTIVATIONS.items()}
 _SLOPE = {f"{op}({LINEAR_OP})": slope for op, (_, _, slope) in FUSED_ACTIVATIONS.items()}

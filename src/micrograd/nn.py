@@ -47,20 +47,18 @@ def _positive(name: str, n: object) -> int:
 def _inputs(x: Any, nin: int, who: str) -> list[Any]:
     """One sample as a list of `nin` numbers or Values, or an error that says what to pass."""
     if x.__class__ is list and len(x) == nin:
-        return x  # numbers or Values: `linear` takes both
+        return x  # numbers or Values: `neuron` takes both
     if isinstance(x, Value) or (nin == 1 and isinstance(x, (int, float))):
         x = [x]
-    if hasattr(x, "ndim") and x.ndim == 1:  # a numpy row
+    if getattr(x, "ndim", None) == 1:  # a numpy row
         x = x.tolist()
-    if not isinstance(x, (list, tuple)):
+    if not isinstance(x, (list, tuple)) or (x and isinstance(x[0], (list, tuple))):
+        shape = getattr(x, "shape", None)
+        got = "a list of rows" if isinstance(x, (list, tuple)) else f"{type(x).__name__}: {x!r}"
         raise TypeError(
-            f"{who} expects one sample as a list of {nin} numbers (or Values); got "
-            f"{_describe(x)}. For a whole batch (a 2-D array), use micrograd.batched"
-        )
-    if x and isinstance(x[0], (list, tuple)):
-        raise TypeError(
-            f"{who} expects one sample as a list of {nin} numbers, got a list of rows: for a "
-            "whole batch use micrograd.batched (BatchedMLP), or call the model on each row"
+            f"{who} expects one sample as a list of {nin} numbers (or Values), got "
+            f"{f'an array of shape {shape}' if shape is not None else got}: for a whole batch "
+            "use micrograd.batched (BatchedMLP), or call the model on each row"
         )
     if len(x) != nin:
         raise ValueError(f"{who} expects an input of length {nin}, got length {len(x)}")
@@ -70,11 +68,6 @@ def _inputs(x: Any, nin: int, who: str) -> list[Any]:
 def _values(x: list[Any]) -> list[Value]:
     """Numbers as constant leaves, once for all the neurons that read them."""
     return [v if isinstance(v, Value) else Value(v) for v in x]
-
-
-def _describe(x: Any) -> str:
-    shape = getattr(x, "shape", None)
-    return f"an array of shape {shape}" if shape is not None else f"{type(x).__name__}: {x!r}"
 
 
 class Module:

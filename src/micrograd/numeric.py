@@ -78,11 +78,35 @@ def ieee_pow(a: Array, p: Array) -> Array:
         return math.copysign(math.inf, a) if odd else math.inf
 
 
-def finite(out: Array, message: Callable[[Array], str]) -> Array:
-    """`out`, or an OverflowError whose `message` is given the mask of infinite elements."""
+EXP_MAX = math.log(sys.float_info.max)  # e**x overflows a float past this
+
+
+def call_math(fn: Callable[[float], float], x: Array) -> Array:
+    """`math.fn(x)` on a float, numpy's function of the same name on an array."""
+    return fn(x) if x.__class__ is float else getattr(numpy(), fn.__name__)(x)
+
+
+def sigmoid(a: Array) -> Array:
+    """1 / (1 + e**-a), never taking exp of a positive number: no finite input overflows."""
+    if a.__class__ is float:
+        e = math.exp(-abs(a))
+        return 1.0 / (1.0 + e) if a >= 0 else e / (1.0 + e)
+    np = numpy()
+    e = np.exp(-abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def refuse(bad: Any, error: type[Exception], message: str, data: Array) -> None:
+    """Raise `error(message)` if `bad` holds anywhere, `{}` in it naming the first bad operand."""
+    if any_true(bad):
+        raise error(message.replace("{}", str(first(data, bad))))
+
+
+def finite(out: Array, message: str, data: Array) -> Array:
+    """`out`, or an OverflowError saying `message`, `{}` in it naming the element of `data`
+    where `out` is first infinite."""
     inf = numpy().isinf(out) if is_array(out) else math.isinf(out)
-    if any_true(inf):
-        raise OverflowError(message(inf))
+    refuse(inf, OverflowError, message, data)
     return out
 
 
