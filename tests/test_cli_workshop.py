@@ -56,7 +56,7 @@ def test_checking_the_fresh_skeleton_fails_and_names_what_to_write(
     assert "Step 1: operators" in out
     assert "✗ a + b makes a new Value from both operands" in out
     assert "Value.__add__ still raises the skeleton's NotImplementedError: step 1 asks" in out
-    assert "step 1: 0 of 10 checks pass" in out
+    assert "step 1: 0 of 11 checks pass" in out
 
 
 def test_a_failing_check_shows_tried_got_expected_why_and_hint(
@@ -69,13 +69,16 @@ def test_a_failing_check_shows_tried_got_expected_why_and_hint(
     )
     assert main(["workshop", "check", "2", str(folder)]) == 1
     out = capsys.readouterr().out
-    lines = [line.rstrip() for line in out.splitlines()]
-    block = lines[lines.index("  ✗ a node used twice") + 1 :][:5]
-    assert [line.split()[0] for line in block] == ["tried", "got", "expected", "why", "hint"]
-    assert "a = Value(3.0); out = a + a; out.backward()" in block[0]
-    assert block[1].endswith("a.grad == 1.0")
-    assert "a.grad == 2.0 (our engine; a finite difference gives 2)" in block[2]
-    assert "accumulate with `+=`, don't assign with `=`" in out
+    lines = out.splitlines()
+    assert all(line == line.rstrip() for line in lines)  # no trailing spaces
+    after = lines[lines.index("  ✗ a node used twice") + 1 :]
+    block = [line for line in after[: next(i for i, x in enumerate(after) if x[:4] != "    ")]]
+    rows = [line for line in block if line[4] != " "]  # a row's first line; the rest wraps
+    assert [line.split()[0] for line in rows] == ["tried", "got", "expected", "why", "hint"]
+    assert "a = Value(2.0); out = a + a; out.backward()" in rows[0]
+    assert rows[1].endswith("a.grad == 1.0")
+    assert "a.grad == 2.0 (our engine; a finite difference gives 2)" in " ".join(block)
+    assert "in __add__'s _backward an `=` overwrote" in " ".join(x.strip() for x in block)
     assert not (folder / "workshop_graph.svg").exists()
 
 
@@ -90,6 +93,10 @@ def test_all_steps_pass_on_a_correct_solution_and_the_graph_is_drawn(
     assert "✗" not in out
     assert f"your graph: {folder / 'workshop_graph.svg'}" in out
     assert "every step passes" in out
+    # each passing step says what comes next; no line ends in spaces
+    assert f"next: step 3, tanh and ReLU: micrograd workshop check 3 {folder}" in out
+    assert "next: step 5, parameters, a linear output, zero_grad and training" in out
+    assert all(line == line.rstrip() for line in out.splitlines())
     assert (folder / "workshop_graph.svg").read_text().rstrip().endswith("</svg>")
     picture = tmp_path / "elsewhere.svg"
     assert main(["workshop", "check", "2", str(folder), "--graph", str(picture)]) == 0
@@ -107,7 +114,7 @@ def test_check_all_stops_at_the_first_failing_step(
     folder = learner(tmp_path, "self.grad += (1 - t**2) * out.grad", "self.grad += 1 - t**2")
     assert main(["workshop", "check", "all", str(folder), "--no-graph"]) == 1
     out = capsys.readouterr().out
-    assert "step 2 passes" in out and "step 3: 6 of 7 checks pass" in out
+    assert "step 2 passes" in out and "step 3: 8 of 10 checks pass" in out
     assert "steps 4-5 not checked: step 3 must pass first" in out
     assert "Step 4" not in out
 

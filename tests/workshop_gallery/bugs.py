@@ -39,23 +39,24 @@ class Bug:
         return text
 
 
-RECURSIVE_TOPO = """        topo = []
-        visited = set()
-
-        def build(v):
-            if v not in visited:
-                visited.add(v)
-                for child in v._prev:
-                    build(child)
-                topo.append(v)
-
-        build(self)
-        return topo
-"""
-
 # The solution's whole topo_sort body, iterative with a stack.
 TOPO_BODY = Span("        topo = []\n        visited = {self}", "        return topo\n")
 
+
+# topo_sort as a breadth-first walk from self, reversed: right only when no node is reached
+# both along a short path and along a longer one.
+BFS_TOPO = """        order = []
+        visited = {self}
+        queue = [self]
+        while queue:
+            node = queue.pop(0)
+            order.append(node)
+            for child in node._prev:
+                if child not in visited:
+                    visited.add(child)
+                    queue.append(child)
+        return list(reversed(order))
+"""
 
 BUGS = [
     # -- step 1: operators
@@ -119,6 +120,22 @@ BUGS = [
         1,
         "leaves its operands as they were",
     ),
+    Bug(
+        "Values compared by data",
+        "value.py",
+        (
+            (
+                "    def __repr__(self):\n",
+                "    def __eq__(self, other):\n"
+                "        return isinstance(other, Value) and self.data == other.data\n\n"
+                "    def __hash__(self):\n"
+                "        return hash(self.data)\n\n"
+                "    def __repr__(self):\n",
+            ),
+        ),
+        1,
+        "__eq__",
+    ),
     # -- step 2: gradients and topological order
     Bug(
         "= instead of +=",
@@ -130,7 +147,7 @@ BUGS = [
             ),
         ),
         2,
-        "accumulate with `+=`, don't assign with `=`",
+        "in __add__'s _backward",
     ),
     Bug(
         "the power rule as (n*x)**(n-1)",
@@ -171,18 +188,11 @@ BUGS = [
         "self last",
     ),
     Bug(
-        "a recursive topological sort dies on a deep chain",
-        "value.py",
-        ((TOPO_BODY, RECURSIVE_TOPO),),
-        2,
-        "instead of recursion",
-    ),
-    Bug(
         "backward walks the order forwards",
         "value.py",
         (("for node in reversed(topo):", "for node in topo:"),),
         2,
-        "reversed(self.topo_sort()), the output first",
+        "backward() does not run them in order",
     ),
     Bug(
         "* sends each operand its own value",
@@ -203,6 +213,46 @@ BUGS = [
         ),
         2,
         "the chain rule",
+    ),
+    Bug(
+        "= instead of += in __pow__'s rule",
+        "value.py",
+        (
+            (
+                "self.grad += other * self.data ** (other - 1) * out.grad",
+                "self.grad = other * self.data ** (other - 1) * out.grad",
+            ),
+        ),
+        2,
+        "in __pow__'s _backward",
+    ),
+    Bug(
+        "reversed breadth-first order",
+        "value.py",
+        ((TOPO_BODY, BFS_TOPO),),
+        2,
+        "before its child",
+    ),
+    Bug(
+        ".grad typed for .data in *'s rule",
+        "value.py",
+        (
+            (
+                "self.grad += other.data * out.grad\n"
+                "            other.grad += self.data * out.grad",
+                "self.grad += other.grad * out.grad\n"
+                "            other.grad += self.grad * out.grad",
+            ),
+        ),
+        2,
+        ".grad where",
+    ),
+    Bug(
+        "backward() calls node.backward()",
+        "value.py",
+        (("node._backward()", "node.backward()"),),
+        2,
+        "node._backward()",
     ),
     # -- step 3: tanh and ReLU
     Bug(
@@ -237,6 +287,44 @@ BUGS = [
         ),
         3,
         "relu(x) is x when x > 0 and 0 otherwise",
+    ),
+    Bug(
+        "= instead of += in tanh's rule",
+        "value.py",
+        (("self.grad += (1 - t**2) * out.grad", "self.grad = (1 - t**2) * out.grad"),),
+        3,
+        "in tanh's _backward",
+    ),
+    Bug(
+        "= instead of += in relu's rule",
+        "value.py",
+        (
+            (
+                "self.grad += (1.0 if out.data > 0 else 0.0) * out.grad",
+                "self.grad = (1.0 if out.data > 0 else 0.0) * out.grad",
+            ),
+        ),
+        3,
+        "in relu's _backward",
+    ),
+    Bug(
+        "ReLU's slope 1 at exactly 0",
+        "value.py",
+        (("(1.0 if out.data > 0 else 0.0)", "(1.0 if self.data >= 0 else 0.0)"),),
+        3,
+        "at exactly 0",
+    ),
+    Bug(
+        "tanh through exp overflows",
+        "value.py",
+        (
+            (
+                Span("e = math.expm1(-2 * abs(x))", "t = math.copysign(-e / (2 + e), x)"),
+                "t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)",
+            ),
+        ),
+        3,
+        "overflow",
     ),
     # -- step 4: Neuron, Layer and MLP
     Bug(
@@ -283,6 +371,25 @@ BUGS = [
         ),
         4,
         "applies ReLU",
+    ),
+    Bug(
+        "one neuron repeated in a Layer",
+        "mlp.py",
+        (
+            (
+                "[Neuron(nin, nonlin) for _ in range(nout)]",
+                "[Neuron(nin, nonlin)] * nout",
+            ),
+        ),
+        4,
+        "the same Neuron",
+    ),
+    Bug(
+        "hidden layers linear, output ReLU",
+        "mlp.py",
+        (("nonlin=i != last", "nonlin=i == last"),),
+        4,
+        "hidden layers",
     ),
     # -- step 5: parameters, a linear output, zero_grad and training
     Bug(
@@ -339,5 +446,29 @@ BUGS = [
         (("losses.append(loss.data)", "losses.append(loss)"),),
         5,
         "append loss.data, the number",
+    ),
+    Bug(
+        "zero_grad() after backward()",
+        "mlp.py",
+        (
+            (
+                "        model.zero_grad()\n        loss.backward()\n",
+                "        loss.backward()\n        model.zero_grad()\n",
+            ),
+        ),
+        5,
+        "zero_grad() after backward()",
+    ),
+    Bug(
+        "mutable default list in train",
+        "mlp.py",
+        (
+            (
+                "def train(model, xs, ys, epochs=40, lr=0.05):\n    losses = []\n",
+                "def train(model, xs, ys, epochs=40, lr=0.05, losses=[]):\n",
+            ),
+        ),
+        5,
+        "mutable default",
     ),
 ]

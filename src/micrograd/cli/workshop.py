@@ -11,12 +11,11 @@ check fails, 2 for usage errors (no such folder, a missing file, a bad STEP).
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
 
 from ..workshop import (
@@ -138,6 +137,7 @@ def _start(folder: Path) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    where = "" if Path(args.dir) == Path() else f" {args.dir}"
     folder = Path(args.dir)
     graph = None if args.no_graph else Path(args.graph or folder / GRAPH_NAME)
     if graph is not None and graph.suffix.lower() != ".svg":
@@ -148,7 +148,7 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     out = console()
     for report in reports:
-        _show(out, report)
+        _show(out, report, where)
     left = [s for s in args.step if s not in {r.step for r in reports}]
     passed = all(r.passed for r in reports) and not left
     if left:
@@ -174,7 +174,7 @@ def _check(args: argparse.Namespace) -> int:
 _MARK = {"pass": ("✓", "green"), "skipped": ("·", "dim")}
 
 
-def _show(out: Console, report: StepReport) -> None:
+def _show(out: Console, report: StepReport, where: str = "") -> None:
     out.print(Text(f"Step {report.step}: {report.title}", style="bold"))
     skipped = [r for r in report.results if r.status == "skipped"]
     for result in report.results:
@@ -188,9 +188,11 @@ def _show(out: Console, report: StepReport) -> None:
         out.print(line)
         if result.got.startswith("raised NotImplementedError"):
             # The skeleton, not yet written: one line says which method and which step.
-            out.print(Padding(Text(result.why, style="yellow"), (0, 0, 0, 4), expand=False))
+            _lines(out, [("", result.why)], "yellow")
         elif not result.passed:
-            out.print(Padding(_details(result), (0, 0, 0, 4), expand=False))
+            _lines(out, _details(result))
+        if result.note:
+            _lines(out, [("note", result.note)], "yellow")
     if skipped:
         out.print(
             Text(
@@ -210,14 +212,17 @@ def _show(out: Console, report: StepReport) -> None:
         out.print("open it in a browser to see each node's data and grad")
     elif report.graph_note:
         out.print(Text(report.graph_note, style="yellow"))
+    if report.passed and report.step + 1 in STEPS:
+        after = report.step + 1
+        out.print(
+            Text(f"next: step {after}, {STEPS[after]}: {PROG} workshop check {after}{where}"),
+            soft_wrap=True,
+        )
     out.print()
 
 
-def _details(result: CheckResult) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column(overflow="fold")
-    rows = [
+def _details(result: CheckResult) -> list[tuple[str, str]]:
+    return [
         ("tried", result.tried),
         ("got", result.got),
         ("expected", result.expected),
@@ -226,7 +231,27 @@ def _details(result: CheckResult) -> Table:
         ("hint", result.hint),
         ("printed", result.output.rstrip()),
     ]
-    for name, value in rows:
-        if value:
-            table.add_row(name, Text(value))
-    return table
+
+
+def _lines(out: Console, rows: list[tuple[str, str]], style: str = "") -> None:
+    """Rows of `name  text`, indented, the text wrapped to the terminal under itself, and no
+    space at the end of any line (rich's tables pad their cells)."""
+    width = max(out.width - 16, 30)
+    for name, text in rows:
+        if not text:
+            continue
+        lead = f"    {name:<9} " if name else "    "
+        for k, chunk in enumerate(_wrap(text, width)):
+            prefix = lead if k == 0 else " " * len(lead)
+            line = Text(prefix, style="dim")
+            line.append(chunk, style=style)
+            out.print(line, soft_wrap=True)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` characters, broken at spaces where possible (code in a hint
+    is long; a word longer than the width is cut)."""
+    lines: list[str] = []
+    for part in text.splitlines() or [""]:
+        lines += textwrap.wrap(part, width, break_long_words=True, break_on_hyphens=False) or [""]
+    return [line.rstrip() for line in lines]

@@ -75,7 +75,8 @@ class CheckResult:
 
     `status` is "pass", "fail" (a wrong answer), "error" (their code raised), "timeout",
     "crash" (the process died) or "skipped" (not run, `why` says why). `where` is the line of
-    the learner's code an exception came from, when it came from there.
+    the learner's code an exception came from, when it came from there. `note` is something
+    worth knowing about code that passes (a limit it will meet, a choice the checker made).
     """
 
     step: int
@@ -88,6 +89,7 @@ class CheckResult:
     hint: str = ""
     where: str = ""
     output: str = ""
+    note: str = ""
 
     @property
     def passed(self) -> bool:

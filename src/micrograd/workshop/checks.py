@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from .base import Failed, check
-from .probe import Probe, children, fmt
+from .probe import MUL_READS_GRAD, Probe, children, close, fmt
 
 __all__: list[str] = []
 
@@ -20,6 +20,16 @@ _OPERANDS = "the result remembers its operands: they are the edges backward() wi
 def _operands(p: Probe, out: object, *expected: object) -> None:
     got = children(out)
     if {id(c) for c in got} != {id(e) for e in expected}:
+        if len(got) < len({id(e) for e in expected}) and _compares_data(p.Value):
+            raise Failed(
+                f"out._prev holds {len(got)} Value for {len(expected)} different operands",
+                "both operands, two nodes",
+                why="your Value defines __eq__ (or __hash__) from its data, so a set takes two "
+                "different Values holding the same number for one: the graph loses a node, and "
+                "backward() a path",
+                hint="delete __eq__ and __hash__: Values are compared by identity, as Python "
+                "does by default (compare a.data == b.data when you mean the numbers)",
+            )
         names = ", ".join(fmt(getattr(c, "data", c)) for c in got) or "nothing"
         want = ", ".join(fmt(getattr(e, "data", e)) for e in expected)
         raise Failed(
@@ -28,6 +38,11 @@ def _operands(p: Probe, out: object, *expected: object) -> None:
             why=_OPERANDS,
             hint="pass the operands as _children: Value(result, (self, other), '+')",
         )
+
+
+def _compares_data(value: type) -> bool:
+    """Does the learner's class define equality (or hashing) of its own?"""
+    return any(name in vars(c) for c in value.__mro__[:-1] for name in ("__eq__", "__hash__"))
 
 
 def _op_named(out: object) -> None:
@@ -61,6 +76,23 @@ def _one_node(p: Probe, code: str, *, op_named: bool = False, **leaves: float) -
 )
 def add(p: Probe) -> None:
     _one_node(p, "a + b", op_named=True, a=2.0, b=-3.0)
+    out = p.forward("a + b", a=2.0, b=-3.0)["out"]
+    if not hasattr(out, "prev") or not hasattr(out, "_prev"):
+        p.note = (
+            "the seed workshop's tests read v.prev and the lecture's code v._prev: keep both "
+            "(a property `prev` returning self._prev, as the skeleton has)"
+        )
+
+
+@check(
+    1,
+    "two Values holding the same number are two nodes",
+    why="a graph node is an object, not a number: a + b with a and b both 2.0 has two children",
+    hint="don't define __eq__ or __hash__ on Value: Python then compares Values by identity",
+)
+def same_data(p: Probe) -> None:
+    _one_node(p, "a + b", a=2.0, b=2.0)
+    _one_node(p, "a * b", a=2.0, b=2.0)
 
 
 @check(
@@ -204,7 +236,12 @@ def add_grad(p: Probe) -> None:
     "other.grad += self.data * out.grad",
 )
 def mul_grad(p: Probe) -> None:
-    p.grads("a * b", a=2.0, b=-3.0)
+    try:
+        p.grads("a * b", a=2.0, b=-3.0)
+    except Failed as f:
+        if p.mul_reads_grad():
+            raise Failed(f.got, f.expected, **MUL_READS_GRAD) from None
+        raise
 
 
 @check(
@@ -226,8 +263,53 @@ def pow_grad(p: Probe) -> None:
     hint="accumulate with `+=`, don't assign with `=`, in every _backward",
 )
 def used_twice(p: Probe) -> None:
-    p.grads("a + a", a=3.0)
-    p.grads("a * a", a=3.0)
+    _reused(p, ("a + a", "__add__"), ("a * a", "__mul__"), ("a ** 2 + a", "__pow__"))
+
+
+# method -> code applying it to x, whose rule alone must add to what x.grad already holds
+_APPLIED = {
+    "__add__": "x + 1",
+    "__mul__": "x * 2",
+    "__pow__": "x ** 2",
+    "tanh": "x.tanh()",
+    "relu": "x.relu()",
+}
+
+
+def _reused(p: Probe, *cases: tuple[str, str]) -> None:
+    """Each expression uses `a` twice, through the method named beside it. On a wrong total,
+    run that method's rule alone on an input whose grad already holds 5.0: if the 5.0 is gone,
+    the rule assigned (`=`) where it must add (`+=`)."""
+    for code, method in cases:
+        try:
+            p.grads(code, a=2.0)
+        except Failed as f:
+            if _overwrites(p, method):
+                raise Failed(
+                    f.got,
+                    f.expected,
+                    why=f"in {code}, a reaches out along two paths, and its gradient is the sum "
+                    f"of both; in {method}'s _backward an `=` overwrote what the other path had "
+                    "added (run alone on an x whose grad held 5.0, it left no trace of the 5.0)",
+                    hint=f"in {method}'s _backward, accumulate: self.grad += ... (never "
+                    "self.grad = ...)",
+                ) from None
+            raise
+
+
+def _overwrites(p: Probe, method: str) -> bool:
+    code = _APPLIED[method]
+    tried = p.tried
+    p.tried = f"x = Value(2.0); y = {code}; x.grad = 5.0; y.grad = 1.0; y._backward()"
+    x = p.Value(2.0)
+    y = eval(code, {"__builtins__": {}}, {"x": x})
+    x.grad, y.grad = 5.0, 1.0
+    y._backward()
+    p.tried = tried
+    local = {"__add__": 1.0, "__mul__": 2.0, "__pow__": 4.0, "relu": 1.0}.get(method)
+    if local is None:  # tanh: 1 - tanh(2)**2
+        local = 1.0 - math.tanh(2.0) ** 2
+    return bool(close(p.number(x.grad, "x.grad"), local))
 
 
 @check(
@@ -268,12 +350,28 @@ def topo(p: Probe) -> None:
     e = a * b
     d = e + a
     out = e * d
-    for node, name in ((a, "a"), (b, "b"), (e, "e"), (d, "d"), (out, "out")):
-        try:
-            node.label = name
-        except AttributeError:  # a learner's class with __slots__: the names are a nicety
-            break
+    _label(a=a, b=b, e=e, d=d, out=out)
     p.check_topo(out, out.topo_sort())
+    # x0 is out's child and x1's: an order by distance from out (breadth first) lists x1
+    # first, whatever order a set hands the children out in
+    p.tried = "x0 = Value(0.5); x1 = x0 * 2; x2 = x1 + 1; x3 = x2 * 3; out = x3 + x0; " + (
+        "out.topo_sort()"
+    )
+    x0 = p.Value(0.5)
+    x1 = x0 * 2
+    x2 = x1 + 1
+    x3 = x2 * 3
+    out = x3 + x0
+    _label(x0=x0, x1=x1, x2=x2, x3=x3, out=out)
+    p.check_topo(out, out.topo_sort())
+
+
+def _label(**nodes: object) -> None:
+    for name, node in nodes.items():
+        try:
+            node.label = name  # type: ignore[attr-defined]
+        except AttributeError:  # a learner's class with __slots__: the names are a nicety
+            return
 
 
 @check(
@@ -290,13 +388,22 @@ def diamond(p: Probe) -> None:
 @check(
     2,
     "a deep chain of 5000 operations",
-    why="a long chain is deep, not hard; but a recursive walk uses one Python stack frame per "
-    "level, and Python stops at about 1000 (RecursionError)",
-    hint="walk the graph with a stack of your own (a list you append to and pop from) instead "
-    "of recursion",
+    why="a long chain is deep, not hard: every node once, in order, whatever the depth",
+    hint="walk the graph with a stack of your own (a list you append to and pop from)",
 )
 def deep(p: Probe) -> None:
-    depth = 5000
+    try:
+        _chain(p, 5000)
+    except RecursionError:
+        _chain(p, 500)  # right, and only stopped by Python's limit: pass, and say so
+        p.note = (
+            "your walk is recursive: right, and Python stops it with a RecursionError near "
+            "1,000 levels deep (a chain of 5,000 operations did not finish). To lift the limit, "
+            "walk with a stack of your own: a list of (node, children left) you push and pop"
+        )
+
+
+def _chain(p: Probe, depth: int) -> None:
     p.tried = f"x = Value(0.5); out = x + 1 + 1 + ... ({depth} additions); out.backward()"
     x = p.Value(0.5)
     out = x
@@ -350,6 +457,20 @@ def tanh_grad(p: Probe) -> None:
 
 @check(
     3,
+    "tanh of large numbers",
+    why="tanh(800) is 1.0 to the last bit, but e**(2*800) is too large for a float: math.exp "
+    "raises OverflowError past about 355, and training can push a neuron's sum that far",
+    hint="use math.tanh(x); or, from e = math.exp(-2 * abs(x)), which never overflows: "
+    "t = math.copysign((1 - e) / (1 + e), x)",
+)
+def tanh_large(p: Probe) -> None:
+    for x in (30.0, -30.0, 800.0, -800.0):
+        p.forward("a.tanh()", a=x)
+    p.grads("a.tanh() * 3", a=800.0)
+
+
+@check(
+    3,
     "tanh inside a longer expression",
     why="the chain rule: tanh's local slope times the gradient that arrives from above, out.grad",
     hint="multiply by out.grad: self.grad += (1 - t**2) * out.grad",
@@ -387,6 +508,38 @@ def relu_grad_positive(p: Probe) -> None:
 )
 def relu_grad_negative(p: Probe) -> None:
     p.grads("a.relu() * 2", a=-3.0)
+
+
+@check(
+    3,
+    "ReLU's derivative at exactly 0",
+    why="at exactly 0 ReLU has a corner, and the slope there is taken as 0, as PyTorch does: "
+    "a neuron whose sum is exactly 0 passes nothing back",
+    hint="gate on the output: self.grad += (1.0 if out.data > 0 else 0.0) * out.grad",
+)
+def relu_grad_zero(p: Probe) -> None:
+    p.grads("a.relu() * 2", diagnose=_relu_at_zero, kink=True, a=0.0)
+
+
+def _relu_at_zero(grads: dict[str, float]) -> tuple[str, str] | None:
+    if grads["a"] == 0:
+        return None
+    return (
+        "ReLU's slope at exactly 0 is 0 (PyTorch's choice, and the lecture's `out.data > 0`); "
+        "your rule lets the gradient through there, as if the slope were 1",
+        "compare with > 0, not >= 0: self.grad += (1.0 if out.data > 0 else 0.0) * out.grad",
+    )
+
+
+@check(
+    3,
+    "tanh and ReLU of a node that is used again",
+    why="a node used twice receives gradient from both uses; the activations' rules add theirs "
+    "to what the other use has already given",
+    hint="accumulate with += in tanh's and relu's _backward",
+)
+def activation_reused(p: Probe) -> None:
+    _reused(p, ("a.tanh() * a", "tanh"), ("a.relu() * a", "relu"))
 
 
 @check(

@@ -18,6 +18,7 @@ from .nets import (
     cls,
     forward,
     make,
+    net_weights,
     outputs,
     read_layer,
     read_layers,
@@ -130,6 +131,29 @@ def layer_forward(p: Probe) -> None:
 
 @check(
     4,
+    "a Layer's neurons are separate neurons",
+    why="each neuron of a layer has weights of its own, so that each can learn something "
+    "different: [Neuron(nin)] * nout is one Neuron listed nout times, and training one trains "
+    "them all",
+    hint="make a new Neuron for each place: [Neuron(nin) for _ in range(nout)]",
+)
+def layer_distinct(p: Probe) -> None:
+    layer = make(p, "Layer(3, 4)")
+    neurons = read_layer(p, layer, 3, 4, "layer")
+    p.tried += "; layer.neurons"
+    distinct = len({id(n) for n in neurons})
+    if distinct < len(neurons):
+        raise Failed(
+            f"layer.neurons holds the same Neuron {len(neurons) - distinct + 1} times",
+            "4 different Neurons",
+        )
+    shared = len({id(v) for n in neurons for v in (*n.w, n.b)})
+    if shared < 4 * 4:
+        raise Failed(f"the 4 neurons share weights: {shared} different Values", "16 Values")
+
+
+@check(
+    4,
     "a Layer of one neuron returns the Value itself",
     why=ONE_OUTPUT_WHY,
     hint=ONE_OUTPUT_HINT,
@@ -149,7 +173,21 @@ def layer_single(p: Probe) -> None:
     "range(len(nouts))]",
 )
 def mlp_shape(p: Probe) -> None:
-    read_layers(p, make(p, "MLP(3, [4, 4, 1])"), SIZES)
+    net = make(p, "MLP(3, [4, 4, 1])")
+    read_layers(p, net, SIZES)
+    sizes = getattr(net, "layer_sizes", None)
+    if sizes is None:
+        p.note = (
+            "the seed workshop's tests read n.layer_sizes: keep [nin] + nouts in "
+            "self.layer_sizes, as the skeleton says"
+        )
+    elif list(sizes) != SIZES:
+        raise Failed(
+            f"n.layer_sizes == {fmt(sizes)}",
+            f"{SIZES}, the input size then each layer's",
+            why="layer_sizes lists the network's widths, inputs first: [nin] + nouts",
+            hint="self.layer_sizes = [nin] + nouts",
+        )
 
 
 @check(
@@ -160,9 +198,25 @@ def mlp_shape(p: Probe) -> None:
 )
 def mlp_forward(p: Probe) -> None:
     net = make(p, "MLP(3, [4, 4, 1])")
-    for got, linear in outputs(p, net, [*XS, SMALL], "random.seed(0); n = MLP(3, [4, 4, 1])"):
-        if not (close(got, linear) or close(got, relu(linear))):
-            raise Failed(f"{fmt(got)}", f"{fmt(linear)}, from the same weights in our engine")
+    weights = net_weights(p, net)
+    xs = [*XS, SMALL]
+    for x, (got, linear) in zip(
+        xs, outputs(p, net, xs, "random.seed(0); n = MLP(3, [4, 4, 1])"), strict=True
+    ):
+        if close(got, linear) or close(got, relu(linear)):
+            continue
+        swapped = forward(weights, SIZES, x, relu_out=True, relu_hidden=False)
+        if close(got, swapped) or close(got, relu(forward(weights, SIZES, x, False, False))):
+            raise Failed(
+                f"{fmt(got)}, what the same weights give with linear hidden layers",
+                f"{fmt(linear)}, from the same weights in our engine",
+                why="your hidden layers have no ReLU: the hidden layers use the activation, and "
+                "only the output layer is linear (step 5); a network of linear layers is one "
+                "linear function, however many layers it has",
+                hint="build the hidden layers with nonlin=True and the last with nonlin=False: "
+                "Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1)",
+            )
+        raise Failed(f"{fmt(got)}", f"{fmt(linear)}, from the same weights in our engine")
 
 
 # -- step 5: parameters, a linear output, zero_grad and training ----------------------------

@@ -104,7 +104,9 @@ class _Session:
             except BaseException as e:
                 return {"result": self._error(chk.step, chk.title, probe.tried, e, chk)}
             else:
-                result = CheckResult(chk.step, chk.title, "pass", tried=probe.tried)
+                result = CheckResult(
+                    chk.step, chk.title, "pass", tried=probe.tried, note=probe.note
+                )
         return {"result": result.to_dict()}
 
     def _error(
@@ -140,7 +142,14 @@ class _Session:
             why = f"your {owner} has no {e.name}: step {introduced} introduces it"
             if introduced < step:
                 why += f"; finish step {introduced} first"
-        elif isinstance(e, RecursionError) and not (chk and chk.slug == "deep"):
+        elif isinstance(e, RecursionError) and _calls_backward(e, self.folder):
+            why = (
+                "backward() calls node.backward() on the nodes of the graph: that starts a whole "
+                "new backward pass from each node, itself included, again and again; each node's "
+                "own rule is node._backward()"
+            )
+            hint = "for node in reversed(topo): node._backward()"
+        elif isinstance(e, RecursionError):
             why = "a function kept calling itself (or two kept calling each other) until Python "
             why += "stopped it"
             hint = "look at the line shown: does it call the same operator or method again?"
@@ -174,6 +183,16 @@ class _Session:
             graph = draw_dot(nodes["L"])
             graph.save(path)
         return {"note": f"L = (a*b + c) * f with your Value: {len(graph)} values"}
+
+
+def _calls_backward(e: BaseException, folder: Path) -> bool:
+    """Did the learner's backward() call .backward() on a node, on the way to `e`?"""
+    for frame, lineno in traceback.walk_tb(e.__traceback__):
+        code = frame.f_code
+        mine = Path(code.co_filename).parent == folder and code.co_name == "backward"
+        if mine and ".backward()" in linecache.getline(code.co_filename, lineno):
+            return True
+    return False
 
 
 def _article(noun: str) -> str:

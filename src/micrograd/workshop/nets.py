@@ -153,8 +153,11 @@ def relu(z: float) -> float:
     return z if z > 0 else 0.0
 
 
-def forward(weights: Weights, sizes: list[int], x: list[float], relu_out: bool) -> float:
-    """The network's output for x with these weights, hidden layers ReLU."""
+def forward(
+    weights: Weights, sizes: list[int], x: list[float], relu_out: bool, relu_hidden: bool = True
+) -> float:
+    """The network's output for x with these weights, hidden layers ReLU (unless not
+    `relu_hidden`), the output too if `relu_out`."""
     at = 0
     h = x
     for i, width in enumerate(sizes[1:]):
@@ -162,7 +165,7 @@ def forward(weights: Weights, sizes: list[int], x: list[float], relu_out: bool) 
         nxt = []
         for w, b in weights[at : at + width]:
             z = sum((OurValue(wi) * xi for wi, xi in zip(w, h, strict=True)), OurValue(b)).data
-            nxt.append(relu(z) if relu_out or not last else z)
+            nxt.append(relu(z) if (relu_out if last else relu_hidden) else z)
         at += width
         h = nxt
     return h[0]

@@ -20,7 +20,13 @@ from .base import Failed
 # Given the learner's gradients by leaf name, (why, hint) naming their mistake, or None.
 Diagnosis = Callable[[dict[str, float]], tuple[str, str] | None]
 
-__all__ = ["Probe", "children", "close", "fmt"]
+__all__ = ["MUL_READS_GRAD", "Probe", "children", "close", "fmt"]
+
+MUL_READS_GRAD = {
+    "why": "your __mul__'s _backward reads .grad where it needs .data: d(a * b)/da is b's value, "
+    "b.data, not b's gradient (run alone with b.grad == 7.0 beforehand, it gave a.grad == 7.0)",
+    "hint": "self.grad += other.data * out.grad; other.grad += self.data * out.grad",
+}
 
 RTOL = 1e-6
 ATOL = 1e-9
@@ -77,6 +83,7 @@ class Probe:
         # Told each code snippet before it runs: the runner reports it if the check hangs.
         self.on_try: Callable[[str], None] = lambda text: None
         self._tried = ""
+        self.note = ""  # set by a check that passes with something to say
 
     @property
     def tried(self) -> str:
@@ -145,10 +152,13 @@ class Probe:
                 )
         return theirs
 
-    def grads(self, code: str, diagnose: Diagnosis | None = None, **leaves: float) -> None:
+    def grads(
+        self, code: str, diagnose: Diagnosis | None = None, kink: bool = False, **leaves: float
+    ) -> None:
         """Run backward on `code` built from their Values; compare every leaf's grad with our
-        engine's and with a central finite difference. `diagnose(their_grads)` may name the
-        mistake behind a wrong answer, as (why, hint)."""
+        engine's and with a central finite difference (not at a `kink`, where the slope is a
+        convention). `diagnose(their_grads)` may name the mistake behind a wrong answer, as
+        (why, hint)."""
         self.tried = f"{declare(leaves)}; {_statement(code)}; out.backward()"
         names = list(leaves)
         theirs = self.run(code, leaves, self.Value)
@@ -164,7 +174,7 @@ class Probe:
         report = gradcheck(ours, list(leaves.values()))
         wrong: list[tuple[str, float, float, float]] = []
         for name, row in zip(names, report.rows, strict=True):
-            if not row.ok:  # our engine disagrees with the finite difference: a bug of ours
+            if not row.ok and not kink:  # our engine disagrees with the finite difference
                 raise RuntimeError(f"the checker's own gradient of {code} is off: {report}")
             got = self.number(theirs[name].grad, f"{name}.grad")
             if not close(got, row.analytic):
@@ -175,6 +185,8 @@ class Probe:
         want_text = ", ".join(f"{n}.grad == {fmt(w)}" for n, _, w, _ in wrong)
         fd = ", ".join(f"{numeric:.6g}" for _, _, _, numeric in wrong)
         expected = f"{want_text} (our engine; a finite difference gives {fd})"
+        if kink:
+            expected = f"{want_text} (our engine and PyTorch)"
         all_zero = all(theirs[n].grad == 0 for n in names)
         if diagnose is not None:
             named = diagnose({n: float(theirs[n].grad) for n in names})
@@ -189,16 +201,54 @@ class Probe:
                 hint="begin backward() with `self.grad = 1.0`",
             )
         if all_zero:
-            raise Failed(
-                got_text,
-                expected,
-                why="out.grad is 1.0 but nothing reached the inputs: an operator never stored "
-                "its _backward on the result, or backward() ran a node's _backward before that "
-                "node's own gradient had arrived",
-                hint="end each operator with `out._backward = _backward`; in backward(), call "
-                "node._backward() for node in reversed(self.topo_sort()), the output first",
-            )
+            raise self._nothing_reached(code, leaves, got_text, expected)
         raise Failed(got_text, expected)
+
+    def _nothing_reached(
+        self, code: str, leaves: dict[str, float], got: str, expected: str
+    ) -> Failed:
+        """out.grad was 1.0 and no leaf got anything: call the output's own rule alone to tell
+        a rule that passes nothing from a backward() that never ran the rules in order."""
+        tried = self.tried
+        self.tried = f"{declare(leaves)}; {_statement(code)}; out.grad = 1.0; out._backward()"
+        out = self.run(code, leaves, self.Value)["out"]
+        out.grad = 1.0
+        out._backward()
+        passed_on = any(getattr(c, "grad", 0) != 0 for c in children(out))
+        self.tried = tried
+        if not passed_on and any(op in code for op in "*/-") and self.mul_reads_grad():
+            return Failed(got + "; your * rule reads .grad", expected, **MUL_READS_GRAD)
+        if passed_on:
+            return Failed(
+                got + "; yet out._backward() alone passes out.grad to out's operands",
+                expected,
+                why="the rules work when called by hand, so backward() does not run them in "
+                "order: it must call node._backward() on every node, the output first",
+                hint="topo = self.topo_sort(); self.grad = 1.0; then node._backward() for node "
+                "in reversed(topo)",
+            )
+        return Failed(
+            got + "; and out._backward() alone passes nothing to out's operands",
+            expected,
+            why="the output's rule passes nothing on: the operator that made it never stored its "
+            "_backward on the result, or its rule adds nothing to its operands' grad",
+            hint="define _backward inside the operator, adding into self.grad and other.grad, "
+            "and end with `out._backward = _backward`",
+        )
+
+    def mul_reads_grad(self) -> bool:
+        """Does their `*` rule read the other factor's .grad where it needs its .data? Run the
+        rule alone with a gradient already on one factor and see which number it used."""
+        tried = self.tried
+        self.tried = "a = Value(2.0); b = Value(-3.0); out = a * b; b.grad = 7.0; " + (
+            "out.grad = 1.0; out._backward()"
+        )
+        a, b = self.Value(2.0), self.Value(-3.0)
+        out = a * b
+        b.grad, out.grad = 7.0, 1.0
+        out._backward()
+        self.tried = tried
+        return bool(a.grad == 7.0)
 
     # -- graph order ------------------------------------------------------------------------
 

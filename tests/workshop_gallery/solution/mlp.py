@@ -34,6 +34,7 @@ class Layer:
 class MLP:
     def __init__(self, nin, nouts):
         sizes = [nin, *nouts]
+        self.layer_sizes = sizes
         last = len(nouts) - 1
         self.layers = [Layer(sizes[i], sizes[i + 1], nonlin=i != last) for i in range(len(nouts))]
 

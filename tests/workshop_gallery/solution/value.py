@@ -17,6 +17,10 @@ class Value:
         self._op = _op
         self.label = label
 
+    @property
+    def prev(self):
+        return self._prev
+
     def __repr__(self):
         return f"Value(data={self.data}, grad={self.grad})"
 
@@ -96,7 +100,8 @@ class Value:
 
     def tanh(self):
         x = self.data
-        t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
+        e = math.expm1(-2 * abs(x))  # e**(-2|x|) - 1: never overflows, exact near 0
+        t = math.copysign(-e / (2 + e), x)
         out = Value(t, (self,), "tanh")
 
         def _backward():
