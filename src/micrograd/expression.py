@@ -115,8 +115,13 @@ class ExpressionError(ValueError):
     """The expression (or a variable assignment) is not one this parser accepts."""
 
 
-def parse_expression(source: str, variables: Mapping[str, float]) -> Value:
+def parse_expression(
+    source: str, variables: Mapping[str, float], bound: Mapping[str, Value] | None = None
+) -> Value:
     """Evaluate `source` into a `Value` graph; each variable used becomes a leaf labelled by name.
+
+    `bound` names Values that already exist (earlier results, shared inputs): the expression
+    uses those very nodes, so several expressions can build one graph.
 
     Arithmetic on plain numbers alone is done at once, as Python would do it when writing the
     expression by hand with `Value`s, so `x * (2 + 1)` has one constant leaf, 3. Errors of the
@@ -131,10 +136,11 @@ def parse_expression(source: str, variables: Mapping[str, float]) -> Value:
         )
     if not source.strip():
         raise ExpressionError(f"the expression is empty: write one, {_EXAMPLE}")
-    values = _check_variables(variables)
+    given = dict(bound or {})
+    values = _check_variables({**variables, **{k: float(v.data) for k, v in given.items()}})
     tree = _parse(source)
     _validate(tree, source, values)
-    return _evaluate(tree, values)
+    return _evaluate(tree, values, {_normal(k): v for k, v in given.items()})
 
 
 def parse_assignments(items: list[str]) -> dict[str, float]:
@@ -424,9 +430,13 @@ def _fold(op: Callable[[Any, Any], Any], a: Number, b: Number) -> float:
     return float(result.data)
 
 
-def _evaluate(tree: ast.Expression, values: Mapping[str, tuple[str, float]]) -> Value:
+def _evaluate(
+    tree: ast.Expression,
+    values: Mapping[str, tuple[str, float]],
+    bound: Mapping[str, Value] | None = None,
+) -> Value:
     """Post-order walk with an explicit stack; the tree was validated already."""
-    leaves: dict[str, Value] = {}
+    leaves: dict[str, Value] = dict(bound or {})
     results: list[Operand] = []
     # (node, expanded): a node is pushed once to visit its operands, then again to combine them.
     stack: list[tuple[ast.expr, bool]] = [(tree.body, False)]
