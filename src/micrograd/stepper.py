@@ -23,6 +23,7 @@ from typing import Any
 
 from .engine import Value
 from .expression import ExpressionError, parse_assignments, parse_expression
+from .numeric import ieee_pow
 
 __all__ = ["MAX_NODES", "StepperError", "trace", "trace_program"]
 
@@ -146,7 +147,10 @@ def trace(
             if not v.children and v.label in inputs:
                 up = {**inputs, v.label: inputs[v.label] + _H}
                 down = {**inputs, v.label: inputs[v.label] - _H}
-                estimates[ids[v]] = (evaluate(up) - evaluate(down)) / (2 * _H)
+                try:
+                    estimates[ids[v]] = (evaluate(up) - evaluate(down)) / (2 * _H)
+                except (ArithmeticError, ValueError, StepperError):  # x - h outside the domain
+                    estimates[ids[v]] = math.nan
     return {
         "output": ids[root],
         "nodes": nodes,
@@ -222,10 +226,10 @@ def _local(v: Value, k: int) -> float:
         return float(c[1 - k].data)
     if op.startswith("**") and len(op) > 2:  # a number exponent
         n = float(op[2:])
-        return 0.0 if n == 0 else n * x ** (n - 1)
+        return 0.0 if n == 0 else n * float(ieee_pow(x, n - 1))
     if op == "**":
         a, b = float(c[0].data), float(c[1].data)
-        return b * a ** (b - 1) if k == 0 else y * math.log(a)
+        return b * float(ieee_pow(a, b - 1)) if k == 0 else y * math.log(a)
     return {
         "exp": lambda: y,
         "log": lambda: 1.0 / x,
