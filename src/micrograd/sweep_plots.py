@@ -21,7 +21,7 @@ __all__ = ["plot_best_curves", "plot_boxes", "plot_heatmap"]
 
 
 def _better(metric: str) -> str:
-    return "higher is better" if metric == "accuracy" else "lower is better"
+    return "higher is better" if metric.endswith("accuracy") else "lower is better"
 
 
 def _ordered(texts: set[str]) -> list[str]:
@@ -73,7 +73,7 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
     from matplotlib import colormaps
 
     # Higher accuracy, lower RMSE: better is always bright. Cells with no score are grey.
-    cmap = colormaps["viridis" if metric == "accuracy" else "viridis_r"].with_extremes(
+    cmap = colormaps["viridis" if metric.endswith("accuracy") else "viridis_r"].with_extremes(
         bad="#dddddd"
     )
     finite = grid[np.isfinite(grid)]
@@ -91,7 +91,7 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
             value = grid[i, j]
             diverged, runs = counts.get((cx, cy), [0, 0])
             if math.isfinite(value):
-                light = (value < mid) == (metric == "accuracy")
+                light = (value < mid) == metric.endswith("accuracy")
                 text = _short(value) + (f"\n{diverged} diverged" if diverged else "")
                 ax.text(
                     j,
@@ -206,7 +206,7 @@ def plot_best_curves(result: SettingResult, path: PathLike) -> Path:
         ax_loss.set_yscale("log")
     ax_loss.set_title("training loss" + (" (log scale)" if positive else ""))
     ax_metric.set_title(f"training {metric} ({_better(metric)})")
-    if metric == "accuracy":
+    if metric.endswith("accuracy"):
         ax_metric.set_ylim(-0.02, 1.02)
     for ax in (ax_loss, ax_metric):
         ax.set_xlabel("epoch")

@@ -40,7 +40,7 @@ from ..sweep import (
     run_sweep,
 )
 from ..sweep.results import show_value
-from ..sweep.runner import require_dask
+from ..sweep.runner import LOST, require_dask
 from ..sweep.spec import config_from_dict
 from .arguments import (
     PROG,
@@ -107,7 +107,13 @@ def register(commands: Any) -> None:
         "--resume",
         metavar="SWEEP.db",
         default=None,
-        help="finish the sweep stored in this database: runs stored are skipped",
+        help="finish the sweep stored in this database: runs stored are skipped; runs the "
+        "backend lost (a worker or the scheduler died) were never stored and run again",
+    )
+    what.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="with --resume: run again the runs that raised an error (they are kept otherwise)",
     )
     fixed = p.add_argument_group(
         "fixed training options (the same in every run; as KEY=VALUE in --grid too)"
@@ -309,7 +315,13 @@ def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
                 "--seeds, --random and --random-seed"
             )
         store = Store.open(args.resume)
+        if args.retry_errors:
+            store.forget_errors()
         return store, store.plan(), Path(args.resume)
+    if args.retry_errors:
+        raise UsageError(
+            "--retry-errors goes with --resume SWEEP.db: it reruns a stored sweep's errors"
+        )
     db = Path(args.db if args.db is not None else "sweep.db")
     plan = Plan.from_sweep(_sweep(args))
     if db.exists():
@@ -371,10 +383,13 @@ def _execute(args: argparse.Namespace, store: Store, plan: Plan, backend: Backen
             )
 
             def done(record: RunRecord, stored: int, planned: int) -> None:
+                if record.status == LOST:
+                    lost.append(record)
                 if progress is not None and task is not None:
                     status = "" if record.status == "finished" else f"last: {record.status}"
                     progress.update(task, completed=stored, status=status)
 
+            lost: list[RunRecord] = []
             run_sweep(store, backend, done)
     except KeyboardInterrupt:
         print(
@@ -383,7 +398,16 @@ def _execute(args: argparse.Namespace, store: Store, plan: Plan, backend: Backen
             file=sys.stderr,
         )
         return 130
-    return report(args, store, db)
+    status = report(args, store, db)
+    if lost:
+        print(
+            f"{PROG}: the backend lost {len(lost)} run{'s' if len(lost) > 1 else ''} "
+            f"({lost[0].error}); nothing was stored for them: run them with "
+            f"'{PROG} sweep --resume {db}'",
+            file=sys.stderr,
+        )
+        return 1
+    return status
 
 
 def run_show(args: argparse.Namespace) -> int:

@@ -15,7 +15,8 @@ from rich.table import Table
 
 from .. import sweep_plots
 from ..sweep import SettingResult, Store, runs_csv, summarise, summary_json
-from ..sweep.results import show_value
+from ..sweep.results import METRICS, show_value
+from ..sweep.spec import SweepError
 from ..sweep.store import Plan
 from .arguments import UsageError, positive_int
 from .output import console, make_folder, names, num, write_json, write_text
@@ -31,6 +32,13 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
         default=15,
         metavar="N",
         help="settings shown in the table, best first (default: 15)",
+    )
+    group.add_argument(
+        "--metric",
+        choices=METRICS,
+        default=None,
+        help="the score that ranks the settings (default: val_accuracy or val_rmse when the runs "
+        "kept validation data, else test_, else the training score)",
     )
     group.add_argument(
         "--csv",
@@ -78,7 +86,7 @@ def table(plan: Plan, results: list[SettingResult], top: int) -> Table:
     t.add_column("#", justify="right")
     for name in plan.varied or ["setting"]:
         t.add_column(name, no_wrap=True)
-    headers = [f"{metric}\nmean ± std", "loss\nmean ± std", "converged", "diverged"]
+    headers = [f"{metric}\nmean ± std", "loss\nmean ± std", "seeds", "converged", "diverged"]
     headers += ["errors"] if errors else []
     headers += ["epochs\nmean", "seconds\nper run"]
     for header in headers:
@@ -92,10 +100,10 @@ def table(plan: Plan, results: list[SettingResult], top: int) -> Table:
         if not plan.varied:
             cells.append("(one setting)")
         cells += [
-            _mean_std(s.score, 3 if metric == "accuracy" else 4),
+            _mean_std(s.score, 3 if metric.endswith("accuracy") else 4),
             _mean_std(s.loss, 4),
-            f"{s.converged}/{counted}"
-            + ("" if len(r.records) == r.planned else f" of {r.planned}"),
+            f"{len(r.records)}/{r.planned}",
+            f"{s.converged}/{counted}",
             f"{s.diverged}/{counted}",
         ]
         if errors:
@@ -159,7 +167,10 @@ def _pictures(
 def report(args: argparse.Namespace, store: Store, db: Path) -> int:
     """Table, exports and pictures of the sweep in `store`."""
     plan = store.plan()
-    results = summarise(plan, store.records())
+    try:
+        results = summarise(plan, store.records(), args.metric)
+    except SweepError as e:
+        raise UsageError(str(e)) from None
     counts = store.counts_by_status()
     total = len(plan.jobs())
     written: list[Path] = []
@@ -187,6 +198,10 @@ def report(args: argparse.Namespace, store: Store, db: Path) -> int:
         f"{stored} of {total} runs stored in {escape(str(db))}"
         + (f": {', '.join(parts)}" if parts else "")
     )
+    if results:
+        metric = results[0].metric
+        held_out = "held-out data" if "_" in metric else "the training data (no --val or --test)"
+        shown.print(f"ranked by {metric}, the mean over seeds, on {held_out}; --metric changes it")
     if results and not math.isnan(results[0].score):
         best = results[0]
         shown.print(

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from .runner import Backend, RunRecord, run, run_jobs
+from .runner import LOST, Backend, RunRecord, run, run_jobs
 from .spec import Job
 from .store import Store
 
@@ -27,8 +27,10 @@ def run_sweep(
 ) -> int:
     """Run every planned job that `store` does not hold yet on `backend`; return how many ran.
 
-    `on_record(record, done, total)` hears about each stored run (`done` of `total` planned).
-    Ctrl-C (KeyboardInterrupt) cancels the queued runs and goes on up; what was stored stays."""
+    `on_record(record, done, total)` hears about each run that came back (`done` of `total`
+    planned stored); a run the backend lost (status `lost`: a worker or the scheduler died) is
+    not stored, so a resumed sweep runs it again. Ctrl-C (KeyboardInterrupt) cancels the queued
+    runs and goes on up; what was stored stays."""
     jobs = store.remaining()
     total = len(store.plan().jobs())
     done = total - len(jobs)
@@ -36,7 +38,7 @@ def run_sweep(
 
     def keep(i: int, record: RunRecord) -> None:
         nonlocal done, ran
-        if store.add(record):
+        if record.status != LOST and store.add(record):
             done += 1
             ran += 1
         if on_record is not None:

@@ -19,12 +19,14 @@ from typing import Any
 
 from ..run import RunsSummary
 from .runner import RunRecord, outcome
-from .spec import config_from_dict, setting_key
+from .spec import SweepError, config_from_dict, setting_key
 from .store import Plan
 
 __all__ = [
+    "METRICS",
     "SettingResult",
     "by_value",
+    "higher_is_better",
     "metric_of",
     "runs_csv",
     "show_value",
@@ -44,14 +46,25 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+METRICS = tuple(
+    f"{split}{name}" for split in ("val_", "test_", "") for name in ("accuracy", "rmse", "loss")
+)
+
+
 def metric_of(records: Iterable[RunRecord]) -> str:
-    """The score the runs report: rmse for regression, else accuracy."""
+    """The score that ranks the runs: on held-out data when they have it (validation first,
+    then test), else on the training data; rmse for regression, else accuracy."""
+    keys: set[str] = set()
     for r in records:
-        if "rmse" in r.metrics:
-            return "rmse"
-        if "accuracy" in r.metrics:
-            return "accuracy"
+        keys.update(r.metrics)
+    for name in METRICS:
+        if name in keys and not name.endswith("loss"):
+            return name
     return "accuracy"
+
+
+def higher_is_better(metric: str) -> bool:
+    return metric.endswith("accuracy")
 
 
 @dataclass
@@ -86,15 +99,27 @@ def _rank(result: SettingResult) -> tuple[float, ...]:
     score = result.score
     if math.isnan(score):
         return (1, math.inf, math.inf)
-    sign = -1.0 if result.metric == "accuracy" else 1.0
+    sign = -1.0 if higher_is_better(result.metric) else 1.0
     loss = result.summary.loss["mean"]
     return (0, sign * score, loss if math.isfinite(loss) else math.inf)
 
 
-def summarise(plan: Plan, records: Iterable[RunRecord]) -> list[SettingResult]:
-    """Every planned setting with its runs so far, best first."""
+def summarise(
+    plan: Plan, records: Iterable[RunRecord], metric: str | None = None
+) -> list[SettingResult]:
+    """Every planned setting with its runs so far, best first by `metric` (default: the
+    held-out score when the runs have one, see `metric_of`)."""
     records = list(records)
-    metric = metric_of(records)
+    if metric is not None and metric not in METRICS:
+        raise SweepError(f"unknown metric {metric!r}: expected one of {', '.join(METRICS)}")
+    chosen = metric
+    if chosen is not None and records and not any(chosen in r.metrics for r in records):
+        have = sorted({k for r in records for k in r.metrics} & set(METRICS))
+        raise SweepError(
+            f"the runs have no {chosen!r}: they report {', '.join(have) or 'nothing yet'}"
+            + (" (give --val or --test to keep held-out data)" if "_" in chosen else "")
+        )
+    metric = chosen or metric_of(records)
     by_key: dict[str, list[RunRecord]] = {}
     for r in records:
         by_key.setdefault(r.key, []).append(r)
@@ -104,11 +129,7 @@ def summarise(plan: Plan, records: Iterable[RunRecord]) -> list[SettingResult]:
         key = setting_key(config)
         runs = sorted(by_key.get(key, []), key=lambda r: r.seed)
         counted = [r for r in runs if r.status != "error"]
-        summary = RunsSummary(
-            config,
-            metric_of(runs) if runs else metric,
-            [outcome(r, metric_of(runs)) for r in counted],
-        )
+        summary = RunsSummary(config, metric, [outcome(r, metric) for r in counted])
         values = {k: settings[k] for k in plan.varied}
         out.append(SettingResult(key, settings, values, summary, runs, len(plan.seeds)))
     return sorted(out, key=_rank)

@@ -153,13 +153,18 @@ def _run_job(config: TrainConfig) -> RunRecord:
     return run(config)
 
 
+LOST = "lost"  # a run the backend did not bring back: never a result, run again on resume
+
+
 def _lost(job: Job, error: BaseException) -> RunRecord:
-    """The record of a run that the backend could not bring back (its worker kept dying...)."""
+    """A run that did not finish for a reason outside it (its worker or the scheduler died, it
+    was cancelled): status `lost`, which is never stored, so `--resume` runs it again. A run
+    that raises by itself is recorded by `run` as `error` instead."""
     return RunRecord(
         job.key,
         job.seed,
         job.config.as_dict(),
-        "error",
+        LOST,
         error=f"the backend lost this run: {one_line(error)}",
     )
 
@@ -188,7 +193,9 @@ def execute(
                 except BrokenProcessPool:
                     pending[future] = i  # not finished: the caller may run it again
                     raise
-                except Exception as e:
+                except BaseException as e:  # KilledWorker, a lost scheduler, CancelledError
+                    if isinstance(e, KeyboardInterrupt | SystemExit):
+                        raise
                     record = _lost(jobs[i], e)
                 yield i, record
     finally:

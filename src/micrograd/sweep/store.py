@@ -191,6 +191,13 @@ class Store:
             raise StoreError(f"{self.path}: the sweep plan is invalid: {e}") from None
         return [j for j in jobs if (j.key, j.seed) not in done]
 
+    def forget_errors(self) -> int:
+        """Delete the runs that raised (status `error`), so that the plan runs them again;
+        returns how many."""
+        with self.db:
+            cursor = self.db.execute("DELETE FROM runs WHERE status = 'error'")
+        return cursor.rowcount
+
     def add(self, record: RunRecord) -> bool:
         """Store one run (its own transaction); False if that (key, seed) was already there."""
         cursor = self.db.execute(
