@@ -11,13 +11,14 @@ import math
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .plots import PathLike, new_figure, save_png
 from .sweep.results import SettingResult, show_value
 
-__all__ = ["plot_best_curves", "plot_boxes", "plot_heatmap"]
+__all__ = ["plot_best_curves", "plot_boxes", "plot_heatmap", "plot_scatter"]
 
 
 def _better(metric: str) -> str:
@@ -25,11 +26,14 @@ def _better(metric: str) -> str:
 
 
 def _ordered(texts: set[str]) -> list[str]:
-    def key(text: str) -> tuple[int, float, str]:
+    """Numbers by value; layer sizes (8,8,1) by their sizes, smaller networks first; the rest
+    as text."""
+
+    def key(text: str) -> tuple[int, tuple[float, ...], str]:
         try:
-            return (0, float(text), text)
+            return (0, tuple(float(part) for part in text.split(",")), text)
         except ValueError:
-            return (1, 0.0, text)
+            return (1, (), text)
 
     return sorted(texts, key=key)
 
@@ -183,6 +187,59 @@ def plot_boxes(results: Sequence[SettingResult], path: PathLike) -> Path:
         f"final {metric} of every run, per value of each swept parameter ({_better(metric)})"
     )
     return save_png(fig, path)
+
+
+def plot_scatter(results: Sequence[SettingResult], path: PathLike) -> Path:
+    """A random search: one panel per swept parameter, the mean score of every setting against
+    its value (a log axis where the values span decades, as log-uniform draws do), the best
+    setting ringed. Parameters that are not numbers get their values side by side."""
+    if not results or not results[0].values:
+        raise ValueError("scatter plots need at least one swept parameter")
+    names = list(results[0].values)
+    metric = results[0].metric
+    cols = min(3, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig = new_figure(4.6 * cols, 3.9 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    scored = [r for r in results if math.isfinite(r.score)]
+    best = scored[0] if scored else None
+    for ax, name in zip(axes, names, strict=False):
+        texts = _ordered({show_value(r.values[name]) for r in results})
+        numeric = all(isinstance(r.values[name], int | float) for r in results)
+
+        xs = [_position(r.values[name], texts, numeric) for r in scored]
+        ys = [r.score for r in scored]
+        ax.scatter(xs, ys, s=22, alpha=0.75, color="#1f77b4", zorder=3)
+        if best is not None:
+            ax.scatter(
+                [_position(best.values[name], texts, numeric)],
+                [best.score],
+                s=140,
+                facecolors="none",
+                edgecolors="#d62728",
+                linewidths=2,
+                zorder=4,
+                label="best",
+            )
+            ax.legend(loc="best", fontsize=8)
+        positive = numeric and xs and min(xs) > 0
+        if positive and max(xs) / min(xs) > 20:
+            ax.set_xscale("log")
+            ax.set_xlabel(f"{name} (log scale)")
+        else:
+            ax.set_xlabel(name)
+        if not numeric:
+            ax.set_xticks(range(len(texts)), texts)
+        ax.set_ylabel(f"mean {metric} over seeds")
+        ax.grid(True, alpha=0.3)
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"random search: {metric} of every setting by parameter ({_better(metric)})")
+    return save_png(fig, path)
+
+
+def _position(value: Any, texts: list[str], numeric: bool) -> float:
+    return float(value) if numeric else float(texts.index(show_value(value)))
 
 
 def plot_best_curves(result: SettingResult, path: PathLike) -> Path:
