@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import sweep_plots
-from ..sweep import SettingResult, Store, runs_csv, summarise, summary_json
+from ..sweep import SettingResult, Store, StoreError, runs_csv, summarise, summary_json
 from ..sweep.results import METRICS, show_value
 from ..sweep.spec import SweepError
 from ..sweep.store import Plan
@@ -179,8 +179,11 @@ def report(args: argparse.Namespace, store: Store, db: Path) -> int:
     """Table, exports and pictures of the sweep in `store`."""
     plan = store.plan()
     try:
-        results = summarise(plan, store.records(), args.metric)
-    except SweepError as e:
+        # histories only for what is drawn: the best setting's curves
+        results = summarise(plan, store.records(histories=False), args.metric)
+        if results:
+            results[0].records = sorted(store.records(key=results[0].key), key=lambda r: r.seed)
+    except (SweepError, StoreError) as e:
         raise UsageError(str(e)) from None
     counts = store.counts_by_status()
     total = len(plan.jobs())

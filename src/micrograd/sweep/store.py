@@ -148,17 +148,23 @@ class Store:
         if not path.is_file():
             what = "is a folder" if path.is_dir() else "does not exist"
             raise StoreError(f"{path} {what}: expected a sweep database (a .db file)")
+        # Looked at read-only first: a file that is refused is left exactly as it was (opening
+        # it for writing would switch it to WAL, or give an empty file a header).
         try:
-            db = cls._connect(path)
-            row = db.execute("SELECT value FROM sweep WHERE name = 'schema_version'").fetchone()
+            probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                row = probe.execute(
+                    "SELECT value FROM sweep WHERE name = 'schema_version'"
+                ).fetchone()
+            finally:
+                probe.close()
         except sqlite3.DatabaseError:
             raise StoreError(
                 f"{path} is not a sweep database (not SQLite, or no sweep table)"
             ) from None
         if row is None or row[0] != str(SCHEMA_VERSION):
-            db.close()
             raise StoreError(f"{path} has sweep schema {row and row[0]}, expected {SCHEMA_VERSION}")
-        return cls(path, db)
+        return cls(path, cls._connect(path))
 
     def __enter__(self) -> Store:
         return self
@@ -180,7 +186,10 @@ class Store:
 
     def done(self) -> set[tuple[str, int]]:
         """(key, seed) of every run stored."""
-        return {(k, s) for k, s in self.db.execute("SELECT key, seed FROM runs")}
+        try:
+            return {(k, s) for k, s in self.db.execute("SELECT key, seed FROM runs")}
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path} is damaged ({e}): its runs cannot be read") from None
 
     def remaining(self) -> list[Job]:
         """The plan's jobs not stored yet, in plan order."""
@@ -222,11 +231,25 @@ class Store:
         )
         return cursor.rowcount == 1
 
-    def records(self) -> Iterator[RunRecord]:
-        """Every stored run, in the order they were recorded."""
+    def records(self, histories: bool = True, key: str | None = None) -> Iterator[RunRecord]:
+        """Every stored run (or one setting's), in the order they were recorded. Without
+        `histories` each run's per-epoch rows are left out (a large sweep's table needs none).
+        A database damaged inside raises `StoreError`."""
+        try:
+            yield from self._records(histories, key)
+        except (sqlite3.DatabaseError, ValueError, TypeError, KeyError) as e:
+            raise StoreError(
+                f"{self.path} is damaged ({type(e).__name__}: {e}): its runs cannot be read"
+            ) from None
+
+    def _records(self, histories: bool, key: str | None) -> Iterator[RunRecord]:
+        history_column = "history" if histories else "'[]'"
+        where = "" if key is None else " WHERE key = ?"
         rows = self.db.execute(
-            "SELECT key, seed, config, status, metrics, epochs, seconds, history, error, "
-            "converged, stop_reason, epochs_to_tolerance, worker FROM runs ORDER BY id"
+            "SELECT key, seed, config, status, metrics, epochs, seconds, "
+            f"{history_column}, error, converged, stop_reason, epochs_to_tolerance, worker "
+            f"FROM runs{where} ORDER BY id",
+            () if key is None else (key,),
         )
         for (
             key,
