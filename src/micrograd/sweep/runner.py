@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -277,10 +278,19 @@ def open_backend(backend: Backend) -> Iterator[Executor | None]:
 
 def _worker_start(pids: Any) -> None:
     """In a local worker process: Ctrl-C is the driver's to handle (it ends the pool), and the
-    driver's SIGTERM ends the worker at once, quietly. Tells the driver its pid."""
+    driver's SIGTERM ends the worker at once, quietly. Tells the driver its pid, and watches
+    it: a driver killed outright (SIGKILL) cannot end its workers, so they end themselves."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     pids.put(os.getpid())
+    threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
+
+
+def _orphaned(parent: int) -> None:
+    """End this worker once its driver is gone (the worker is then adopted: a new parent)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 @contextlib.contextmanager
