@@ -76,3 +76,15 @@ def test_the_table_reads_histories_only_for_the_best_setting(tmp_path: Path) -> 
         key = light[0].key
         full = list(store.records(key=key))
         assert full and all(r.key == key and len(r.history) == 3 for r in full)
+
+
+def test_the_table_never_cuts_a_value(tmp_path: Path, capsys: Capsys) -> None:
+    layers = "16,16,16,16,16,16,1/8,8,8,8,8,8,1"
+    argv = ["sweep", "--grid", f"layers={layers}", "lr=0.0123456,0.98765", "l2=0.000123456,0"]
+    argv += ["activation=tanh,relu", "--samples", "30", "--epochs", "2", "--seeds", "1"]
+    argv += ["--workers", "1", "--db", str(tmp_path / "w.db"), "--no-plots"]
+    assert run_main(argv) == 0
+    out = capsys.readouterr().out
+    for value in ("16,16,16,16,16,16,1", "8,8,8,8,8,8,1", "0.0123456", "0.98765", "0.000123456"):
+        assert value in out, value
+    assert "…" not in out

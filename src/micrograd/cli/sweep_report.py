@@ -11,7 +11,9 @@ import statistics
 from pathlib import Path
 
 from rich import box
+from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from .. import sweep_plots
@@ -86,7 +88,7 @@ def table(plan: Plan, results: list[SettingResult], top: int) -> Table:
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("#", justify="right")
     for name in plan.varied or ["setting"]:
-        t.add_column(name, no_wrap=True)
+        t.add_column(name, overflow="fold")  # a value is folded onto lines, never cut
     headers = [f"{metric}\nmean ± std", "loss\nmean ± std", "seeds", "converged", "diverged"]
     headers += ["errors"] if errors else []
     headers += ["epochs\nmean", "seconds\nper run"]
@@ -200,7 +202,11 @@ def report(args: argparse.Namespace, store: Store, db: Path) -> int:
     if args.quiet:
         return 0
     shown = console()
-    shown.print(table(plan, results, args.top))
+    ranked = table(plan, results, args.top)
+    if not shown.is_terminal:  # a file or a pipe: as wide as the table, so nothing is cut
+        needed = Measurement.get(shown, shown.options.update_width(10_000), ranked).maximum
+        shown = Console(highlight=False, width=max(shown.width, needed))
+    shown.print(ranked)
     if len(results) > args.top:
         shown.print(
             f"... and {len(results) - args.top} more settings (--top N shows more, "
