@@ -88,3 +88,53 @@ def test_the_table_never_cuts_a_value(tmp_path: Path, capsys: Capsys) -> None:
     for value in ("16,16,16,16,16,16,1", "8,8,8,8,8,8,1", "0.0123456", "0.98765", "0.000123456"):
         assert value in out, value
     assert "…" not in out
+
+
+def test_a_scheduler_with_no_workers_is_reported_not_waited_on_forever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real `dask scheduler` process on loopback with no worker: the backend says so."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import micrograd.sweep.runner as runner
+    from micrograd.sweep import BackendError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    scheduler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        monkeypatch.setattr(runner, "WORKERS_WAIT", 2.0)
+        address = f"tcp://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with runner.open_backend(Backend.parse(address)):
+                    pass
+            except BackendError as e:
+                if "cannot reach" in str(e) and time.monotonic() < deadline:
+                    time.sleep(0.5)  # the scheduler is still starting
+                    continue
+                assert "has had no workers for 2 s" in str(e)
+                assert f"dask worker {address}" in str(e)
+                break
+            raise AssertionError("a scheduler without workers was taken as ready")
+    finally:
+        scheduler.kill()
+        scheduler.wait()

@@ -362,7 +362,23 @@ def _dask_client(backend: Backend) -> Iterator[Any]:
             f"cannot reach the Dask scheduler at {backend.address}: {one_line(e)}"
         ) from None
     with client:
+        _await_workers(client, backend.address)
         yield client
+
+
+WORKERS_WAIT = 30.0  # seconds for a scheduler with no workers to get one, before saying so
+
+
+def _await_workers(client: Any, address: str, seconds: float | None = None) -> None:
+    """A scheduler with no workers would take the runs and never start them: wait a while for
+    a worker, then say what to do instead of hanging silently."""
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_WAIT if seconds is None else seconds)
+    except TimeoutError:
+        raise BackendError(
+            f"the Dask scheduler at {address} has had no workers for {WORKERS_WAIT:g} s: start "
+            f"them on each machine with 'dask worker {address} --nworkers auto --nthreads 1'"
+        ) from None
 
 
 def run_jobs(
