@@ -182,11 +182,23 @@ def execute(
             yield i, run(job.config)
         return
     pending: dict[Future[RunRecord], int] = {}
+    alive: Callable[[], bool] | None = getattr(executor, "alive", None)
+    gone_since: float | None = None
     try:
         for i, job in enumerate(jobs):
             pending[executor.submit(_run_job, job.config)] = i
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            if not done and alive is not None:
+                # A cluster whose scheduler died never finishes its futures: after a grace
+                # period for reconnecting, the runs it held are lost (run again on resume).
+                gone_since = None if alive() else gone_since or time.monotonic()
+                if gone_since is not None and time.monotonic() - gone_since > SCHEDULER_GRACE:
+                    gone = ConnectionError("the Dask scheduler stopped answering")
+                    for future, i in list(pending.items()):
+                        del pending[future]
+                        yield i, _lost(jobs[i], gone)
+                    return
             for future in done:
                 i = pending.pop(future)
                 try:
@@ -270,6 +282,9 @@ def open_backend(backend: Backend) -> Iterator[Executor | None]:
         return
     with _dask_client(backend) as client:
         executor = client.get_executor(pure=False, retries=_DASK_RETRIES)
+        # `execute` asks this while it waits: is the scheduler still there? (The client's own
+        # status can stay "running" long after its scheduler was killed.)
+        executor.alive = functools.partial(_answers, backend.address, client)
         try:
             yield executor
         finally:
@@ -361,11 +376,40 @@ def _dask_client(backend: Backend) -> Iterator[Any]:
         raise BackendError(
             f"cannot reach the Dask scheduler at {backend.address}: {one_line(e)}"
         ) from None
-    with client:
-        _await_workers(client, backend.address)
-        yield client
+    # A scheduler that dies mid-sweep makes Dask log tracebacks as it gives up reconnecting;
+    # the command says what happened in one line instead (the runs it lost).
+    loggers = [logging.getLogger(name) for name in _dask_loggers()]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        with client:
+            _await_workers(client, str(backend.address))
+            yield client
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
+def _dask_loggers() -> list[str]:
+    """Dask's loggers (its configuration gives some of them levels of their own)."""
+    names = set(logging.root.manager.loggerDict)
+    return sorted(n for n in names | {"distributed"} if n.split(".")[0] == "distributed")
+
+
+def _answers(address: str | None, client: Any) -> bool:
+    """Does the scheduler still take connections (a LocalCluster's: is its client running)?"""
+    if address is None:
+        return bool(client.status == "running")
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=2).close()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+SCHEDULER_GRACE = 15.0  # seconds unreachable (reconnecting) before a cluster's runs are lost
 WORKERS_WAIT = 30.0  # seconds for a scheduler with no workers to get one, before saying so
 
 
