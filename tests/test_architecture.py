@@ -12,10 +12,11 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "micrograd"
 _LAYERS = """
 numeric engine value nn mlp batched gradcheck
 micrograd
-expression metrics losses optim files optional dataset csvdata preprocessing realdata data
+expression stepper metrics losses optim files optional dataset csvdata preprocessing realdata
+features data
 serialization interop loop run sweep.spec sweep.runner sweep.store sweep.driver sweep.results
 sweep evaluation train graph_layout graph_svg viz plots errorplots sweep_plots
-web.defaults web.messages web.frames web.uploads web.session web.app web.server web
+web.defaults web.messages web.frames web.uploads web.session web.backprop web.app web.server web
 workshop.base workshop.probe workshop.nets workshop.checks workshop.checks_mlp
 workshop.checks_train workshop.catalog workshop.child workshop.runner workshop.starter workshop
 cli.arguments cli.limits cli.output cli.runs cli.models cli.options cli.compare cli.export

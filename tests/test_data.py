@@ -19,6 +19,7 @@ from micrograd.data import (
     make_circles,
     make_moons,
     make_regression_1d,
+    make_regression_2d,
     make_spirals,
     make_toy,
     make_xor,
@@ -38,6 +39,7 @@ GENERATED: dict[str, tuple[int, int, str, int]] = {
     "yinyang": (1000, 2, "multiclass", 3),
     "toy": (4, 3, "regression", 0),
     "regression_1d": (100, 1, "regression", 0),
+    "regression_2d": (200, 2, "regression", 0),
 }
 # scikit-learn's bundled files: fixed samples (tests/test_realdata.py tests them further).
 REAL: dict[str, tuple[int, int, str, int]] = {
@@ -179,6 +181,18 @@ def test_regression_1d_is_a_sine() -> None:
     ds = make_regression_1d(50, noise=0.0)
     np.testing.assert_array_equal(ds.y, np.sin(ds.X[:, 0]))
     assert np.all(np.abs(ds.X) <= np.pi)
+
+
+def test_regression_2d_is_two_bumps_in_a_square() -> None:
+    ds = make_regression_2d(300, noise=0.0)
+    X = ds.X
+    bumps = np.exp(-((X - 1.0) ** 2).sum(axis=1)) - np.exp(-((X + 1.0) ** 2).sum(axis=1))
+    np.testing.assert_allclose(ds.y, bumps)
+    assert np.all(np.abs(X) <= 2.0) and np.all(np.abs(ds.y) <= 1.0)
+    assert ds.y.max() > 0.5 and ds.y.min() < -0.5  # both bumps are sampled
+    noisy = make_regression_2d(300, noise=0.2)
+    assert np.std(noisy.y - bumps) == pytest.approx(0.2, rel=0.2)  # noise on the target only
+    np.testing.assert_array_equal(noisy.X, X)
 
 
 @pytest.mark.parametrize("name", SEEDED)

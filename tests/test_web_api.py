@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import threading
 import time
@@ -16,6 +17,7 @@ import pytest
 
 pytest.importorskip("starlette", reason="the playground needs its extra: micrograd[playground]")
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from micrograd.batched import BatchedMLP
 from micrograd.data import load_dataset, make_moons, save_csv
@@ -24,8 +26,8 @@ from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import OPTIMIZERS, SCHEDULES
 from micrograd.serialization import load, load_metadata
 from micrograd.train import predict
-from micrograd.web.app import STATIC, Outbox, create_app
-from micrograd.web.messages import DATASET_CHOICES, choices
+from micrograd.web.app import STATIC, Hosts, Outbox, create_app
+from micrograd.web.messages import DATASET_CHOICES, MAX_MESSAGE_BYTES, choices
 
 FAST = {"speed": 0, "samples": 100}
 
@@ -184,7 +186,7 @@ def test_a_point_s_graph_shows_its_loss_with_data_and_grad(client: TestClient) -
     assert graph["loss_name"] == "hinge" and graph["loss_target"] in (-1.0, 1.0)
     svg = graph["svg"]
     assert svg.startswith("<svg") and "loss (hinge)" in svg
-    assert "L0.N2.w1" in svg and "data " in svg and "grad " in svg
+    assert "L1.N3.w2" in svg and "data " in svg and "grad " in svg
 
 
 def test_multiclass_and_regression_frames(client: TestClient) -> None:
@@ -194,7 +196,8 @@ def test_multiclass_and_regression_frames(client: TestClient) -> None:
     assert frame["output"]["kind"] == "multiclass"
     assert set(decoded(frame["output"]["classes"]).tolist()) <= {0, 1, 2}
     ws, _, ready = open_session(client, dataset="regression_1d", grid=40)
-    assert ready["task"] == "regression" and ready["features"] == 1 and ready["loss"] == "mse"
+    assert ready["task"] == "regression" and ready["features"] == ["x1"]
+    assert ready["inputs"] == 1 and ready["loss"] == "mse"
     frame = receive(ws, "frame")
     assert frame["output"]["kind"] == "curve" and len(frame["output"]["values"]) == 40
 
@@ -257,7 +260,7 @@ def test_switching_the_mode_converts_the_model_and_training_goes_on(
         assert after["epoch"] == 2 and after["weights"] == before["weights"]
         assert _weights_of(client, hello) == weights  # converted weight for weight
         ws.send_json({"type": "graph", "index": 0})  # a point's graph in either form
-        assert "L0.N2.w1" in receive(ws, "graph")["svg"]
+        assert "L1.N3.w2" in receive(ws, "graph")["svg"]
     assert _steps(ws, 1)["epoch"] == 3
 
 
@@ -291,7 +294,7 @@ def test_every_training_option_trains(client: TestClient, option: dict[str, Any]
     assert (first["epoch"], second["epoch"]) == (1, 2)
     assert second["weights"] != first["weights"]
     assert ready["sizes"] == [
-        ready["features"],
+        len(ready["features"]),
         *option.get("layers", [8, 8]),
         3 if ready["task"] == "multiclass" else 1,
     ]
@@ -491,7 +494,7 @@ def test_a_one_feature_regression_csv_is_drawn_as_a_curve(
     info = client.post("/api/csv?name=square.csv", content=b"x,y\n" + rows.encode()).json()
     assert (info["features"], info["task"]) == (1, "regression")
     ws, _, ready = open_session(client, dataset="csv", csv=info["id"], grid=25)
-    assert ready["features"] == 1 and ready["loss"] == "mse"
+    assert ready["inputs"] == 1 and ready["loss"] == "mse"
     frame = receive(ws, "frame")
     assert frame["output"]["kind"] == "curve" and len(frame["output"]["values"]) == 25
 
@@ -554,3 +557,185 @@ def test_the_downloaded_model_is_what_micrograd_predict_loads(
     capsys.readouterr()
     assert main(["predict", "--model", str(path), "--input", "0.5,0.2"]) == 0
     assert "0.5" in capsys.readouterr().out
+
+
+# -- security: same origin only, sizes, nesting, sessions per client ----------------------
+
+CSV = b"x1,x2,label\n" + b"".join(f"{i / 10},{i % 3},{i % 2}\n".encode() for i in range(20))
+
+
+@pytest.mark.parametrize(
+    ("netloc", "allowed"),
+    [
+        ("127.0.0.1:8765", True),
+        ("localhost:8765", True),
+        ("LocalHost:8765", True),
+        ("[::1]:8765", True),
+        ("127.0.0.1:8766", False),  # another port: another origin
+        ("127.0.0.1", False),  # port 80
+        ("evil.example:8765", False),  # DNS rebinding: a name of the attacker's
+        ("127.0.0.2:8765", False),  # not the bound address
+        ("192.168.1.5:8765", False),
+        ("user@127.0.0.1:8765", False),
+        ("127.0.0.1:http", False),
+        ("[::1:8765", False),
+        ("", False),
+    ],
+)
+def test_the_server_answers_only_to_its_own_address(netloc: str, allowed: bool) -> None:
+    assert Hosts.bound("127.0.0.1", 8765, "127.0.0.1").allows(netloc) is allowed
+
+
+def test_every_interface_admits_ip_addresses_but_no_foreign_name() -> None:
+    hosts = Hosts.bound("0.0.0.0", 8765, "0.0.0.0")
+    assert hosts.allows("192.168.1.5:8765") and hosts.allows("[fe80::1]:8765")
+    assert hosts.allows("127.0.0.1:8765") and hosts.allows("localhost:8765")
+    assert not hosts.allows("evil.example:8765") and not hosts.allows("192.168.1.5:80")
+    named = Hosts.bound("myhost.lan", 9000, "10.1.2.3")
+    assert named.allows("myhost.lan:9000") and named.allows("10.1.2.3:9000")
+    assert not named.allows("10.1.2.4:9000")
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://127.0.0.1:9999",  # another local server's page
+        "http://evil.example",
+        "https://testserver",  # another scheme is another origin
+        "null",  # a sandboxed frame or a file:// page
+        "http://testserver/path",
+    ],
+)
+def test_a_foreign_origin_is_refused_on_the_websocket_and_the_upload(
+    client: TestClient, origin: str
+) -> None:
+    with (
+        client.websocket_connect("/ws", headers={"origin": origin}) as ws,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        ws.receive_json()
+    assert closed.value.code == 1008
+    assert "refused: a WebSocket from the page at" in closed.value.reason
+    assert client.app.state.sessions == {}  # type: ignore[attr-defined]
+    answer = client.post("/api/csv?name=a.csv", content=CSV, headers={"origin": origin})
+    assert answer.status_code == 403
+    assert "not the playground's own" in answer.json()["error"]
+    assert client.app.state.uploads.get(hashlib.sha256(CSV).hexdigest()[:16]) is None  # type: ignore[attr-defined]
+
+
+def test_the_page_s_own_origin_and_no_origin_are_served(client: TestClient) -> None:
+    assert client.get("/").status_code == 200  # a navigation sends no Origin
+    same = {"origin": "http://testserver"}
+    assert client.post("/api/csv?name=a.csv", content=CSV, headers=same).status_code == 200
+    with client.websocket_connect("/ws", headers=same) as ws:
+        assert receive(ws, "hello")["session"]
+
+
+def test_a_wrong_host_is_refused_everywhere() -> None:
+    """A page on evil.example resolved to 127.0.0.1 (DNS rebinding) sends its own Host."""
+    with TestClient(create_app(), base_url="http://evil.example:8765") as evil:
+        for path in ("/", "/api/options", "/static/app.js", "/api/sessions/x/model.json"):
+            answer = evil.get(path)
+            assert answer.status_code == 403, path
+            assert "is not this server's address" in answer.json()["error"]
+        assert evil.post("/api/csv", content=CSV).status_code == 403
+        with (
+            evil.websocket_connect("ws://evil.example:8765/ws") as ws,
+            pytest.raises(WebSocketDisconnect) as closed,
+        ):
+            ws.receive_json()
+        assert closed.value.code == 1008 and "Host" in closed.value.reason
+
+
+def test_an_oversize_message_is_refused_before_it_is_parsed(client: TestClient) -> None:
+    with client.websocket_connect("/ws") as ws:
+        receive(ws, "hello")
+        ws.send_text("x" * (MAX_MESSAGE_BYTES + 1))  # not JSON either: the size is told first
+        error = receive(ws, "error")
+        assert error["message"] == (
+            "the message has 65,537 bytes; the playground takes messages of at most 65,536 bytes"
+        )
+        ws.send_json({"type": "setup", "setup": FAST})  # the session goes on
+        assert receive(ws, "ready")["dataset"] == "moons"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '{"type": "graph", "index": ' + "9" * 5000 + "}",
+            "a number in the message has too many digits (at most 4,300)",
+        ),
+        ("[" * 100_000 + "]" * 100_000, "the message has 200,000 bytes"),  # refused unparsed
+        ('{"type": "setup", "setup": ' + "[" * 30_000 + "]" * 30_000 + "}", "nests too deep"),
+        ('{"type": "setup", "setup": {"layers": ' + "[" * 40 + "]" * 40 + "}}", "nests too deep"),
+        ('{"type": "setup", "setup": {"lr": ' + "9" * 4000 + "}}", "lr: "),
+        ('{"type": "setup", "setup": {"seed": 1e308}}', "seed: "),
+        ('{"type": "setup", "setup": {"epochs": -1e400}}', "epochs: must be a finite number"),
+        ('{"type": "setup", "setup": {"csv": "\\ud800"}}', "csv: "),
+        ('{"type": {"a": 1}}', "unknown message type"),
+        ('{"type": ["setup"]}', "unknown message type"),
+        ('{"type": "graph", "index": 1.5}', "index: must be a whole number"),
+    ],
+    ids=[
+        "5000-digit-int",
+        "100k-deep-array",
+        "30k-deep-setup",
+        "40-deep-layers",
+        "4000-digit-lr",
+        "1e308-seed",
+        "-1e400-epochs",
+        "lone-surrogate",
+        "object-type",
+        "list-type",
+        "fraction-index",
+    ],
+)
+def test_numbers_and_nesting_beyond_limits_are_validation_errors(
+    client: TestClient, text: str, expected: str
+) -> None:
+    with client.websocket_connect("/ws") as ws:
+        receive(ws, "hello")
+        ws.send_text(text)
+        error = receive(ws, "error")
+        assert expected in error["message"]
+        assert "internal error" not in error["message"]
+        ws.send_json({"type": "setup", "setup": FAST})
+        assert receive(ws, "ready")["dataset"] == "moons"
+
+
+def test_one_client_cannot_take_every_session_and_another_still_connects() -> None:
+    app = create_app(max_sessions=16, max_per_client=2)
+    with contextlib.ExitStack() as stack:
+        other = stack.enter_context(TestClient(app, client=("10.0.0.7", 40000)))
+        user = stack.enter_context(TestClient(app, client=("127.0.0.1", 40001)))
+        for _ in range(2):
+            receive(stack.enter_context(other.websocket_connect("/ws")), "hello")
+        with other.websocket_connect("/ws") as third:
+            error = third.receive_json()
+            assert error["type"] == "error" and error["fatal"]
+            assert error["message"] == (
+                "this client (10.0.0.7) already has 2 playground tabs open, the most one client "
+                "may have: close one, then reload this one"
+            )
+            with pytest.raises(WebSocketDisconnect) as closed:
+                third.receive_json()
+            assert closed.value.code == 1013
+        ws = stack.enter_context(user.websocket_connect("/ws"))
+        receive(ws, "hello")
+        ws.send_json({"type": "setup", "setup": FAST})
+        receive(ws, "ready")
+        receive(ws, "frame")
+        ws.send_json({"type": "step"})
+        assert receive(ws, "frame")["epoch"] == 1
+        assert len(app.state.sessions) == 3
+
+
+def test_an_upload_s_declared_size_is_refused_before_the_body_is_read(
+    client: TestClient,
+) -> None:
+    declared = {"content-length": "2000000"}  # the body itself is small: only the header counts
+    answer = client.post("/api/csv?name=big.csv", content=CSV, headers=declared)
+    assert answer.status_code == 413 and "larger than 1,000,000 bytes" in answer.json()["error"]
+    bad = client.post("/api/csv?name=a.csv", content=CSV, headers={"content-length": "-5"})
+    assert bad.status_code == 400 and "Content-Length" in bad.json()["error"]

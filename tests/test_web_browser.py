@@ -77,13 +77,7 @@ def state(page: Any, expr: str) -> Any:
 
 
 def click_point(page: Any, split: str, index: int) -> None:
-    xy = page.evaluate(
-        f"""(() => {{
-        const [x, y] = toCanvas(...pointXY({split!r}, {index}));
-        const c = document.getElementById("plane"), r = c.getBoundingClientRect();
-        return [r.left + x / c.width * r.width, r.top + y / c.height * r.height];
-    }})()"""
-    )
+    xy = page.evaluate(f"pointOnScreen({split!r}, {index})")
     page.mouse.click(*xy)
 
 
@@ -139,9 +133,10 @@ def test_clicking_a_point_draws_its_computation_graph(
     click_point(page, "train", 5)
     page.wait_for_selector("#graph svg", timeout=15_000)
     caption = page.inner_text("#graph-caption")
-    assert "train point 5" in caption and "hinge loss" in caption
+    assert "train point 6" in caption and "hinge loss" in caption  # counted from 1
     svg = page.inner_html("#graph")
-    assert "loss (hinge)" in svg and "L0.N0.w0" in svg and "grad " in svg
+    assert "loss (hinge)" in svg and "L1.N1.w1" in svg and "grad " in svg
+    assert "L0." not in svg and ">x0<" not in svg  # the graph counts from 1, as the page does
     assert state(page, "selected") == {"split": "train", "index": 5}
     page.screenshot(path=tmp_path / "graph.png")
     print(f"screenshot: {tmp_path / 'graph.png'}")
@@ -154,7 +149,7 @@ def test_per_sample_mode_trains_and_switching_mode_keeps_the_run(page: Any, serv
     page.wait_for_function("!window.playground.playing", timeout=10_000)
     click_point(page, "train", 0)
     page.wait_for_selector("#graph svg", timeout=15_000)
-    assert "L0.N2.w1" in page.inner_html("#graph")
+    assert "L1.N3.w2" in page.inner_html("#graph")
     weights = state(page, "frame.weights")
     page.select_option("#mode", "batched")
     page.wait_for_function("window.playground.ready.setup.mode === 'batched'", timeout=10_000)
@@ -194,12 +189,18 @@ def test_the_url_holds_the_setup_and_a_reload_restores_it(page: Any, server: str
     assert again["train"]["x"] == first  # the same data, from the same seed
 
 
-def test_out_of_range_values_in_the_url_get_a_message(page: Any, server: str) -> None:
-    page.goto(server + "?samples=5000&layers=4,40")
-    page.wait_for_selector("#message:not([hidden])", timeout=15_000)
+def test_out_of_range_values_in_the_url_fall_back_to_defaults_with_a_note(
+    page: Any, server: str
+) -> None:
+    open_page(page, server, "?samples=5000&layers=4,40&seed=3")
     text = page.inner_text("#message-text")
-    assert "samples: must be at most 2000 (got 5000)" in text
-    assert "hidden layer 2: a layer has 1 to 16 neurons (got 40)" in text
+    assert 'samples: must be at most 2000 (got "5000")' in text
+    assert 'layers: a layer has 1 to 16 neurons (got "4,40")' in text
+    setup = state(page, "ready.setup")
+    defaults = state(page, "options.defaults")
+    assert setup["samples"] == defaults["samples"] and setup["layers"] == defaults["layers"]
+    assert setup["seed"] == 3  # the good values are kept
+    assert "samples=5000" not in page.url and "seed=3" in page.url
 
 
 def test_a_bad_csv_upload_shows_its_message_and_a_good_one_trains(

@@ -39,6 +39,7 @@ __all__ = [
     "make_circles",
     "make_moons",
     "make_regression_1d",
+    "make_regression_2d",
     "make_spirals",
     "make_toy",
     "make_xor",
@@ -277,6 +278,20 @@ def make_regression_1d(n_samples: int = 100, noise: float = 0.1, seed: int = 0) 
     return Dataset(x[:, None], y, "regression_1d", "regression", 0)
 
 
+def make_regression_2d(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """A 2-D surface: (x1, x2) uniform in [-2, 2]^2, y a bump up near (1, 1) minus a bump down
+    near (-1, -1) (gaussians of width 1), so y lies in about [-1, 1], plus gaussian noise.
+
+    Like TF Playground's regression sets: smooth, but no plane fits it. Needs n_samples >= 1.
+    """
+    n, noise, rng = _setup("make_regression_2d", n_samples, noise, seed, 1)
+    X = rng.uniform(-2.0, 2.0, size=(n, 2))
+    up = np.exp(-np.sum((X - 1.0) ** 2, axis=1))
+    down = np.exp(-np.sum((X + 1.0) ** 2, axis=1))
+    y = up - down + rng.normal(0.0, noise, size=n)
+    return Dataset(X, y, "regression_2d", "regression", 0)
+
+
 def _bundled(name: str, summary: str) -> Callable[..., Dataset]:
     """The registry's loader for one of scikit-learn's bundled datasets (scikit-learn is
     imported on first use)."""
@@ -301,6 +316,7 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "yinyang": make_yinyang,
     "toy": make_toy,
     "regression_1d": make_regression_1d,
+    "regression_2d": make_regression_2d,
     "digits": _bundled("digits", "8x8 images of handwritten digits, 10 classes"),
     "iris": _bundled("iris", "Fisher's iris flowers, 4 measurements, 3 species"),
     "wine": _bundled("wine", "13 chemical measurements of wines from 3 cultivars"),

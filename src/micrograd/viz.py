@@ -413,7 +413,13 @@ def _dot_record_escape(text: str) -> str:
 # -- models -----------------------------------------------------------------------------------
 
 
-def trace_model(model: MLP | BatchedMLP | Layer | Neuron, x: Sequence[float]) -> Value:
+def trace_model(
+    model: MLP | BatchedMLP | Layer | Neuron,
+    x: Sequence[float],
+    *,
+    start: int = 0,
+    inputs: Sequence[str] | None = None,
+) -> Value:
     """The lecture's graph of `model` on one sample, differentiated; the model is left untouched.
 
     Each neuron is drawn as the lecture writes it: the products `w[i]*x[i]`, summed left to
@@ -425,6 +431,10 @@ def trace_model(model: MLP | BatchedMLP | Layer | Neuron, x: Sequence[float]) ->
     Labels are 0-based: inputs `x0 x1 ...`, parameters `L0.N1.w2` (layer 0, neuron 1, weight
     2, which multiplies input 2) and `L0.N1.b`, hidden outputs `L0.N1`, outputs `out` (or
     `out0 out1 ...`, summed into `sum` for the root). A `BatchedMLP` is drawn as its `MLP`.
+
+    `start=1` numbers everything from 1 instead (`x1`, `L1.N1.w1`, `out1`), as the playground's
+    page counts layers and neurons; `inputs` names the input leaves (e.g. the playground's
+    features `x1^2`, `sin(x1)`), one name per input.
     """
     if isinstance(model, BatchedMLP):
         model = per_sample(model)
@@ -432,25 +442,31 @@ def trace_model(model: MLP | BatchedMLP | Layer | Neuron, x: Sequence[float]) ->
         raise TypeError(f"trace_model needs an MLP, Layer or Neuron, got {type(model).__name__}")
     layers = _neuron_layers(model)
     sample = _sample(x, layers[0][0].nin)
-    h = [Value(v, label=f"x{i}") for i, v in enumerate(sample)]
+    if inputs is not None and len(inputs) != len(sample):
+        raise ValueError(f"trace_model: {len(inputs)} input names for {len(sample)} inputs")
+    names = list(inputs) if inputs is not None else [f"x{i + start}" for i in range(len(sample))]
+    h = [Value(v, label=name) for v, name in zip(sample, names, strict=True)]
     for li, neurons in enumerate(layers):
-        h = [_lecture_neuron(neuron, h, f"L{li}.N{ni}") for ni, neuron in enumerate(neurons)]
+        h = [
+            _lecture_neuron(neuron, h, f"L{li + start}.N{ni + start}", start)
+            for ni, neuron in enumerate(neurons)
+        ]
     if len(h) == 1:
         h[0].label = "out"
         root = h[0]
     else:
         for ni, out in enumerate(h):
-            out.label = f"out{ni}"
+            out.label = f"out{ni + start}"
         root = reduce(operator.add, h)
         root.label = "sum"
     root.backward()
     return root
 
 
-def _lecture_neuron(neuron: Neuron, x: list[Value], name: str) -> Value:
+def _lecture_neuron(neuron: Neuron, x: list[Value], name: str, start: int = 0) -> Value:
     """`activation(w0*x0 + w1*x1 + ... + b)` as the lecture's chain of nodes, on new leaves
     holding the neuron's numbers (labelled `name.w0 ... name.b`); the output is labelled `name`."""
-    w = [Value(p.data, label=f"{name}.w{i}") for i, p in enumerate(neuron.w)]
+    w = [Value(p.data, label=f"{name}.w{i + start}") for i, p in enumerate(neuron.w)]
     b = Value(neuron.b.data, label=f"{name}.b")
     act = w[0] * x[0]
     for wi, xi in zip(w[1:], x[1:], strict=True):

@@ -8,7 +8,9 @@ The server (starlette, uvicorn, websockets, pydantic: the `playground` extra, `p
 "micrograd[playground]"`) is imported only when this command runs, so the other commands start
 as fast as before and work without it; without it this command says so in one line. It
 listens on loopback unless `--host` says otherwise, and then it warns: the page has no login.
-Ctrl-C stops it.
+The URL printed is one a browser here can open (127.0.0.1 for `--host 0.0.0.0` or `::`), with a
+note under it saying who else can reach the server. The server answers only to the address it
+listens on and to pages of its own origin (see `web.app.SameOrigin`). Ctrl-C stops it.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--host",
         default=DEFAULT_HOST,
-        help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)",
+        help=f"address to listen on (default: {DEFAULT_HOST}, this machine only; 0.0.0.0 or :: "
+        "listens on every interface)",
     )
     p.add_argument("--open", action="store_true", help="open the page in the default browser")
     p.set_defaults(run=run)

@@ -25,6 +25,7 @@ from ..stepper import StepperError, trace_program
 __all__ = ["MAX_PROGRAM", "backprop_page", "backprop_steps"]
 
 MAX_PROGRAM = 2000  # characters: an expression a learner types
+_MAX_BODY = 4 * MAX_PROGRAM + 100  # bytes: the program as JSON, every character escaped
 _PAGE = Path(__file__).parent / "static" / "backprop.html"
 
 
@@ -33,9 +34,17 @@ async def backprop_page(request: Request) -> Response:
 
 
 async def backprop_steps(request: Request) -> Response:
-    body = await request.body()
-    if len(body) > MAX_PROGRAM + 100:
-        return _refuse(f"the program is too long: at most {MAX_PROGRAM} characters")
+    too_long = _refuse(f"the program is too long: at most {MAX_PROGRAM} characters")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > _MAX_BODY:
+        return too_long  # before reading a byte of it
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _MAX_BODY:
+            return too_long
+        chunks.append(chunk)
+    body = b"".join(chunks)
     try:
         raw = json.loads(body)
     except (ValueError, RecursionError):

@@ -12,6 +12,7 @@ quantised to bytes and base64-encoded so a 50x50 frame is a few kilobytes of JSO
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,14 +123,26 @@ def _output(
     return {"kind": "regression", "values": _bytes((out[:, 0] - lo) / scale), "range": [lo, hi]}
 
 
+Inputs = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+
+
 def picture(
-    model: Model, plane: Plane, task: str, grid: int, target_range: tuple[float, float]
+    model: Model,
+    plane: Plane,
+    task: str,
+    grid: int,
+    target_range: tuple[float, float],
+    inputs: Inputs | None = None,
 ) -> dict[str, Any]:
-    """The output over a `grid`-sized sampling of the plane, and every hidden neuron's picture."""
+    """The output over a `grid`-sized sampling of the plane, and every hidden neuron's picture.
+
+    `inputs` turns the plane's points (raw x1, x2) into what the network reads (the setup's
+    input features); the pictures are still laid out over the plane."""
     arrays = batched(model)
-    outs = _layer_outputs(arrays, plane.grid(grid))
+    feed = inputs or (lambda X: X)
+    outs = _layer_outputs(arrays, feed(plane.grid(grid)))
     small = min(grid, NEURON_GRID)
-    hidden = _layer_outputs(arrays, plane.grid(small))[:-1] if len(arrays.layers) > 1 else []
+    hidden = _layer_outputs(arrays, feed(plane.grid(small)))[:-1] if len(arrays.layers) > 1 else []
     neurons = []
     for layer, acts in zip(arrays.layers, hidden, strict=False):
         row = []

@@ -13,14 +13,20 @@ What the server sends back is described in `session.py` (`hello`, `ready`, `fram
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from ..features import FeatureName
 
 __all__ = [
     "CSV_DATASET",
     "DATASET_CHOICES",
     "LIMITS",
+    "MAX_DEPTH",
+    "MAX_MESSAGE_BYTES",
     "GraphMessage",
     "Incoming",
     "Message",
@@ -33,7 +39,16 @@ __all__ = [
 
 # The page draws the input plane, so it offers the registry's generated sets of one or two
 # features; the toy set (3 features) and the bundled real sets (4 to 64) have more.
-DATASET_CHOICES = ("moons", "circles", "xor", "blobs", "spirals", "yinyang", "regression_1d")
+DATASET_CHOICES = (
+    "moons",
+    "circles",
+    "xor",
+    "blobs",
+    "spirals",
+    "yinyang",
+    "regression_1d",
+    "regression_2d",
+)
 CSV_DATASET = "csv"
 
 LIMITS: dict[str, int] = {
@@ -49,7 +64,15 @@ LIMITS: dict[str, int] = {
 }
 
 DatasetName = Literal[
-    "moons", "circles", "xor", "blobs", "spirals", "yinyang", "regression_1d", "csv"
+    "moons",
+    "circles",
+    "xor",
+    "blobs",
+    "spirals",
+    "yinyang",
+    "regression_1d",
+    "regression_2d",
+    "csv",
 ]
 Width = Annotated[int, Field(ge=1, le=LIMITS["neurons_max"])]
 
@@ -67,6 +90,11 @@ class Setup(_Strict):
     noise: float = Field(default=0.1, ge=0.0, le=1.0)
     samples: int = Field(default=200, ge=LIMITS["samples_min"], le=LIMITS["samples_max"])
     test: float = Field(default=0.2, ge=0.0, le=0.5)
+    # TF Playground's input features (micrograd.features), computed from the raw inputs
+    # before the network; None: the raw inputs themselves. Which ones fit the data set is
+    # checked when the data is known (the session); the list itself is checked here.
+    # (No max_length: more than the registry holds means a name twice, which says more.)
+    features: list[FeatureName] | None = None
     layers: list[Width] = Field(default_factory=lambda: [8, 8], max_length=LIMITS["layers_max"])
     activation: Literal["relu", "tanh", "sigmoid", "linear"] = "tanh"
     loss: Literal["auto", "mse", "hinge", "bce", "cross_entropy"] = "auto"
@@ -74,7 +102,8 @@ class Setup(_Strict):
     optimizer: Literal["sgd", "momentum", "adam", "adamw"] = "sgd"
     lr: float = Field(default=0.1, gt=0.0, le=10.0)
     schedule: Literal["constant", "linear", "step", "exponential", "cosine"] = "constant"
-    epochs: int = Field(default=1000, ge=1, le=LIMITS["epochs_max"])
+    # 0: train until paused, as TF Playground does; a positive number stops there.
+    epochs: int = Field(default=0, ge=0, le=LIMITS["epochs_max"])
     regularization: Literal["none", "l1", "l2"] = "none"
     reg_rate: float = Field(default=0.001, ge=0.0, le=1.0)
     batch_size: int = Field(default=0, ge=0, le=LIMITS["samples_max"])
@@ -82,6 +111,24 @@ class Setup(_Strict):
     seed: int = Field(default=0, ge=0, le=LIMITS["seed_max"])
     grid: int = Field(default=50, ge=LIMITS["grid_min"], le=LIMITS["grid_max"])
     speed: int = Field(default=30, ge=0, le=LIMITS["speed_max"])
+
+    @field_validator("features")
+    @classmethod
+    def _distinct_features(cls, names: list[FeatureName] | None) -> list[FeatureName] | None:
+        if names is None:
+            return None
+        if not names:
+            raise PydanticCustomError(
+                "features", "choose at least one input feature (or leave the list out for x1, x2)"
+            )
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise PydanticCustomError(
+                "features",
+                "each feature may appear once, but {twice} appears more than once",
+                {"twice": ", ".join(twice)},
+            )
+        return names
 
 
 def choices(field: str) -> tuple[str, ...]:
@@ -122,6 +169,10 @@ Incoming = SetupMessage | PlayMessage | PauseMessage | StepMessage | ResetMessag
 Message = Annotated[Incoming, Field(discriminator="type")]
 _MESSAGE: TypeAdapter[Any] = TypeAdapter(Message)
 MESSAGE_TYPES = ("setup", "play", "pause", "step", "reset", "graph")
+# A setup is a few hundred bytes and nests 3 levels: these limits leave room to grow while
+# keeping a hostile message from costing memory or time (uvicorn refuses frames far larger).
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_DEPTH = 32
 
 
 class MessageError(ValueError):
@@ -181,12 +232,47 @@ def _explain(err: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest in a parsed message (iteratively: no recursion limit)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:  # deeper than the limit is refused anyway: stop looking
+                todo.extend(
+                    (v, level + 1) for v in (item.values() if isinstance(item, dict) else item)
+                )
+    return deepest
+
+
 def parse(text: str | bytes) -> Incoming:
-    """One message from the page, validated, or `MessageError` saying what is wrong."""
+    """One message from the page, validated, or `MessageError` saying what is wrong.
+
+    The size is checked before the text is parsed, so an oversize message costs no parsing;
+    too deep nesting and too long numbers are validation errors like any other, not crashes."""
+    size = len(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
+    if size > MAX_MESSAGE_BYTES:
+        raise MessageError(
+            f"the message has {size:,} bytes; the playground takes messages of at most "
+            f"{MAX_MESSAGE_BYTES:,} bytes"
+        )
+    too_deep = f"the message nests too deep (at most {MAX_DEPTH} levels of lists and objects)"
     try:
         raw = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise MessageError(f"the message is not JSON: {e}") from None
+    except RecursionError:  # json's decoder recurses once per level
+        raise MessageError(too_deep) from None
+    except ValueError as e:  # Python refuses to convert integers longer than its digit limit
+        if "digits" not in str(e):
+            raise MessageError(f"the message is not JSON: {e}") from None
+        limit = sys.get_int_max_str_digits()
+        raise MessageError(
+            f"a number in the message has too many digits (at most {limit:,})"
+        ) from None
+    if _depth(raw) > MAX_DEPTH:
+        raise MessageError(too_deep)
     if not isinstance(raw, dict) or "type" not in raw:
         raise MessageError(
             f"a message must be a JSON object with a 'type' ({', '.join(MESSAGE_TYPES)})"
@@ -195,7 +281,8 @@ def parse(text: str | bytes) -> Incoming:
         return _MESSAGE.validate_python(raw)  # type: ignore[no-any-return]
     except ValidationError as e:
         kind = raw["type"]
-        raise MessageError(_explain(e), kind if kind in MESSAGE_TYPES else None) from None
+        known = isinstance(kind, str) and kind in MESSAGE_TYPES
+        raise MessageError(_explain(e), kind if known else None) from None
 
 
 def parse_setup(raw: dict[str, Any]) -> Setup:

@@ -5,12 +5,17 @@ server starts and another (free) one is taken with a message saying so. `serve(.
 uvicorn on that socket until Ctrl-C (uvicorn catches SIGINT and SIGTERM and shuts down
 gracefully) and returns 0. `Background` runs the same server in a thread, for tests and the
 benchmark.
+
+The app answers only to the address it is bound to (`Hosts.bound`), and the URL printed is
+one a browser on this machine can open: `0.0.0.0` is no address to browse to, so a server
+listening on every interface prints 127.0.0.1 and a note that other machines can reach it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import socket
 import threading
 import time
@@ -20,9 +25,16 @@ from typing import Any
 
 import uvicorn
 
-from .app import create_app
+from .app import MAX_PER_CLIENT, MAX_SESSIONS, Hosts, create_app
+from .defaults import DEFAULT_HOST, is_loopback
+from .messages import MAX_MESSAGE_BYTES
 
-__all__ = ["Background", "bind", "serve", "url_of"]
+__all__ = ["Background", "bind", "hosts_of", "note_of", "serve", "url_of"]
+
+_ANY = ("0.0.0.0", "::", "")
+# uvicorn refuses a larger WebSocket frame before buffering it (close 1009, "message too
+# big"); a message under this but over MAX_MESSAGE_BYTES is answered with an error by `parse`.
+WS_MAX_SIZE = 4 * MAX_MESSAGE_BYTES
 
 
 def bind(host: str, port: int, say: Callable[[str], None]) -> socket.socket:
@@ -30,6 +42,9 @@ def bind(host: str, port: int, say: Callable[[str], None]) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if host == "::":  # every interface means IPv4 too (so 127.0.0.1, the URL printed, works)
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     try:
         sock.bind((host, port))
     except OSError as e:
@@ -46,15 +61,61 @@ def bind(host: str, port: int, say: Callable[[str], None]) -> socket.socket:
     return sock
 
 
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
+def _is_name(host: str) -> bool:
+    """True for a host name (localhost, a machine's name), False for an IP address."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return True
+    return False
+
+
+def url_of(sock: socket.socket, host: str | None = None) -> str:
+    """The URL a browser on this machine opens: the name the user gave (`host`), else the
+    bound address, and 127.0.0.1 for a server on every interface (0.0.0.0 or ::)."""
+    address, port = sock.getsockname()[:2]
+    if address in _ANY:
+        v6only = sock.family == socket.AF_INET6 and sock.getsockopt(
+            socket.IPPROTO_IPV6, socket.IPV6_V6ONLY
+        )
+        address = "::1" if v6only else "127.0.0.1"
+    elif host is not None and host not in _ANY and _is_name(host):
+        address = host
+    shown = f"[{address}]" if ":" in address else address
     return f"http://{shown}:{port}/"
+
+
+def hosts_of(sock: socket.socket, host: str) -> Hosts:
+    """The Host header values the app answers to, for a server bound to `host` on `sock`."""
+    address, port = sock.getsockname()[:2]
+    return Hosts.bound(host, port, address)
+
+
+def note_of(sock: socket.socket, host: str) -> str:
+    """One line on who can reach the server, for the user to read under the URL."""
+    address, port = sock.getsockname()[:2]
+    if address in _ANY:
+        return (
+            f"listening on every interface ({host or address}): other machines can reach it "
+            f"at this machine's addresses, e.g. http://{socket.gethostname()}:{port}/ "
+            "(it has no login)"
+        )
+    if is_loopback(host) or is_loopback(address):
+        return f"listening on {address} (loopback): only this machine can reach it"
+    return f"listening on {address}: other machines that reach {host} can use it (it has no login)"
 
 
 def _server(sock: socket.socket, app: Any) -> uvicorn.Server:
     config = uvicorn.Config(
-        app, log_level="warning", timeout_graceful_shutdown=3, ws_ping_interval=20.0, lifespan="on"
+        app,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+        ws_ping_interval=20.0,
+        ws_max_size=WS_MAX_SIZE,
+        # No proxy stands in front: X-Forwarded-For from a local client must not pick the
+        # client address the per-client session cap counts.
+        proxy_headers=False,
+        lifespan="on",
     )
     del sock  # the socket is handed to run(); Config needs no host or port
     return uvicorn.Server(config)
@@ -69,8 +130,9 @@ def serve(
 ) -> int:
     """Serve until Ctrl-C; `say` prints a line for the user. Returns the exit status."""
     sock = bind(host, port, say)
-    url = url_of(sock)
-    app = create_app() if max_sessions is None else create_app(max_sessions)
+    url = url_of(sock, host)
+    hosts = hosts_of(sock, host)
+    app = create_app(hosts=hosts) if max_sessions is None else create_app(max_sessions, hosts)
     server = _server(sock, app)
 
     def announce() -> None:
@@ -80,6 +142,8 @@ def serve(
         if not server.started:
             return
         say(f"micrograd playground at {url} (Ctrl-C stops it)")
+        if host != DEFAULT_HOST:  # the default needs no note: it is this machine only
+            say(note_of(sock, host))
         if open_browser and not webbrowser.open(url):
             say(f"could not open a browser here: open {url} yourself")
 
@@ -93,12 +157,18 @@ def serve(
 
 class Background:
     """The playground served from a thread on 127.0.0.1 (a free port): `with Background() as
-    url: ...`. Used by the browser tests and the benchmark."""
+    url: ...`. Used by the browser tests and the benchmark. `max_sessions` and
+    `max_per_client` default to the app's limits."""
 
-    def __init__(self, max_sessions: int | None = None) -> None:
-        self.app = create_app() if max_sessions is None else create_app(max_sessions)
-        self.sock = bind("127.0.0.1", 0, lambda _: None)
-        self.url = url_of(self.sock)
+    def __init__(
+        self,
+        max_sessions: int = MAX_SESSIONS,
+        max_per_client: int = MAX_PER_CLIENT,
+        host: str = DEFAULT_HOST,
+    ) -> None:
+        self.sock = bind(host, 0, lambda _: None)
+        self.url = url_of(self.sock, host)
+        self.app = create_app(max_sessions, hosts_of(self.sock, host), max_per_client)
         self.server = _server(self.sock, self.app)
         self.thread = threading.Thread(
             target=self.server.run,

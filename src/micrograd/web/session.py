@@ -11,17 +11,28 @@ The model's form follows the setup's `mode`: a `BatchedMLP` (arrays, whole batch
 converts the model weight for weight, so training goes on where it was.
 
 What it posts (JSON objects with a `type`):
-- `ready`: the data points, the plane drawn, the task, the layer sizes (after each setup);
+- `ready`: the data points, the plane drawn, the task, the layer sizes, the input features in
+  use (`features`, names from `micrograd.features`; `inputs`, the data's raw input count;
+  `feature_choices`, every name), and the status (after each setup);
 - `frame`: the epoch, the metric rows since the last frame, the output and neuron pictures and
   the weights (at most `FRAME_RATE` a second while playing; rows are never skipped);
-- `state`: playing or not, and why it stopped (last epoch, divergence);
-- `graph`: the clicked point's computation graph (SVG from `viz`) with its loss;
+- `state`: the one source of the page's status: `playing`, `epoch`, `status` ("idle" at epoch
+  0, "training", "paused", "finished" at the last epoch, "diverged"), `reason` (why it stopped,
+  "" if nothing to say) and `diverged_epoch` (the epoch whose step diverged, else null); sent on
+  play, pause, step, reset (epoch 0, "idle"), the last epoch and a divergence;
+- `graph`: the clicked point's computation graph (SVG from `viz`) with its loss and the epoch
+  of the weights it shows;
 - `error`: a message for the page.
+
+The network reads the setup's input features (`Setup.features`, e.g. x1^2 or sin(x2)) computed
+from the data's raw inputs; the page still draws the raw plane (x1, x2), so the plane's grid and
+a clicked point go through the same transform before the model sees them.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import random
 import secrets
@@ -29,8 +40,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -38,6 +50,7 @@ from .. import __version__
 from ..batched import BatchedMLP, Model, batched, per_sample
 from ..data import DataError, Dataset, dataset_metadata, load_dataset, train_val_test_split
 from ..engine import Value
+from ..features import FEATURE_NAMES, check, transform
 from ..loop import DEFAULT_LOSS, TASK_LOSSES, Callback, TrainingDiverged, fit, targets_for
 from ..losses import LOSSES
 from ..nn import MLP
@@ -47,11 +60,14 @@ from ..viz import GraphTooLargeError, draw_dot, trace_model
 from . import frames
 from .messages import MessageError, Setup
 
-__all__ = ["FRAME_RATE", "Session", "SetupError"]
+__all__ = ["FRAME_RATE", "SCHEDULE_EPOCHS", "Session", "SetupError", "Status"]
 
 FRAME_RATE = 30.0
+# A learning-rate schedule needs a length: with epochs 0 (train until paused) it spans this many
+# epochs (then goes on as the schedule does past its end: cosine rises again, as torch's).
+SCHEDULE_EPOCHS = 1000
 _DATA_FIELDS = ("dataset", "csv", "noise", "samples", "test", "seed")
-_MODEL_FIELDS = ("layers", "activation")
+_MODEL_FIELDS = ("layers", "activation", "features")
 _TRAIN_FIELDS = (
     "loss",
     "optimizer",
@@ -65,6 +81,7 @@ _TRAIN_FIELDS = (
 )
 
 Post = Callable[[dict[str, Any]], None]
+Status = Literal["idle", "training", "paused", "finished", "diverged"]
 
 
 class SetupError(MessageError):
@@ -86,6 +103,11 @@ def _in_mode(model: Model, mode: str) -> Model:
     return batched(model) if mode == "batched" else per_sample(model)
 
 
+def _raw_names(inputs: int) -> list[str]:
+    """The names of a data set's raw inputs, as the page labels them (x1, x2, ...)."""
+    return [f"x{j + 1}" for j in range(inputs)]
+
+
 def _metric_row(epoch: int, log: dict[str, float]) -> dict[str, float | None]:
     """fit's row renamed for the page: its validation set is the playground's test set."""
     row: dict[str, float | None] = {"epoch": epoch}
@@ -104,6 +126,9 @@ class Session:
     _full: Dataset
     _train: Dataset
     _test: Dataset
+    # What the network reads: the splits' inputs through the setup's features (or the splits).
+    _fit_train: Dataset
+    _fit_test: Dataset
     _plane: frames.Plane
     _target_range: tuple[float, float]
     _model: Model
@@ -121,6 +146,8 @@ class Session:
         self._stop = threading.Event()
         self._epoch = 0
         self._rng = random.Random(0)
+        self._status: Status = "idle"
+        self._diverged_epoch: int | None = None
         self.closed = False
 
     # -- building ---------------------------------------------------------------------------
@@ -139,6 +166,9 @@ class Session:
             return
         data = self._load_data(setup) if changed & set(_DATA_FIELDS) else self._data
         task, name = data[0].task, data[0].name
+        problem = self._feature_problem(setup, data[0])
+        if problem is not None:
+            raise SetupError(problem)
         loss = setup.loss if setup.loss != "auto" else DEFAULT_LOSS[task]
         if loss not in TASK_LOSSES[task]:
             raise SetupError(
@@ -150,6 +180,8 @@ class Session:
         with self._lock:
             self._data = data
             self._full, self._train, self._test = data
+            self._fit_train = replace(self._train, X=self._inputs(self._train.X, setup))
+            self._fit_test = replace(self._test, X=self._inputs(self._test.X, setup))
             self._plane = frames.Plane.around(self._full.X, self._full.y)
             ys = self._full.y.astype(np.float64)
             self._target_range = (float(ys.min()), float(ys.max()))
@@ -159,12 +191,39 @@ class Session:
                 self._build_model(setup)
             elif "mode" in changed:
                 self._model = _in_mode(self._model, setup.mode)
+            reopened = self._status == "finished" and not self._at_last_epoch(setup)
+            if reopened:  # 'epochs' was raised (or set to 0): the run may go on
+                self._status = "paused"
             if fresh or changed & set(_TRAIN_FIELDS):
                 self._build_optimizer()
             self._post(self._ready(fresh))
             self._post(self._frame([]))
+            if reopened:
+                self._post(self._state())
         if was_playing:
             self.play()
+
+    @staticmethod
+    def _feature_problem(setup: Setup, ds: Dataset) -> str | None:
+        """Why the setup's input features do not fit the data set `ds`, or None."""
+        if setup.features is None:
+            return None
+        if setup.dataset == "csv":
+            return (
+                "features: a CSV data set trains on its own columns; leave features unset "
+                "(input features are for the built-in sets)"
+            )
+        return check(setup.features, ds.n_features)
+
+    @staticmethod
+    def _inputs(X: np.ndarray, setup: Setup) -> np.ndarray:
+        """What the network reads for raw inputs X: the setup's features of them, or X."""
+        return X if setup.features is None else transform(setup.features, X)
+
+    def _feature_names(self) -> list[str]:
+        """The inputs the network reads, in order: the setup's features or the raw inputs."""
+        s = self._settings
+        return list(s.features) if s.features is not None else _raw_names(self._full.n_features)
 
     def _load_data(self, setup: Setup) -> tuple[Dataset, Dataset, Dataset]:
         """(whole set, train split, test split) for a setup, or `SetupError`."""
@@ -194,13 +253,14 @@ class Session:
         nout = ds.n_classes if ds.task == "multiclass" else 1
         form = BatchedMLP if setup.mode == "batched" else MLP
         self._model = form(
-            ds.n_features,
+            len(setup.features) if setup.features is not None else ds.n_features,
             [*setup.layers, nout],
             activation=setup.activation,
             rng=random.Random(setup.seed),
         )
         self._epoch = 0
         self._rng = random.Random(setup.seed)
+        self._status, self._diverged_epoch = "idle", None
 
     def _build_optimizer(self) -> None:
         s = self._settings
@@ -210,9 +270,10 @@ class Session:
         if s.optimizer == "momentum":
             kwargs["momentum"] = 0.9
         self._optimizer = OPTIMIZERS[name](params, **kwargs)
-        self._scheduler = make_scheduler(s.schedule, self._optimizer, s.epochs)
+        horizon = s.epochs or SCHEDULE_EPOCHS
+        self._scheduler = make_scheduler(s.schedule, self._optimizer, horizon)
         # A new optimizer mid-run picks the schedule up where the run is.
-        for _ in range(min(self._epoch, s.epochs)):
+        for _ in range(self._epoch if s.epochs == 0 else min(self._epoch, s.epochs)):
             self._scheduler.step()
 
     @property
@@ -238,17 +299,23 @@ class Session:
         self._worker = threading.Thread(
             target=self._run, args=(self._stop,), daemon=True, name=f"playground-{self.id[:6]}"
         )
-        self._post(self._state(None, playing=True))
+        self._status, self._diverged_epoch = "training", None
+        self._post(self._state(playing=True))
         self._worker.start()
+
+    def _at_last_epoch(self, s: Setup) -> bool:
+        """Whether the run has reached its last epoch (never, with epochs 0: until paused)."""
+        return s.epochs > 0 and self._epoch >= s.epochs
 
     def _posted_last_epoch(self, s: Setup) -> bool:
         """Post why there is nothing to train when the run is at its last epoch; say if it was."""
-        if self._epoch < s.epochs:
+        if not self._at_last_epoch(s):
             return False
+        self._status = "finished"
         self._post(
             self._state(
                 f"epoch {self._epoch} is the last one ('epochs' is "
-                f"{s.epochs}): raise epochs or reset to train on"
+                f"{s.epochs}): raise epochs or reset to train on (epochs 0 trains until paused)"
             )
         )
         return True
@@ -256,7 +323,9 @@ class Session:
     def pause(self) -> None:
         self._settings  # noqa: B018  (a session without a setup has nothing to pause)
         self._halt()
-        self._post(self._state(None))
+        if self._status == "training":
+            self._status = "paused"
+        self._post(self._state())
 
     def step(self) -> None:
         """Train exactly one epoch (pausing first) and post its frame."""
@@ -264,12 +333,17 @@ class Session:
         self._halt()
         if self._posted_last_epoch(s):
             return
+        self._diverged_epoch = None  # a divergence is reported until training goes on
         try:
             with self._lock:
                 row = self._one_epoch()
                 self._post(self._frame([row]))
         except TrainingDiverged as e:
             self._post(self._diverged(e))
+            self._post(self._state(self._diverged_reason))
+            return
+        self._status = "finished" if self._at_last_epoch(s) else "paused"
+        self._post(self._state())
 
     def reset(self) -> None:
         """New weights from the seed, epoch 0, same data and settings; keeps playing if it was."""
@@ -281,6 +355,7 @@ class Session:
             self._build_optimizer()
             self._post(self._ready(True))
             self._post(self._frame([]))
+            self._post(self._state())  # epoch 0, "idle": the page clears the last run's status
         if was_playing:
             self.play()
 
@@ -299,11 +374,11 @@ class Session:
     def _one_epoch(self) -> dict[str, float | None]:
         s = self._settings
         rows = _Rows()
-        test = self._test
+        test = self._fit_test
         fit(
             self._model,
-            self._train.X,
-            self._train.y,
+            self._fit_train.X,
+            self._fit_train.y,
             task=self._full.task,
             loss=self._loss,
             optimizer=self._optimizer,
@@ -325,11 +400,13 @@ class Session:
         rows: list[dict[str, float | None]] = []
         last_frame = -math.inf
         next_epoch = time.perf_counter()
-        reason: str | None = None
+        reason = ""
+        status: Status = "paused"
         try:
             while not stop.is_set():
-                if self._epoch >= s.epochs:
+                if self._at_last_epoch(s):
                     reason = f"reached epoch {s.epochs}, the last one set by 'epochs'"
+                    status = "finished"
                     break
                 with self._lock:
                     rows.append(self._one_epoch())
@@ -345,7 +422,7 @@ class Session:
                     stop.wait(max(0.0, next_epoch - time.perf_counter()))
         except TrainingDiverged as e:
             self._post(self._diverged(e))
-            reason = "diverged"
+            reason, status = self._diverged_reason, "diverged"
         except Exception as e:  # a bug must reach the page as a message, not kill the tab
             reason = f"training stopped on an internal error: {type(e).__name__}: {e}"
             self._post({"type": "error", "message": reason})
@@ -355,15 +432,33 @@ class Session:
                     self._post(self._frame(rows))
             stop.set()
             if not self.closed:
+                self._status = status
                 self._post(self._state(reason))
 
     # -- what the page sees -----------------------------------------------------------------
 
-    def _state(self, reason: str | None, playing: bool = False) -> dict[str, Any]:
-        return {"type": "state", "playing": playing, "epoch": self._epoch, "reason": reason}
+    def _state(self, reason: str = "", playing: bool = False) -> dict[str, Any]:
+        return {
+            "type": "state",
+            "playing": playing,
+            "epoch": self._epoch,
+            "status": self._status,
+            "reason": reason,
+            "diverged_epoch": self._diverged_epoch,
+        }
+
+    @property
+    def _diverged_reason(self) -> str:
+        return f"diverged at epoch {self._diverged_epoch}: lower the learning rate and reset"
 
     def _diverged(self, e: TrainingDiverged) -> dict[str, Any]:
-        return {"type": "error", "message": str(e), "field": "lr"}
+        """The error for a divergence, numbered as the page counts: `fit` ran one epoch and
+        counts it as its epoch 1, but it was the session's epoch `self._epoch + 1` (the model
+        keeps the weights from before it, so `self._epoch` stays the last good one)."""
+        self._diverged_epoch = self._epoch + 1
+        self._status = "diverged"
+        message = str(e).replace(f"at epoch {e.epoch}", f"at epoch {self._diverged_epoch}", 1)
+        return {"type": "error", "message": message, "field": "lr"}
 
     def _points(self, ds: Dataset) -> dict[str, Any]:
         return {
@@ -384,7 +479,9 @@ class Session:
             "dataset": ds.name,
             "task": ds.task,
             "n_classes": ds.n_classes,
-            "features": ds.n_features,
+            "inputs": ds.n_features,
+            "features": self._feature_names(),
+            "feature_choices": list(FEATURE_NAMES),
             "loss": self._loss,
             "sizes": self._model.layer_sizes,
             "bounds": self._plane.bounds(),
@@ -392,6 +489,8 @@ class Session:
             "train": self._points(self._train),
             "test": self._points(self._test),
             "epoch": self._epoch,
+            "status": self._status,
+            "diverged_epoch": self._diverged_epoch,
         }
 
     def _frame(self, rows: list[dict[str, float | None]]) -> dict[str, Any]:
@@ -401,20 +500,30 @@ class Session:
             "epoch": self._epoch,
             "rows": rows,
             "weights": frames.weights(self._model),
-            **frames.picture(self._model, self._plane, self._full.task, s.grid, self._target_range),
+            **frames.picture(
+                self._model,
+                self._plane,
+                self._full.task,
+                s.grid,
+                self._target_range,
+                None if s.features is None else functools.partial(transform, s.features),
+            ),
         }
 
     def graph(self, split: str, index: int) -> dict[str, Any]:
         """The computation graph of one data point's loss at the current weights."""
-        self._settings  # noqa: B018
+        s = self._settings
         ds = self._train if split == "train" else self._test
         if index >= len(ds):
             raise MessageError(f"index: the {split} set has {len(ds)} points, no point {index}")
         with self._lock:  # a copy as scalar Values (the graph is drawn neuron by neuron)
             held = self._model
             model = copy.deepcopy(held) if isinstance(held, MLP) else held.to_mlp()
+            epoch = self._epoch
         x = ds.X[index].tolist()
-        out = trace_model(model, x)
+        fed = self._inputs(ds.X[index : index + 1], s)[0].tolist()  # what the network reads
+        # Numbered from 1 as the page counts (x1, L1.N1), inputs named after the features.
+        out = trace_model(model, fed, start=1, inputs=self._feature_names())
         nodes = out.topo_sort()
         outputs = [v for v in nodes if v.label == "out"] or sorted(
             (v for v in nodes if v.label.startswith("out")), key=lambda v: int(v.label[3:])
@@ -434,7 +543,10 @@ class Session:
             "type": "graph",
             "split": split,
             "index": index,
+            "epoch": epoch,
             "x": [frames.round_float(v, 6) for v in x],
+            "features": self._feature_names(),
+            "inputs": [frames.round_float(v, 6) for v in fed],
             "target": frames.round_float(float(ds.y[index]), 6),
             "loss_target": frames.round_float(float(target[0]), 6),
             "loss_name": self._loss,
@@ -456,6 +568,21 @@ class Session:
             "playground": s.model_dump(),
             "micrograd_version": __version__,
         }
+        if s.features is not None:
+            # The network reads computed features, not the data's raw inputs: say so, and name
+            # its inputs after them (so `micrograd predict` labels its columns x1^2, sin(x2)...).
+            meta |= {
+                "features": list(s.features),
+                "feature_names": list(s.features),
+                "n_features": len(s.features),
+                "raw_inputs": _raw_names(ds.n_features),
+                "note": (
+                    "this model reads the playground's input features "
+                    f"{', '.join(s.features)}, computed from the raw inputs "
+                    f"{', '.join(_raw_names(ds.n_features))}; give it those feature values, "
+                    "in that order"
+                ),
+            }
         with self._lock, tempfile.TemporaryDirectory(prefix="micrograd-model-") as folder:
             path = Path(folder) / "model.json"
             save(self._model, path, metadata=meta)
