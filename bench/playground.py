@@ -132,7 +132,7 @@ async def memory(server: Server, minutes: float) -> dict[str, Any]:
     restarts = 0
     while time.perf_counter() < end:
         msg = json.loads(await ws.recv())
-        if msg["type"] == "state" and not msg["playing"]:  # reached the last epoch: again
+        if msg["type"] == "state" and msg.get("status", "finished") == "finished":  # again
             restarts += 1
             await ws.send(json.dumps({"type": "reset"}))
             await ws.send(json.dumps({"type": "play"}))
