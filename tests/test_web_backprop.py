@@ -219,3 +219,40 @@ def test_the_api_refuses_what_is_not_a_program(bp_server: str) -> None:
     assert status == 200 and answer["grads"][0] == "inf"  # as PyTorch: d sqrt(a)/da at 0
     status, answer = post(json.dumps({"program": "x" * 5000}).encode())
     assert status == 400 and "too long" in answer["error"]
+
+
+def test_the_point_graph_opens_the_view_on_its_output_neuron() -> None:
+    """The playground's graph message carries the output neuron as a program; stepped in the
+    view it gives the network's own output for that point."""
+    import random
+
+    from micrograd import MLP
+    from micrograd.stepper import trace_program
+    from micrograd.viz import trace_model
+    from micrograd.web.session import neuron_program
+
+    for sizes, activation in (([3, 1], "tanh"), ([1], "linear"), ([4, 2, 1], "relu")):
+        model = MLP(2, sizes, activation, output_activation="tanh", rng=random.Random(4))
+        out = trace_model(model, [0.3, -0.7], start=1)
+        program = neuron_program(model, out.topo_sort(), [0.3, -0.7])
+        t = trace_program(program)
+        assert math.isclose(t["nodes"][t["output"]]["data"], out.data, rel_tol=1e-12)
+        assert program.endswith(".tanh()")
+
+
+def test_the_graph_panel_links_the_point_s_output_neuron_to_the_view(
+    bp_page: Any, bp_server: str, tmp_path: Path
+) -> None:
+    from test_web_browser import click_point, open_page
+
+    open_page(bp_page, bp_server, "?dataset=moons&activation=tanh&layers=4&speed=0&epochs=30")
+    click_point(bp_page, "train", 2)
+    bp_page.wait_for_selector("#graph-caption a.step-neuron", timeout=15_000)
+    href = bp_page.get_attribute("#graph-caption a.step-neuron", "href")
+    assert href is not None and href.startswith("/backprop?program=")
+    bp_page.goto(bp_server + href.lstrip("/"))
+    bp_page.wait_for_selector("#graph g.node")
+    step_to_the_end(bp_page)
+    labels = {n["label"] for n in nodes(bp_page)}
+    assert {"h1", "h4", "w1", "w4", "b", "o"} <= labels
+    shot(bp_page, tmp_path, "backprop-from-the-playground")

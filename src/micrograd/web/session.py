@@ -60,7 +60,7 @@ from ..viz import GraphTooLargeError, draw_dot, trace_model
 from . import frames
 from .messages import MessageError, Setup
 
-__all__ = ["FRAME_RATE", "SCHEDULE_EPOCHS", "Session", "SetupError", "Status"]
+__all__ = ["FRAME_RATE", "SCHEDULE_EPOCHS", "Session", "SetupError", "Status", "neuron_program"]
 
 FRAME_RATE = 30.0
 # A learning-rate schedule needs a length: with epochs 0 (train until paused) it spans this many
@@ -554,6 +554,7 @@ class Session:
             "loss": frames.round_float(loss.data, 6),
             "values": len(drawn),
             "svg": drawn.to_svg(),
+            "neuron_program": neuron_program(model, nodes, fed),
         }
 
     def model_file(self) -> bytes:
@@ -587,3 +588,29 @@ class Session:
             path = Path(folder) / "model.json"
             save(self._model, path, metadata=meta)
             return path.read_bytes()
+
+
+def neuron_program(model: MLP, nodes: list[Value], fed: list[float]) -> str:
+    """The output neuron of `model` on one point, as a program for the backprop view: what it
+    reads (the last hidden layer's outputs, or the inputs), its weights and bias, named
+    h1 h2 ... w1 w2 ... b, and its activation: `o = (h1*w1 + h2*w2 + b).tanh()`. `nodes` is the
+    point's traced graph (labels L1.N1 ... from 1, as the page counts)."""
+    layers = model.layers
+    neuron = layers[-1].neurons[0]
+    if len(layers) > 1:
+        by_label = {v.label: float(v.data) for v in nodes}
+        last = len(layers) - 1
+        reads = [by_label[f"L{last}.N{k + 1}"] for k in range(len(neuron.w))]
+        names = [f"h{k + 1}" for k in range(len(reads))]
+    else:
+        reads = [float(x) for x in fed]  # the network's inputs, as it reads them
+        names = [f"x{k + 1}" for k in range(len(reads))]
+    weights = [f"w{k + 1}" for k in range(len(neuron.w))]
+    pairs = [
+        *zip(names, reads, strict=True),
+        *zip(weights, (w.data for w in neuron.w), strict=True),
+    ]
+    given = ", ".join(f"{name} = {value!r}" for name, value in [*pairs, ("b", neuron.b.data)])
+    total = " + ".join(f"{n}*{w}" for n, w in zip(names, weights, strict=True)) + " + b"
+    act = neuron.activation
+    return f"{given}; o = {total}" if act == "linear" else f"{given}; o = ({total}).{act}()"

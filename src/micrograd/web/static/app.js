@@ -1185,6 +1185,15 @@ function onGraph(msg) {
     `output ${msg.outputs.map((v) => fmt(v, 3)).join(", ")}, ${msg.loss_name} loss ` +
     `${fmt(msg.loss)} · ${msg.values} values, each with its data and the loss's grad`;
   $("graph-epoch").textContent = `weights of epoch ${epoch}`;
+  if (msg.neuron_program) {  // the backprop view, on this point's output neuron
+    const step = document.createElement("a");
+    step.className = "step-neuron";
+    step.target = "_blank";
+    step.rel = "noopener";
+    step.href = "/backprop?program=" + encodeURIComponent(msg.neuron_program);
+    step.textContent = "step through the output neuron";
+    $("graph-caption").append(" · ", step);
+  }
   const view = $("graph");
   const left = view.scrollLeft, topScroll = view.scrollTop;
   view.innerHTML = msg.svg;
