@@ -8,6 +8,8 @@ and that must not pass unseen.
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,3 +33,36 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
     if IN_CI and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where every real part must be present: {report.longrepr}"
+
+
+ARGS = [
+    "--no-sandbox",  # tests run as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _missing(why: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{why}: CI must run the browser tests (.ci/run installs chromium)")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (its own browser download cannot work here), one
+    per test module: the playground's, the backprop view's and the security tests use it."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (it comes with the test extra)")
+    exe = shutil.which("chromium")
+    if exe is None:
+        _missing("no chromium on PATH (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=ARGS)
+        yield b
+        b.close()

@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
 
 import pytest
-from test_web_browser import ARGS, _missing
 
 from micrograd.expression import parse_expression
 
@@ -32,21 +30,6 @@ NEURON = (
 
 
 @pytest.fixture(scope="module")
-def bp_browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (it comes with the test extra)")
-    exe = shutil.which("chromium")
-    if exe is None:
-        _missing("no chromium on PATH (apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def bp_server() -> Iterator[str]:
     from micrograd.web.server import Background
 
@@ -55,8 +38,8 @@ def bp_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def bp_page(bp_browser: Any) -> Iterator[Any]:
-    pg = bp_browser.new_page(viewport={"width": 1280, "height": 900})
+def bp_page(browser: Any) -> Iterator[Any]:
+    pg = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     yield pg
@@ -192,8 +175,8 @@ def test_step_back_reset_and_a_bad_program(bp_page: Any, bp_server: str, tmp_pat
     shot(bp_page, tmp_path, "backprop-error")
 
 
-def test_readable_at_400_px(bp_browser: Any, bp_server: str, tmp_path: Path) -> None:
-    page = bp_browser.new_page(viewport={"width": 400, "height": 800})
+def test_readable_at_400_px(browser: Any, bp_server: str, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 400, "height": 800})
     build(page, bp_server, LECTURE)
     step_to_the_end(page)
     width = page.evaluate("document.documentElement.scrollWidth")

@@ -6,8 +6,6 @@ Screenshots go to pytest's tmp dir (printed with -s); look at them when the page
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,36 +14,6 @@ from typing import Any
 import pytest
 
 from micrograd.serialization import load, load_metadata
-
-ARGS = [
-    "--no-sandbox",  # tests run as root
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _missing(why: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{why}: CI must run the browser tests (.ci/run installs chromium)")
-    pytest.skip(why)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (it comes with the test extra)")
-    exe = shutil.which("chromium")
-    if exe is None:
-        _missing("no chromium on PATH (apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import test_web_browser as wb
 
-browser = wb.browser
 server = wb.server
 page = wb.page
 open_page = wb.open_page

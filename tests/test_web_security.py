@@ -15,23 +15,11 @@ import contextlib
 import hashlib
 import http.server
 import json
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-ARGS = [
-    "--no-sandbox",  # tests run as root
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CSV = "x1,x2,label\n" + "".join(f"{i / 10},{i % 3},{i % 2}\n" for i in range(20))
 
 # The other page: it knows the playground's address (a user may have both open) and tries
@@ -66,27 +54,6 @@ fetch(target + "api/csv?name=stolen2.csv", { method: "POST", body: csv })
   .catch((e) => { result.cors = String(e); log("upload (cors): " + e); });
 </script></body></html>
 """
-
-
-def _missing(why: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{why}: CI must run the browser tests (.ci/run installs chromium)")
-    pytest.skip(why)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (it comes with the test extra)")
-    exe = shutil.which("chromium")
-    if exe is None:
-        _missing("no chromium on PATH (apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=ARGS)
-        yield b
-        b.close()
 
 
 @contextlib.contextmanager
