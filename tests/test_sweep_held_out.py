@@ -208,3 +208,23 @@ def test_a_single_run_record_has_held_out_metrics_with_val() -> None:
     r = run(TrainConfig(epochs=3, samples=40, val=0.25))
     assert {"val_accuracy", "val_loss"} <= set(r.metrics)
     assert not math.isnan(r.metrics["val_accuracy"])
+
+
+def test_a_sweep_grows_with_more_seeds_on_resume(tmp_path: Path, capsys: Capsys) -> None:
+    db = tmp_path / "g.db"
+    argv = ["sweep", "--grid", "lr=0.1,1", "--samples", "30", "--epochs", "3", "--seeds", "1"]
+    code, _, err = run_cli(capsys, [*argv, "--workers", "1", "--db", str(db), "--no-plots"])
+    assert code == 0, err
+    with Store.open(db) as store:
+        first = {(r.key, r.seed): r.metrics for r in store.records()}
+    code, out, err = run_cli(
+        capsys, ["sweep", "--resume", str(db), "--seeds", "3", "--workers", "1", "--no-plots"]
+    )
+    assert code == 0, err
+    assert "2 settings x 3 seeds = 6 runs, 2 already stored" in out and "3/3" in out
+    with Store.open(db) as store:
+        records = list(store.records())
+        assert sorted(r.seed for r in records) == [0, 0, 1, 1, 2, 2]
+        assert all(first[(r.key, r.seed)] == r.metrics for r in records if r.seed == 0)
+    code, _, err = run_cli(capsys, ["sweep", "--resume", str(db), "--seeds", "2"])
+    assert code == 2 and "can grow, not shrink" in err

@@ -309,14 +309,20 @@ def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
                 f"--resume {args.resume} takes the sweep from the database: "
                 "leave out --grid, --file and --db"
             )
-        if args.random is not None or args.seeds is not None or args.random_seed is not None:
+        if args.random is not None or args.random_seed is not None:
             raise UsageError(
                 f"--resume {args.resume} finishes the stored plan: leave out "
-                "--seeds, --random and --random-seed"
+                "--random and --random-seed (--seeds N grows it to N seeds)"
             )
         store = Store.open(args.resume)
-        if args.retry_errors:
-            store.forget_errors()
+        try:
+            if args.seeds is not None:
+                _grow(store, args.seeds)
+            if args.retry_errors:
+                store.forget_errors()
+        except StoreError:
+            store.close()
+            raise
         return store, store.plan(), Path(args.resume)
     if args.retry_errors:
         raise UsageError(
@@ -335,6 +341,21 @@ def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
             f"with '{PROG} sweep show {db}', or write a new sweep with --db OTHER.db"
         )
     return None, plan, db
+
+
+def _grow(store: Store, seeds: int) -> None:
+    """`--resume DB --seeds N`: the stored plan with seeds 0..N-1, every setting the same (a
+    sweep grows, it never shrinks: its stored runs stay results)."""
+    plan = store.plan()
+    have = plan.seeds
+    if seeds < len(have):
+        raise UsageError(
+            f"--seeds {seeds}: {store.path} already plans {len(have)} seeds per setting; a sweep "
+            "can grow, not shrink (show fewer with --top, or start a new --db)"
+        )
+    more = [s for s in range(seeds) if s not in have][: seeds - len(have)]
+    if more:
+        store.set_plan(replace(plan, seeds=[*have, *more]))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -184,6 +184,11 @@ class Store:
         except (ValueError, KeyError, TypeError) as e:
             raise StoreError(f"{self.path}: the sweep plan is damaged: {e}") from None
 
+    def set_plan(self, plan: Plan) -> None:
+        """Replace the stored plan (a sweep grown with more seeds); the runs stay."""
+        with self.db:
+            self.db.execute("UPDATE sweep SET value = ? WHERE name = 'plan'", (plan.to_json(),))
+
     def done(self) -> set[tuple[str, int]]:
         """(key, seed) of every run stored."""
         try:
