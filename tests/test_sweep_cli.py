@@ -80,6 +80,7 @@ def test_a_grid_sweep_ranks_settings_and_writes_files_and_pictures(
         "best_curves.png",
         "boxes.png",
         "heatmap.png",
+        "parallel.png",
     ]
     # show re-renders from the database alone: same table, nothing run
     assert cli.main(["sweep", "show", str(db), "--no-plots"]) == 0

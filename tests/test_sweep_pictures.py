@@ -43,3 +43,18 @@ def test_a_random_search_draws_scatter_plots_and_a_grid_a_heatmap(
     assert run_main([*argv, *common, "--db", str(grid_db)]) == 0
     out = capsys.readouterr().out
     assert "heatmap.png" in out and "scatter.png" not in out
+
+
+def test_two_or_more_swept_parameters_get_parallel_coordinates(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    common = ["--samples", "40", "--epochs", "4", "--seeds", "1", "--workers", "1"]
+    db = tmp_path / "p.db"
+    argv = ["sweep", "--grid", "lr=0.01,0.1,1", "activation=tanh,relu", "layers=4,1/8,8,1"]
+    assert run_main([*argv, *common, "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "parallel.png" in out
+    assert (tmp_path / "p-plots" / "parallel.png").stat().st_size > 10_000
+    one = tmp_path / "one.db"
+    assert run_main(["sweep", "--grid", "lr=0.1,1", *common, "--db", str(one)]) == 0
+    assert "parallel.png" not in capsys.readouterr().out  # one parameter: nothing to relate

@@ -18,7 +18,7 @@ import numpy as np
 from .plots import PathLike, new_figure, save_png
 from .sweep.results import SettingResult, show_value
 
-__all__ = ["plot_best_curves", "plot_boxes", "plot_heatmap", "plot_scatter"]
+__all__ = ["plot_best_curves", "plot_boxes", "plot_heatmap", "plot_parallel", "plot_scatter"]
 
 
 def _better(metric: str) -> str:
@@ -235,6 +235,67 @@ def plot_scatter(results: Sequence[SettingResult], path: PathLike) -> Path:
     for ax in axes[len(names) :]:
         ax.set_visible(False)
     fig.suptitle(f"random search: {metric} of every setting by parameter ({_better(metric)})")
+    return save_png(fig, path)
+
+
+def plot_parallel(results: Sequence[SettingResult], path: PathLike, top: int = 20) -> Path:
+    """The best `top` settings as lines across one axis per swept parameter and one for the
+    score (Optuna's and Ray Tune's parallel coordinates): which values the best runs share."""
+    names = list(results[0].values) if results else []
+    if len(names) < 2:
+        raise ValueError("parallel coordinates need at least two swept parameters")
+    metric = results[0].metric
+    best = [r for r in results if math.isfinite(r.score)][:top]
+    fig = new_figure(max(7.0, 1.9 * (len(names) + 1)), 4.6)
+    ax = fig.subplots()
+    axes: list[tuple[str, list[str], bool, bool]] = []
+    for name in names:
+        texts = _ordered({show_value(r.values[name]) for r in results})
+        numeric = all(isinstance(r.values[name], int | float) for r in results)
+        values = [float(r.values[name]) for r in results] if numeric else []
+        log = numeric and min(values) > 0 and max(values) / min(values) > 20
+        axes.append((name, texts, numeric, log))
+
+    def height(k: int, r: SettingResult) -> float:
+        name, texts, numeric, log = axes[k]
+        if not numeric:
+            return texts.index(show_value(r.values[name])) / max(len(texts) - 1, 1)
+        values = [float(x.values[name]) for x in results]
+        lo, hi, x = min(values), max(values), float(r.values[name])
+        if log:
+            lo, hi, x = math.log10(lo), math.log10(hi), math.log10(x)
+        return 0.5 if hi == lo else (x - lo) / (hi - lo)
+
+    from matplotlib import colormaps
+
+    scores = [r.score for r in best]
+    lo, hi = (min(scores), max(scores)) if scores else (0.0, 1.0)
+    cmap = colormaps["viridis" if metric.endswith("accuracy") else "viridis_r"]
+    for r in reversed(best):  # the best drawn last, on top
+        share = 0.5 if hi == lo else (r.score - lo) / (hi - lo)
+        ys = [height(k, r) for k in range(len(axes))] + [share]
+        ax.plot(range(len(ys)), ys, color=cmap(share), alpha=0.85, linewidth=1.6)
+    for k, (_, texts, numeric, _log) in enumerate(axes):
+        ax.axvline(k, color="#888", linewidth=0.8)
+        if numeric:
+            ticks = [texts[0], texts[-1]] if len(texts) > 1 else texts
+            ax.text(k, -0.08, ticks[0], ha="center", va="top", fontsize=8)
+            ax.text(k, 1.04, ticks[-1], ha="center", va="bottom", fontsize=8)
+        else:
+            for j, text in enumerate(texts):
+                y = j / max(len(texts) - 1, 1)
+                ax.text(k + 0.04, y, text, ha="left", va="center", fontsize=8)
+    ax.axvline(len(axes), color="#888", linewidth=0.8)
+    ax.text(len(axes), -0.08, _short(lo), ha="center", va="top", fontsize=8)
+    ax.text(len(axes), 1.04, _short(hi), ha="center", va="bottom", fontsize=8)
+    labels = [f"{n}{' (log)' if log else ''}" for n, _, _, log in axes] + [f"mean {metric}"]
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks([])
+    ax.set_ylim(-0.15, 1.12)
+    ax.set_xlim(-0.3, len(axes) + 0.3)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    fig.suptitle(f"the best {len(best)} settings, one line each ({metric}: {_better(metric)})")
     return save_png(fig, path)
 
 

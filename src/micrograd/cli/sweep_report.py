@@ -171,6 +171,8 @@ def _pictures(
             files.append(sweep_plots.plot_heatmap(results, *axes, out / "heatmap.png"))
         if plan.varied:
             files.append(sweep_plots.plot_boxes(results, out / "boxes.png"))
+    if len(plan.varied) >= 2:
+        files.append(sweep_plots.plot_parallel(results, out / "parallel.png"))
     best = results[0]
     if any(rec.history for rec in best.records):
         files.append(sweep_plots.plot_best_curves(best, out / "best_curves.png"))
