@@ -14,9 +14,10 @@ numeric engine value nn mlp batched gradcheck
 micrograd
 expression stepper metrics losses optim files optional dataset csvdata preprocessing realdata
 features data
-serialization interop loop run sweep.spec sweep.runner sweep.store sweep.driver sweep.results sweep.prune
-sweep evaluation train graph_layout graph_svg viz plots errorplots sweep_plots
-web.defaults web.messages web.frames web.uploads web.session web.backprop web.app web.server web
+serialization interop loop run sweep.spec sweep.runner sweep.store sweep.driver sweep.results
+sweep.prune sweep evaluation train graph_layout graph_svg viz plots errorplots sweep_plots
+web.defaults web.messages web.frames web.uploads web.session web.backprop web.app web.server
+web
 workshop.base workshop.probe workshop.nets workshop.checks workshop.checks_mlp
 workshop.checks_train workshop.catalog workshop.child workshop.runner workshop.starter workshop
 cli.arguments cli.limits cli.output cli.runs cli.models cli.options cli.compare cli.export
