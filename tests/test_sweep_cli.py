@@ -129,7 +129,7 @@ def test_a_dry_run_counts_and_estimates_without_running(tmp_path: Path, capsys: 
         (["--grid", "lr=1", "--file", "x.toml"], "give --grid or --file, not both"),
         (["--file", "missing.toml"], "missing.toml: no such sweep file"),
         (["--resume", "missing.db"], "missing.db does not exist"),
-        (["--resume", "x.db", "--grid", "lr=1"], "--resume x.db takes the sweep from the db"),
+        (["--resume", "x.db", "--file", "s.toml"], "--resume x.db takes the sweep from the db"),
         (["--grid", "lr=1", "--cluster", "tcp://a:1"], "--cluster tcp://a:1: expected local:N"),
         (["--grid", "lr=1", "--scheduler", "tcp://nohost"], "expected tcp://HOST:PORT"),
         (["--grid", "lr=1,2", "--heatmap", "lr,epochs"], "--heatmap lr,epochs: epochs is not"),

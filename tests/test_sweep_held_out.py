@@ -228,3 +228,28 @@ def test_a_sweep_grows_with_more_seeds_on_resume(tmp_path: Path, capsys: Capsys)
         assert all(first[(r.key, r.seed)] == r.metrics for r in records if r.seed == 0)
     code, _, err = run_cli(capsys, ["sweep", "--resume", str(db), "--seeds", "2"])
     assert code == 2 and "can grow, not shrink" in err
+
+
+def test_a_grid_grows_with_new_values_on_resume(tmp_path: Path, capsys: Capsys) -> None:
+    db = tmp_path / "w.db"
+    argv = ["sweep", "--grid", "lr=0.1,1", "activation=tanh,relu", "--samples", "30"]
+    argv += ["--epochs", "3", "--seeds", "1", "--workers", "1", "--db", str(db), "--no-plots"]
+    code, _, err = run_cli(capsys, argv)
+    assert code == 0, err
+    code, out, err = run_cli(
+        capsys, ["sweep", "--resume", str(db), "--grid", "lr=3", "--workers", "1", "--no-plots"]
+    )
+    assert code == 0, err
+    assert "6 settings x 1 seeds = 6 runs, 4 already stored" in out
+    with Store.open(db) as store:
+        lrs = sorted({r.config["lr"] for r in store.records()})
+        assert lrs == [0.1, 1.0, 3.0] and store.count() == 6
+    code, _, err = run_cli(capsys, ["sweep", "--resume", str(db), "--grid", "momentum=0.5"])
+    assert code == 2 and "add values to those" in err
+    random_db = tmp_path / "r.db"
+    argv = ["sweep", "--random", "3", "--grid", "lr=0.001..1", "l2=0..0.01", "--samples", "30"]
+    argv += ["--epochs", "2", "--seeds", "1", "--workers", "1", "--db", str(random_db)]
+    code, _, err = run_cli(capsys, [*argv, "--no-plots", "--quiet"])
+    assert code == 0, err
+    code, _, err = run_cli(capsys, ["sweep", "--resume", str(random_db), "--grid", "lr=0.5"])
+    assert code == 2 and "is a random search" in err

@@ -16,6 +16,9 @@ table, exports and pictures are drawn from that database (`sweep_report`). Sweep
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
+import math
 import os
 import sys
 from dataclasses import replace
@@ -311,10 +314,10 @@ def _dry_run(plan: Plan, remaining: list[Any], backend: Backend, db: Path) -> in
 
 def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
     if args.resume is not None:
-        if args.grid is not None or args.file is not None or args.db is not None:
+        if args.file is not None or args.db is not None:
             raise UsageError(
                 f"--resume {args.resume} takes the sweep from the database: "
-                "leave out --grid, --file and --db"
+                "leave out --file and --db (--grid KEY=VALUES adds values to a grid)"
             )
         if args.random is not None or args.random_seed is not None:
             raise UsageError(
@@ -327,6 +330,8 @@ def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
         try:
             if args.seeds is not None:
                 _grow(store, args.seeds)
+            if args.grid is not None:
+                _widen(store, args.grid)
             if args.retry_errors:
                 store.forget_errors()
         except StoreError:
@@ -365,6 +370,39 @@ def _grow(store: Store, seeds: int) -> None:
     more = [s for s in range(seeds) if s not in have][: seeds - len(have)]
     if more:
         store.set_plan(replace(plan, seeds=[*have, *more]))
+
+
+def _widen(store: Store, items: list[str]) -> None:
+    """`--resume DB --grid KEY=VALUES`: more values of a swept field; the plan gains every new
+    combination with the other fields' values (a grid stays a grid; its runs stay)."""
+    plan = store.plan()
+    values: dict[str, list[Any]] = {k: [] for k in plan.varied}
+    for s in plan.settings:
+        for k in plan.varied:
+            if s[k] not in values[k]:
+                values[k].append(s[k])
+    if len(plan.settings) != math.prod(len(v) for v in values.values()):
+        raise UsageError(
+            f"{store.path} is a random search: it grows with --seeds N, not with new grid values"
+        )
+    grid, ranges = parse_grid(items, parameters())
+    unknown = sorted(set(grid) - set(plan.varied)) + sorted(ranges)
+    if unknown:
+        raise UsageError(
+            f"--grid {unknown[0]}: {store.path} sweeps {', '.join(plan.varied) or 'nothing'}; "
+            "add values to those (a new field or a range makes a new sweep: --db OTHER.db)"
+        )
+    for k, new in grid.items():
+        stored = json.loads(json.dumps(list(new)))  # tuples as the plan keeps them, lists
+        values[k] += [v for v in stored if v not in values[k]]
+    template = plan.settings[0]
+    settings = list(plan.settings)
+    for combo in itertools.product(*values.values()):
+        setting = {**template, **dict(zip(values, combo, strict=True))}
+        if setting not in settings:
+            settings.append(setting)
+    if len(settings) > len(plan.settings):
+        store.set_plan(replace(plan, settings=settings))
 
 
 def run(args: argparse.Namespace) -> int:
