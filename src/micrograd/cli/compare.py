@@ -29,7 +29,7 @@ from .arguments import (
 )
 from .limits import add_allow_large
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
-from .output import console, maybe_progress, names, num, write_json
+from .output import console, maybe_progress, names, num, plus_minus, write_json
 from .runs import check_target, place, staging
 
 __all__ = ["register", "run"]
@@ -222,7 +222,7 @@ def _stats_text(stats: dict[str, float], digits: int = 4) -> tuple[str, str]:
     if math.isnan(stats["mean"]):
         return "-", "-"
     return (
-        f"{num(stats['mean'], digits)} ± {num(stats['std'], digits)}",
+        f"{num(stats['mean'], digits)} {plus_minus()} {num(stats['std'], digits)}",
         f"{num(stats['min'], digits)} / {num(stats['max'], digits)}",
     )
 
@@ -234,9 +234,9 @@ def _compare_table(option: Option, summaries: dict[str, RunsSummary]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column(option.flag.lstrip("-"), no_wrap=True)
     headers = [
-        "loss\nmean ± std",
+        f"loss\nmean {plus_minus()} std",
         "loss\nmin / max",
-        f"{metric}\nmean ± std",
+        f"{metric}\nmean {plus_minus()} std",
         f"{metric}\nmin / max",
     ]
     if tolerance:  # "converged" means "reached the tolerance": without one it means nothing

@@ -12,7 +12,7 @@ import math
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import numpy as np
 from rich.console import Console
@@ -38,6 +38,7 @@ __all__ = [
     "maybe_progress",
     "names",
     "num",
+    "plus_minus",
     "progress_bar",
     "write_json",
     "write_text",
@@ -45,12 +46,55 @@ __all__ = [
 
 
 def console(stderr: bool = False) -> Console:
-    """A console on stdout (or stderr): plain and wide when it is not a terminal."""
-    shown = Console(stderr=stderr, highlight=False)
+    """A console on stdout (or stderr): plain and wide when it is not a terminal, and ASCII
+    look-alikes for our symbols when the stream cannot encode them (PYTHONIOENCODING=ascii)."""
+    stream = sys.stderr if stderr else sys.stdout
+    file = None if _encodes(stream, _SYMBOLS) else cast(IO[str], _Degrading(stream))
+    shown = Console(file=file, stderr=stderr, highlight=False)
     if not shown.is_terminal:
         # Logs and pipes get plain text, wide enough that tables do not wrap.
-        shown = Console(stderr=stderr, highlight=False, width=max(shown.width, 120))
+        shown = Console(file=file, stderr=stderr, highlight=False, width=max(shown.width, 120))
     return shown
+
+
+def _encodes(stream: Any, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+# What we print beyond ASCII, and its ASCII look-alike (\u00d7 is the multiplication sign).
+_ASCII = {"±": "+/-", "→": "->", "\u00d7": "x", "…": "...", "·": "*", "✓": "ok", "✗": "X"}
+_SYMBOLS = "".join(_ASCII)
+_LOOK_ALIKES = str.maketrans(_ASCII)
+
+
+def plus_minus() -> str:
+    """ "±", or "+/-" where standard output cannot encode it: tables measure what they print."""
+    return "±" if _encodes(sys.stdout, "±") else "+/-"
+
+
+class _Degrading:
+    """A stream that cannot encode everything we print: our symbols become ASCII look-alikes
+    (± as +/-), and anything else it cannot encode a question mark, never an exception
+    halfway through a table."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.encoding = str(getattr(stream, "encoding", None) or "ascii")
+
+    def write(self, text: str) -> int:
+        plain = text.translate(_LOOK_ALIKES).encode(self.encoding, errors="replace")
+        self.stream.write(plain.decode(self.encoding))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.stream.isatty())
 
 
 def progress_bar(on: Console) -> Progress:

@@ -22,7 +22,7 @@ from ..sweep.results import METRICS, show_value
 from ..sweep.spec import SweepError
 from ..sweep.store import Plan
 from .arguments import UsageError, positive_int
-from .output import console, make_folder, names, num, write_json, write_text
+from .output import console, make_folder, names, num, plus_minus, write_json, write_text
 
 __all__ = ["add_report_options", "heatmap_axes", "report", "table"]
 
@@ -78,7 +78,7 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
 def _mean_std(stats: dict[str, float], digits: int) -> str:
     if math.isnan(stats["mean"]):
         return "-"
-    return f"{num(stats['mean'], digits)} ± {num(stats['std'], digits)}"
+    return f"{num(stats['mean'], digits)} {plus_minus()} {num(stats['std'], digits)}"
 
 
 def table(plan: Plan, results: list[SettingResult], top: int) -> Table:
@@ -89,7 +89,13 @@ def table(plan: Plan, results: list[SettingResult], top: int) -> Table:
     t.add_column("#", justify="right")
     for name in plan.varied or ["setting"]:
         t.add_column(name, overflow="fold")  # a value is folded onto lines, never cut
-    headers = [f"{metric}\nmean ± std", "loss\nmean ± std", "seeds", "converged", "diverged"]
+    headers = [
+        f"{metric}\nmean {plus_minus()} std",
+        f"loss\nmean {plus_minus()} std",
+        "seeds",
+        "converged",
+        "diverged",
+    ]
     headers += ["errors"] if errors else []
     headers += ["epochs\nmean", "seconds\nper run"]
     for header in headers:
