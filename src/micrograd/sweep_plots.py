@@ -130,16 +130,24 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
     return save_png(fig, path)
 
 
+def _panels(count: int) -> tuple[Any, list[Any]]:
+    """A figure of `count` panels, three to a row; the grid's spare panels hidden."""
+    cols = min(3, count)
+    rows = math.ceil(count / cols)
+    fig = new_figure(4.6 * cols, 3.9 * rows)
+    axes = list(np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel())
+    for ax in axes[count:]:
+        ax.set_visible(False)
+    return fig, axes[:count]
+
+
 def plot_boxes(results: Sequence[SettingResult], path: PathLike) -> Path:
     """One panel per swept parameter: the final score of every finished run, a box per value."""
     if not results or not results[0].values:
         raise ValueError("box plots need at least one swept parameter")
     names = list(results[0].values)
     metric = results[0].metric
-    cols = min(3, len(names))
-    rows = math.ceil(len(names) / cols)
-    fig = new_figure(4.6 * cols, 3.9 * rows)
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    fig, axes = _panels(len(names))
     rng = np.random.default_rng(0)
     for ax, name in zip(axes, names, strict=False):
         groups: dict[str, list[float]] = {}
@@ -181,8 +189,6 @@ def plot_boxes(results: Sequence[SettingResult], path: PathLike) -> Path:
             ax.set_yscale("log")
             ax.set_ylabel(f"final {metric} (log scale)")
         ax.grid(True, axis="y", alpha=0.3)
-    for ax in axes[len(names) :]:
-        ax.set_visible(False)
     fig.suptitle(
         f"final {metric} of every run, per value of each swept parameter ({_better(metric)})"
     )
@@ -197,10 +203,7 @@ def plot_scatter(results: Sequence[SettingResult], path: PathLike) -> Path:
         raise ValueError("scatter plots need at least one swept parameter")
     names = list(results[0].values)
     metric = results[0].metric
-    cols = min(3, len(names))
-    rows = math.ceil(len(names) / cols)
-    fig = new_figure(4.6 * cols, 3.9 * rows)
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    fig, axes = _panels(len(names))
     scored = [r for r in results if math.isfinite(r.score)]
     best = scored[0] if scored else None
     for ax, name in zip(axes, names, strict=False):
@@ -232,8 +235,6 @@ def plot_scatter(results: Sequence[SettingResult], path: PathLike) -> Path:
             ax.set_xticks(range(len(texts)), texts)
         ax.set_ylabel(f"mean {metric} over seeds")
         ax.grid(True, alpha=0.3)
-    for ax in axes[len(names) :]:
-        ax.set_visible(False)
     fig.suptitle(f"random search: {metric} of every setting by parameter ({_better(metric)})")
     return save_png(fig, path)
 
@@ -249,21 +250,22 @@ def plot_parallel(results: Sequence[SettingResult], path: PathLike, top: int = 2
     fig = new_figure(max(7.0, 1.9 * (len(names) + 1)), 4.6)
     ax = fig.subplots()
     axes: list[tuple[str, list[str], bool, bool]] = []
+    spans: list[tuple[float, float]] = []  # each numeric axis's range, on its own scale
     for name in names:
         texts = _ordered({show_value(r.values[name]) for r in results})
         numeric = all(isinstance(r.values[name], int | float) for r in results)
-        values = [float(r.values[name]) for r in results] if numeric else []
+        values = [float(r.values[name]) for r in results] if numeric else [0.0]
         log = numeric and min(values) > 0 and max(values) / min(values) > 20
+        scaled = [math.log10(v) for v in values] if log else values
         axes.append((name, texts, numeric, log))
+        spans.append((min(scaled), max(scaled)))
 
     def height(k: int, r: SettingResult) -> float:
         name, texts, numeric, log = axes[k]
         if not numeric:
             return texts.index(show_value(r.values[name])) / max(len(texts) - 1, 1)
-        values = [float(x.values[name]) for x in results]
-        lo, hi, x = min(values), max(values), float(r.values[name])
-        if log:
-            lo, hi, x = math.log10(lo), math.log10(hi), math.log10(x)
+        lo, hi = spans[k]
+        x = math.log10(float(r.values[name])) if log else float(r.values[name])
         return 0.5 if hi == lo else (x - lo) / (hi - lo)
 
     from matplotlib import colormaps
