@@ -92,3 +92,23 @@ def test_shape_and_type_errors() -> None:
         accuracy([0, 1], ["a", "b"])
     with pytest.raises(ValueError, match=r"y_pred\[1\] is .*must be finite"):
         rmse([0.0, 1.0], [0.0, math.inf])
+
+
+def test_probabilities_match_torch_softmax_and_sigmoid() -> None:
+    """predict_proba's reading of outputs: softmax for cross-entropy, the logistic function for
+    bce (stable at +-800), none for hinge, whose scores are not log-odds."""
+    import torch
+
+    from micrograd.loop import probabilities
+
+    z = np.random.default_rng(0).normal(size=(6, 3)) * 30
+    p = probabilities(z, "multiclass", "cross_entropy")
+    assert p is not None
+    np.testing.assert_allclose(p, torch.softmax(torch.tensor(z), 1).numpy(), rtol=1e-12)
+    z1 = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
+    p1 = probabilities(z1, "binary", "bce")
+    assert p1 is not None
+    np.testing.assert_allclose(p1[:, 1], torch.sigmoid(torch.tensor(z1)).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(p1.sum(axis=1), 1.0)
+    assert probabilities(z1, "binary", "hinge") is None
+    assert probabilities(z1, "regression", "mse") is None

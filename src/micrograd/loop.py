@@ -32,6 +32,7 @@ from .optim import SGD, LRScheduler, Optimizer
 __all__ = [
     "DEFAULT_LOSS",
     "MODES",
+    "PROBABILISTIC_LOSSES",
     "TASK_LOSSES",
     "Callback",
     "ConfigError",
@@ -42,6 +43,8 @@ __all__ = [
     "gc_paused",
     "model_mode",
     "predict",
+    "predict_proba",
+    "probabilities",
     "raw_outputs",
     "targets_for",
     "validation_scores",
@@ -240,6 +243,34 @@ def predict(model: Model, X: Any, task: str) -> np.ndarray:
         raise ValueError(f"predict expects a 2-D array of samples x features, got shape {X.shape}")
     with np.errstate(over="ignore", invalid="ignore"):
         return _decide(_outputs(batched(model)(X)), task)
+
+
+# The losses whose outputs are log-odds, so softmax or the logistic function of them estimates
+# class probabilities; a hinge or mse score has no such reading.
+PROBABILISTIC_LOSSES = {"multiclass": ("cross_entropy",), "binary": ("bce",)}
+
+
+def probabilities(out: Any, task: str, loss: str) -> NDArray[np.float64] | None:
+    """Class probabilities from raw outputs `out` ((N,) or (N, 1) binary, (N, C) multiclass),
+    shape (N, C), columns in class order (binary: [P(class 0), P(class 1)], as scikit-learn
+    gives them); None when `loss` is not a log-loss (hinge, mse, regression)."""
+    if loss not in PROBABILISTIC_LOSSES.get(task, ()):
+        return None
+    z = np.asarray(out, dtype=np.float64)
+    if task == "binary":
+        z = z.reshape(-1)
+        # exp(-|z|) never overflows; the two branches are the logistic function's stable forms
+        e = np.exp(-np.abs(z))
+        p1 = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return np.stack([1.0 - p1, p1], axis=1)
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def predict_proba(model: Model, X: Any, task: str, loss: str) -> NDArray[np.float64] | None:
+    """`probabilities` of the model's outputs for the samples `X` (2-D)."""
+    return probabilities(raw_outputs(model, X), task, loss)
 
 
 def _objective(
