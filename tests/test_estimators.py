@@ -259,3 +259,26 @@ def test_without_scikit_learn_the_import_says_which_extra_to_install() -> None:
     assert done.returncode == 0, done.stderr
     assert 'pip install "micrograd[sklearn]"' in done.stdout
     assert "micrograd.estimators needs scikit-learn" in done.stdout
+
+
+def test_tolerance_stops_once_the_training_loss_reaches_it() -> None:
+    X, y = make_classification(n_samples=100, n_features=4, random_state=6)
+    clf = MLPClassifier(tolerance=0.3, max_iter=500, random_state=0).fit(X, y)
+    assert clf.history_.stop_reason == "tolerance"
+    assert clf.loss_ <= 0.3 < min(clf.loss_curve_[:-1])
+
+
+def test_no_hidden_layer_is_a_logistic_regression() -> None:
+    X, y = make_classification(n_samples=100, n_features=4, random_state=7)
+    clf = MLPClassifier(hidden_layer_sizes=(), random_state=0).fit(X, y)
+    assert clf.model_.layer_sizes == [4, 1]
+    assert clf.score(X, y) > 0.8
+
+
+def test_the_regressor_stops_early_on_a_random_validation_split() -> None:
+    X, y = make_regression(n_samples=100, n_features=3, noise=1.0, random_state=1)
+    y = y / y.std()
+    reg = MLPRegressor(early_stopping=True, n_iter_no_change=2, max_iter=1000, random_state=0)
+    reg.fit(X, y)
+    assert reg.history_.stop_reason == "patience"
+    assert "val_r2" in reg.history_.rows[0]

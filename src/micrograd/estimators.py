@@ -5,11 +5,14 @@ They take scikit-learn's names (`hidden_layer_sizes`, `activation`, `solver`, `a
 `validation_fraction`, `n_iter_no_change`, `random_state`) and methods (`fit`, `predict`,
 `predict_proba`, `score`, `get_params`/`set_params`), so they work in a `Pipeline`, in
 `GridSearchCV` and under `clone`. `fit` builds a `BatchedMLP` and trains it with `loop.fit`, the
-one training loop; the trained network is `model_`. Where micrograd differs from scikit-learn's
-MLP it says so below: the weights start uniform in (-1, 1), as micrograd's `MLP` draws them;
-`alpha` weights micrograd's L2 penalty, sum(p * p) over every parameter (biases too); `solver`
-and `schedule` name micrograd's `OPTIMIZERS` and `SCHEDULES`; `tolerance` is micrograd's rule
-(stop once an epoch's training loss is at or below it), not scikit-learn's `tol`.
+one training loop; the trained network is `model_`. Where they differ from scikit-learn's MLP:
+the defaults are smaller and faster (`hidden_layer_sizes=(16,)`, `learning_rate_init=0.01`); the
+weights start uniform in (-1, 1), as micrograd's `MLP` draws them; `alpha` weights micrograd's
+L2 penalty, sum(p * p) over every parameter (biases too); `solver` and `schedule` name
+micrograd's `OPTIMIZERS` and `SCHEDULES` (`momentum` is for "sgd" only); `tolerance` is
+micrograd's rule (stop once an epoch's training loss is at or below it), not scikit-learn's
+`tol`; `hidden_layer_sizes=()` is a linear (logistic) model. `random_state` works as in
+scikit-learn: an int repeats a fit exactly, None draws from NumPy's global generator.
 
 The classifier takes labels of any type (`classes_`, sorted as `np.unique` sorts them). Two
 classes train one output with the logistic loss ("bce"), more classes one output each with the
@@ -19,9 +22,11 @@ it is single-output, as `loop.fit`'s metrics are: a column vector `y` is flatten
 scikit-learn's `DataConversionWarning`, a `y` of several columns is refused.
 
 Both pass `sklearn.utils.estimator_checks.check_estimator` whole: no check is skipped or
-expected to fail (tests/test_estimators.py runs them all). The module imports scikit-learn
-(1.6 or later, for `validate_data` and `__sklearn_tags__`) on import, since its classes derive
-from scikit-learn's; `import micrograd` does not import it, so the core install never needs it.
+expected to fail (tests/test_estimators.py runs them all; scikit-learn itself skips its
+array-API check unless SCIPY_ARRAY_API=1, and its DataFrame checks without pandas). The module
+imports scikit-learn (1.6 or later, for `validate_data` and `__sklearn_tags__`) on import, since
+its classes derive from scikit-learn's; `import micrograd` does not import it, so the core
+install never needs it.
 """
 
 from __future__ import annotations
