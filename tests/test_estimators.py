@@ -282,3 +282,13 @@ def test_the_regressor_stops_early_on_a_random_validation_split() -> None:
     reg.fit(X, y)
     assert reg.history_.stop_reason == "patience"
     assert "val_r2" in reg.history_.rows[0]
+
+
+@pytest.mark.parametrize("kind", [MLPClassifier, MLPRegressor])
+def test_outputs_that_overflow_are_an_error_not_a_nan_answer(kind: Any) -> None:
+    X, y = make_classification(n_samples=60, n_features=4, random_state=8)
+    est = kind(max_iter=10, random_state=0).fit(X, y)
+    huge = np.ones((3, 4))
+    huge[2] = [1e308, -1e308, 1e308, -1e308]
+    with pytest.raises(ValueError, match=r"overflow to infinity or NaN on 1 of 3 samples .*row 2"):
+        est.predict(huge)

@@ -211,7 +211,16 @@ class _MLPEstimator(BaseEstimator):
     def _outputs(self, X: Any) -> NDArray[np.float64]:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return raw_outputs(self.model_, X)
+        out = raw_outputs(self.model_, X)
+        overflowed = np.flatnonzero(~np.isfinite(out).all(axis=1))
+        if len(overflowed):
+            # NaN probabilities would make argmax answer class 0: no answer is better.
+            raise ValueError(
+                f"the network's outputs overflow to infinity or NaN on {len(overflowed)} of "
+                f"{len(X)} samples (the first is row {overflowed[0]}): their features are far "
+                "beyond the range the network was trained on"
+            )
+        return out
 
 
 class MLPClassifier(ClassifierMixin, _MLPEstimator):
