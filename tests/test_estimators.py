@@ -167,6 +167,9 @@ def test_random_state_alone_decides_the_result() -> None:
         ({"alpha": -1.0}, "alpha must be a number >= 0"),
         ({"momentum": 1.5}, r"momentum must be in \[0, 1\)"),
         ({"early_stopping": True, "validation_fraction": 1.0}, "validation_fraction"),
+        ({"hidden_layer_sizes": 16.0}, "hidden_layer_sizes must be positive integers"),
+        ({"learning_rate_init": "0.1"}, "learning_rate_init must be a positive number"),
+        ({"tolerance": float("nan")}, "tolerance must be a number or None"),
     ],
 )
 def test_bad_settings_are_refused_in_fit_by_name(setting: dict[str, Any], message: str) -> None:

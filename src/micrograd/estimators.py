@@ -31,7 +31,9 @@ install never needs it.
 
 from __future__ import annotations
 
+import math
 import random
+from numbers import Real
 from typing import Any, Self
 
 import numpy as np
@@ -67,6 +69,25 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 _LOSSES = {"binary": "bce", "multiclass": "cross_entropy"}
 # "auto" batches as scikit-learn's MLP does: min(200, samples).
 _AUTO_BATCH = 200
+
+
+def _check_number(
+    name: str,
+    value: object,
+    what: str,
+    low: float | None,
+    high: float | None,
+    *,
+    low_open: bool = True,
+) -> None:
+    """Raise `ConfigError` unless `value` is a finite real number in the range (high open)."""
+    number = float(value) if isinstance(value, Real) and not isinstance(value, bool) else math.nan
+    if not (
+        math.isfinite(number)
+        and (low is None or (number > low if low_open else number >= low))
+        and (high is None or number < high)
+    ):
+        raise ConfigError(f"{name} must be {what}, got {value!r}")
 
 
 class _MLPEstimator(BaseEstimator):
@@ -110,15 +131,14 @@ class _MLPEstimator(BaseEstimator):
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, (int, np.integer)):
             sizes = (sizes,)
-        widths = list(sizes)
-        if any(
-            isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1 for w in widths
+        if not isinstance(sizes, (tuple, list, np.ndarray)) or any(
+            isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1 for w in sizes
         ):
             raise ConfigError(
                 f"hidden_layer_sizes must be positive integers like (16,) or (32, 16), got "
                 f"{self.hidden_layer_sizes!r}"
             )
-        return [int(w) for w in widths]
+        return [int(w) for w in sizes]
 
     def _check_settings(self) -> None:
         for name, registry in (
@@ -134,18 +154,13 @@ class _MLPEstimator(BaseEstimator):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-        if not (self.learning_rate_init > 0 and np.isfinite(self.learning_rate_init)):
-            raise ConfigError(
-                f"learning_rate_init must be a positive number, got {self.learning_rate_init!r}"
-            )
-        if not (self.alpha >= 0 and np.isfinite(self.alpha)):
-            raise ConfigError(f"alpha must be a number >= 0, got {self.alpha!r}")
-        if not 0 <= self.momentum < 1:
-            raise ConfigError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        if self.early_stopping and not 0 < self.validation_fraction < 1:
-            raise ConfigError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
-            )
+        _check_number("learning_rate_init", self.learning_rate_init, "a positive number", 0, None)
+        _check_number("alpha", self.alpha, "a number >= 0", 0, None, low_open=False)
+        _check_number("momentum", self.momentum, "in [0, 1)", 0, 1, low_open=False)
+        if self.early_stopping:
+            _check_number("validation_fraction", self.validation_fraction, "in (0, 1)", 0, 1)
+        if self.tolerance is not None:
+            _check_number("tolerance", self.tolerance, "a number or None", None, None)
 
     def _batch(self, n: int) -> int | None:
         size = self.batch_size
