@@ -295,3 +295,25 @@ def test_outputs_that_overflow_are_an_error_not_a_nan_answer(kind: Any) -> None:
     huge[2] = [1e308, -1e308, 1e308, -1e308]
     with pytest.raises(ValueError, match=r"overflow to infinity or NaN on 1 of 3 samples .*row 2"):
         est.predict(huge)
+
+
+def test_a_dataframe_gives_feature_names_that_predict_checks() -> None:
+    pd = pytest.importorskip("pandas", reason="DataFrame input needs pandas (the test extra)")
+    X, y = make_classification(n_samples=60, n_features=3, n_informative=2, n_redundant=0,
+                               random_state=9)  # fmt: skip
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    clf = MLPClassifier(max_iter=5, random_state=0).fit(frame, y)
+    assert list(clf.feature_names_in_) == ["a", "b", "c"]
+    assert clf.n_features_in_ == 3
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        clf.predict(frame[["c", "b", "a"]])
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        assert clf.predict(X).shape == (60,)
+
+
+def test_predict_needs_as_many_features_as_fit_saw() -> None:
+    X, y = make_classification(n_samples=40, n_features=3, n_informative=2, n_redundant=0,
+                               random_state=10)  # fmt: skip
+    clf = MLPClassifier(max_iter=5, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="has 2 features, but MLPClassifier is expecting 3"):
+        clf.predict(X[:, :2])
