@@ -3,6 +3,7 @@ defects 12, 13, 15 and 16): one line naming the real problem and the real way ou
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shlex
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import Capsys, assert_error, command, command_env, read_json
 
+from micrograd.cli import build_parser
 from micrograd.csvdata import TargetError
 from micrograd.data import load_csv
 
@@ -183,3 +185,34 @@ def test_sweeps_quick_start_can_be_followed_top_to_bottom() -> None:
     ]
     assert dry and writes
     assert max(dry) < min(writes), commands
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def test_every_option_the_sources_and_docs_advise_exists() -> None:
+    """`micrograd CMD ... --flag` in a message, a docstring or the docs names an option CMD
+    has (the playground's upload errors advised `micrograd train --csv`, which does not exist)."""
+    root = Path(__file__).resolve().parents[1]
+    files = [*(root / "src").rglob("*.py"), root / "README.md", *DOCS.glob("*.md")]
+    mention = re.compile(r"(?:micrograd|\{PROG\}) ([a-z]+)((?: [^\s`'\"\\)]+)*)")
+    commands = _commands(build_parser())
+    wrong = []
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for found in mention.finditer(line):
+                parser = commands.get(found.group(1))
+                if parser is None:
+                    continue
+                words = found.group(2).split()
+                parser = _commands(parser).get(words[0], parser) if words else parser
+                for word in words:
+                    option = word.split("=")[0].rstrip(".,;:")
+                    known = option == "--" or option in parser._option_string_actions
+                    if option.startswith("--") and not known:
+                        wrong.append(f"{path.relative_to(root)}:{number}: {found.group(0)}")
+    assert wrong == []
