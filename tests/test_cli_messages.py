@@ -93,6 +93,8 @@ def test_an_unknown_option_comes_before_what_argparse_would_say_next(capsys: Cap
     assert_error(["predict", "--mod", "m.json"], capsys, "unknown option --mod, did you mean")
     # An option's value is never taken for sweep's `show` command.
     assert_error(["sweep", "--grid", "lr=1", "--bogus", "x"], capsys, "unknown option --bogus")
+    # An expression starting with '-' is not an option: where it goes is said.
+    assert_error(["graph", "-a*b", "a=1", "b=2"], capsys, "unknown option -a*b", "goes after --")
     # Known options keep their own messages.
     assert_error(["train", "--lr", "-1"], capsys, "argument --lr: expected a number > 0")
 

@@ -15,6 +15,7 @@ import re
 import shutil
 import sys
 import textwrap
+from argparse import PARSER
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar, overload
@@ -227,7 +228,11 @@ class Parser(argparse.ArgumentParser):
         if unknown:
             name = unknown[0].split("=")[0]
             options = [o for o in self._option_string_actions if o.startswith("--")]
-            return f"unknown option {name}{_did_you_mean(name, options)}"
+            hint = _did_you_mean(name, options)
+            values = [a for a in self._actions if not a.option_strings and a.nargs != PARSER]
+            if not hint and not name.startswith("--") and values:  # graph "-a*b": a value
+                hint = " (a value that starts with '-' goes after --)"
+            return f"unknown option {name}{hint}"
         commands = _commands(self)
         if command is not None and commands is not None and command not in commands:
             names = list(commands)
