@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_helpers import Capsys, assert_error, command, command_env, read_json
+from cli_helpers import Capsys, assert_error, command, command_env, read_json, run
 
 from micrograd.cli import build_parser
 from micrograd.csvdata import TargetError
@@ -218,3 +218,17 @@ def test_every_option_the_sources_and_docs_advise_exists() -> None:
                     if option.startswith("--") and not known:
                         wrong.append(f"{path.relative_to(root)}:{number}: {found.group(0)}")
     assert wrong == []
+
+
+def test_task_reaches_the_worker_processes(tmp_path: Path) -> None:
+    """`--task` is a training option like the others: compare (and sweep) runs in worker
+    processes read the file with it, not with the task guessed from the labels."""
+    data = _labels_1_2(tmp_path / "labels.csv")
+    out = tmp_path / "cmp"
+    argv = ["compare", "--data", str(data), "--task", "regression", "classification"]
+    argv += ["--runs", "1", "--epochs", "2", "--lr", "0.01", "--workers", "2"]
+    argv += ["--no-plots", "--quiet", "--out", str(out)]
+    assert run(argv) == 0
+    summary = read_json(out / "compare.json")
+    assert summary["finished"] == 2
+    assert [s["metric"] for s in summary["settings"].values()] == ["rmse", "accuracy"]
