@@ -127,7 +127,7 @@ def test_check_all_stops_at_the_first_failing_step(
         ("check 1 {dir} --timeout 0", "expected a number > 0, got 0"),
         ("check 1 {dir} --graph g.png", "--graph draws an SVG"),
         ("check 1 {dir} --graph g.svg --no-graph", "not allowed with argument"),
-        ("check 1 {dir} --time 3", "unrecognized arguments: --time"),
+        ("check 1 {dir} --time 3", "unknown option --time, did you mean --timeout?"),
         ("", "the following arguments are required: ACTION"),
     ],
 )

@@ -33,10 +33,9 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_workers_end_when_the_driver_is_killed(tmp_path: Path) -> None:
-    argv = [command(), "sweep", "--grid", "lr=0.1,1", "--epochs", "100000", "--samples", "200"]
-    argv += ["--seeds", "2", "--workers", "2", "--db", str(tmp_path / "s.db"), "--quiet"]
-    driver = subprocess.Popen(argv, env=command_env(), cwd=tmp_path)
+def _assert_workers_end_with_their_driver(argv: list[str], cwd: Path) -> None:
+    """Start `argv`, wait for its two pool workers, SIGKILL it: the workers end within 10 s."""
+    driver = subprocess.Popen(argv, env=command_env(), cwd=cwd)
     try:
         deadline = time.monotonic() + 60
         workers: set[int] = set()
@@ -54,3 +53,15 @@ def test_workers_end_when_the_driver_is_killed(tmp_path: Path) -> None:
     finally:
         if driver.poll() is None:
             driver.kill()
+
+
+def test_workers_end_when_the_driver_is_killed(tmp_path: Path) -> None:
+    argv = [command(), "sweep", "--grid", "lr=0.1,1", "--epochs", "100000", "--samples", "200"]
+    argv += ["--seeds", "2", "--workers", "2", "--db", str(tmp_path / "s.db"), "--quiet"]
+    _assert_workers_end_with_their_driver(argv, tmp_path)
+
+
+def test_compare_workers_end_when_compare_is_killed(tmp_path: Path) -> None:
+    argv = [command(), "compare", "--lr", "0.1", "1", "--epochs", "100000", "--samples", "200"]
+    argv += ["--runs", "2", "--workers", "2", "--out", str(tmp_path / "c"), "--quiet"]
+    _assert_workers_end_with_their_driver(argv, tmp_path)

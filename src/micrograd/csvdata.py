@@ -12,6 +12,7 @@ import io
 import math
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,27 @@ from numpy.typing import NDArray
 from .dataset import TASKS, DataError, Dataset, FloatArray
 from .files import write_atomic
 
-__all__ = ["label_text", "load_csv", "read_csv_table", "save_csv"]
+__all__ = ["TargetError", "label_text", "load_csv", "read_csv_table", "save_csv"]
 
 _CLASSIFICATION = ("binary", "multiclass", "classification")
+
+
+def _keyword(task: str) -> str:
+    return f"task={task!r}"
+
+
+class TargetError(DataError):
+    """A target column that cannot hold the class labels asked for or guessed. Its message
+    names a task as `load_csv`'s keyword does (task='regression'); `spelled` says it with
+    another way to ask for that task, e.g. the command line's `--task regression`."""
+
+    def __init__(self, say: Callable[[Callable[[str], str]], str]) -> None:
+        self._say = say
+        super().__init__(say(_keyword))
+
+    def spelled(self, ask: Callable[[str], str]) -> str:
+        """The message with `ask(task)` wherever it names a task."""
+        return self._say(ask)
 
 
 def _is_number(cell: str) -> bool:
@@ -131,8 +150,8 @@ def load_csv(path: str | os.PathLike[str], task: str | None = None) -> Dataset:
     class labels; anything else is regression. Class labels must be integers 0..C-1 (inferred
     ones must use every value 0..C-1; a given task allows classes missing from the file), except
     that labels -1 and 1 (the +-1 convention of margin losses) are mapped to classes 0 and 1,
-    recorded in `Dataset.classes` as [-1.0, 1.0]. Other labels raise `DataError`: relabel them
-    as 0..C-1, or pass task='regression' to treat them as numbers.
+    recorded in `Dataset.classes` as [-1.0, 1.0]. Other labels raise `TargetError` (a
+    `DataError`): relabel them as 0..C-1, or pass task='regression' to treat them as numbers.
     """
     path = Path(path)
     if task is not None and task not in (*TASKS, "classification"):
@@ -161,31 +180,40 @@ def _resolve_targets(
     """(task, y, n_classes, classes) for the target column of a file."""
     if task == "regression" or (task is None and not _looks_like_labels(targets)):
         return "regression", targets, 0, None
-    asked = "they look like class labels" if task is None else f"task={task!r} needs class labels"
+
+    def asked(ask: Callable[[str], str]) -> str:
+        return "they look like class labels" if task is None else f"{ask(task)} needs class labels"
+
     distinct = set(np.unique(targets).tolist())
     if distinct <= {-1.0, 1.0} and -1.0 in distinct and task != "multiclass":
         return "binary", (targets == 1.0).astype(np.int64), 2, [-1.0, 1.0]
     bad = np.flatnonzero((targets != np.round(targets)) | (targets < 0))
     if bad.size:
         i = int(bad[0])
-        raise DataError(
-            f"{where}: {asked}, which must be integers 0..C-1 (or -1 and 1), but line "
-            f"{lines[i]} has {float(targets[i])!r}; relabel the classes as 0..C-1, or pass "
-            "task='regression' to treat the targets as numbers"
+        raise TargetError(
+            lambda ask: (
+                f"{where}: {asked(ask)}, which must be integers 0..C-1 (or -1 and 1), "
+                f"but line {lines[i]} has {float(targets[i])!r}; relabel the classes as 0..C-1, or "
+                f"pass {ask('regression')} to treat the targets as numbers"
+            )
         )
     if task is None and distinct != set(range(len(distinct))):
         # Given a task, a class may be missing from a file; guessing one, gaps mean "not labels".
         shown = ", ".join(label_text(v) for v in sorted(distinct))
-        raise DataError(
-            f"{where}: {asked}, but {{{shown}}} is not 0..C-1; relabel the classes as 0..C-1, "
-            "or pass task='regression' to treat the targets as numbers"
+        raise TargetError(
+            lambda ask: (
+                f"{where}: {asked(ask)}, but {{{shown}}} is not 0..C-1; relabel the "
+                f"classes as 0..C-1, or pass {ask('regression')} to treat the targets as numbers"
+            )
         )
     n_classes = max(2, int(targets.max()) + 1)
     if task == "binary" and n_classes != 2:
         i = int(np.argmax(targets))
-        raise DataError(
-            f"{where}: task='binary' needs labels 0 and 1 (or -1 and 1), "
-            f"but line {lines[i]} has {float(targets[i])!r}"
+        raise TargetError(
+            lambda ask: (
+                f"{where}: {ask('binary')} needs labels 0 and 1 (or -1 and 1), "
+                f"but line {lines[i]} has {float(targets[i])!r}"
+            )
         )
     if task in ("binary", "multiclass"):
         kind = task

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .batched import BatchedMLP, Model
-from .data import Dataset, load_csv, load_dataset, train_val_test_split
+from .data import TASKS, Dataset, load_csv, load_dataset, train_val_test_split
 from .loop import (
     DEFAULT_LOSS,
     MODES,
@@ -56,9 +56,10 @@ class TrainConfig:
     shuffling; `data_seed` the generated data set and the validation/test split (stratified for
     classification). `standardize` rescales every feature to mean 0 and standard deviation 1
     with the training split's statistics (None: as the dataset asks, `Dataset.standardize`).
-    `mode` picks the model's form: "batched" trains a `BatchedMLP` on whole arrays,
-    "per-sample" an `MLP` one sample at a time; from the same seed both start from the same
-    weights and train alike, to rounding.
+    `task` says what a CSV file's (`data_path`) targets are, as `load_csv`'s `task` does (None:
+    inferred from them); a named dataset has its own. `mode` picks the model's form: "batched"
+    trains a `BatchedMLP` on whole arrays, "per-sample" an `MLP` one sample at a time; from the
+    same seed both start from the same weights and train alike, to rounding.
     """
 
     dataset: str = "moons"
@@ -84,8 +85,18 @@ class TrainConfig:
     mode: str = "batched"
     seed: int = 0
     standardize: bool | None = None
+    task: str | None = None
 
     def __post_init__(self) -> None:
+        if self.task is not None and self.task not in (*TASKS, "classification"):
+            raise ConfigError(
+                f"unknown task {self.task!r}: expected classification, {', '.join(TASKS)}"
+            )
+        if self.task is not None and self.data_path is None:
+            raise ConfigError(
+                f"task={self.task!r} says what a CSV file's targets are (data_path); the "
+                f"dataset {self.dataset!r} has its own task"
+            )
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ConfigError(f"the learning rate must be a positive number, got {self.lr}")
         if self.optimizer not in OPTIMIZERS:
@@ -152,7 +163,7 @@ class TrainResult:
 
 def load_data(config: TrainConfig) -> Dataset:
     if config.data_path is not None:
-        return load_csv(config.data_path)
+        return load_csv(config.data_path, config.task)
     return load_dataset(config.dataset, config.samples, config.noise, config.data_seed)
 
 

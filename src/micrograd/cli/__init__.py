@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from .. import __version__
+from ..csvdata import TargetError
 from ..data import DataError
 from ..expression import ExpressionError
 from ..optional import MissingDependencyError
@@ -118,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except TargetError as e:  # the task asked for as this command asks for it: --task
+        return fail(e.spelled(lambda task: f"--task {task}"))
     except (UsageError, DataError, ModelFileError, ExpressionError, GraphTooLargeError) as e:
         return fail(str(e))
     except (TrainingDiverged, MissingDependencyError) as e:

@@ -8,14 +8,17 @@ on every parser (`allow_abbrev=False`): `--epoch 10` is an error, not `--epochs 
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import re
 import shutil
+import sys
 import textwrap
-from collections.abc import Callable
+from argparse import PARSER
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, overload
 
 __all__ = [
     "PROG",
@@ -42,6 +45,7 @@ __all__ = [
 
 PROG = "micrograd"
 _T = TypeVar("_T")
+_N = TypeVar("_N")
 
 
 def count(n: int, noun: str) -> str:
@@ -148,6 +152,7 @@ def sample(text: str) -> list[float]:
 
 
 _NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NEGATIVE = re.compile(rf"^-{_NUMBER[2:]}$")  # a negative number, never an option
 _NEGATIVE_LIST = re.compile(rf"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:\s*,\s*{_NUMBER})*$")
 
 
@@ -179,14 +184,116 @@ def file_problem(path: Path) -> str | None:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with its errors as one line and no prefix matching of long options."""
+    """argparse, with its errors as one line and no prefix matching of long options.
+
+    Each (sub)command's parser refuses what it does not know itself, so the error points to
+    that command's --help; and an unknown option is named as such ("unknown option --mod, did
+    you mean --model?") before whatever argparse would say next: a required option missing
+    (`predict --mod m.json`), or the option's value taken for a command (`sweep --gri lr=1`).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["allow_abbrev"] = False
         super().__init__(*args, **kwargs)
+        self._parsing: list[str] = []
+
+    # typeshed's signatures, so that the one below overrides them all.
+    @overload
+    def parse_known_args(
+        self, args: Iterable[str] | None = None, namespace: None = None
+    ) -> tuple[argparse.Namespace, list[str]]: ...
+    @overload
+    def parse_known_args(
+        self, args: Iterable[str] | None, namespace: _N
+    ) -> tuple[_N, list[str]]: ...
+    @overload
+    def parse_known_args(self, *, namespace: _N) -> tuple[_N, list[str]]: ...
+
+    def parse_known_args(
+        self, args: Iterable[str] | None = None, namespace: Any = None
+    ) -> tuple[Any, list[str]]:
+        self._parsing = list(sys.argv[1:] if args is None else args)
+        namespace, extras = super().parse_known_args(self._parsing, namespace)
+        if extras:  # a subcommand's parser does not leave them to the top level's error
+            words = " ".join(repr(word) for word in extras)
+            self.error(f"unexpected argument{'s' if len(extras) > 1 else ''} {words}")
+        return namespace, extras
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"{PROG}: error: {self._explain(message)} (see '{self.prog} --help')\n")
+
+    def _explain(self, message: str) -> str:
+        """The message for what went wrong first: an unknown option, an unknown command."""
+        unknown, command = _scan(self, self._parsing)
+        if unknown:
+            name = unknown[0].split("=")[0]
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            hint = _did_you_mean(name, options)
+            values = [a for a in self._actions if not a.option_strings and a.nargs != PARSER]
+            if not hint and not name.startswith("--") and values:  # graph "-a*b": a value
+                hint = " (a value that starts with '-' goes after --)"
+            return f"unknown option {name}{hint}"
+        commands = _commands(self)
+        if command is not None and commands is not None and command not in commands:
+            names = list(commands)
+            if len(names) == 1:
+                return (
+                    f"unexpected {command!r}: {self.prog} takes options, or the command {names[0]}"
+                )
+            return f"unknown command {command!r}{_did_you_mean(command, names)}"
+        return message
+
+
+def _did_you_mean(word: str, known: list[str]) -> str:
+    """', did you mean X?' for the one name `word` begins, else the closest if close."""
+    starting = [name for name in known if name.startswith(word)]
+    close = starting if len(starting) == 1 else difflib.get_close_matches(word, known, 1, 0.75)
+    return f", did you mean {close[0]}?" if close else ""
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, Any] | None:
+    """The subcommands of `parser` by name, or None when it has none."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return None
+
+
+def _scan(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], str | None]:
+    """(the option-like words of `argv` that `parser` does not know, the word that names a
+    subcommand or None), read as argparse reads them: a known option takes its values, an
+    unknown one the words after it; a subcommand's own words are its parser's to judge."""
+    known = parser._option_string_actions
+    commands = _commands(parser)
+    unknown: list[str] = []
+    takes = 0  # how many of the next plain words are the last option's values (-1: any)
+    for word in argv:
+        if word == "--":
+            break
+        if _is_option(parser, word):
+            name, eq, _ = word.partition("=")
+            action = known.get(word) or known.get(name)
+            if action is None:
+                unknown.append(word)
+                takes = 0 if eq else -1
+            elif eq or action.nargs == 0:
+                takes = 0
+            elif isinstance(action.nargs, int):
+                takes = action.nargs
+            else:
+                takes = -1 if action.nargs in ("+", "*", argparse.REMAINDER) else 1
+        elif takes:
+            takes = max(takes - 1, -1)
+        elif commands is not None:
+            return unknown, word  # the rest is the subcommand's
+    return unknown, None
+
+
+def _is_option(parser: argparse.ArgumentParser, word: str) -> bool:
+    """True when argparse takes `word` for an option (known or not), not for a value."""
+    if len(word) < 2 or word[0] not in parser.prefix_chars or " " in word:
+        return False
+    return not (_NEGATIVE.match(word) and not parser._has_negative_number_optionals)
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):

@@ -94,6 +94,15 @@ OPTIONS = (
         metavar="FILE.csv",
     ),
     Option(
+        "--task",
+        "task",
+        None,
+        "what the targets of --data are: class labels 0..C-1 (classification, or binary or "
+        "multiclass to insist on one), or numbers to predict (regression)",
+        "inferred: integer targets with few values are class labels",
+        choices=("classification", "binary", "multiclass", "regression"),
+    ),
+    Option(
         "--samples",
         "samples",
         positive_int,
@@ -307,6 +316,11 @@ def add_config_options(parser: argparse.ArgumentParser, *, several: bool) -> Non
 
 
 def make_config(values: dict[str, Any]) -> TrainConfig:
+    if values.get("task") is not None and values.get("data_path") is None:
+        raise UsageError(
+            f"--task {values['task']} says what the targets of --data FILE.csv are; "
+            f"--dataset {values.get('dataset') or DEFAULTS.dataset} has its own task"
+        )
     try:
         return TrainConfig(**values)
     except ValueError as e:  # TrainConfig checks only what the user chose

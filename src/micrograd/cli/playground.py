@@ -16,6 +16,9 @@ listens on and to pages of its own origin (see `web.app.SameOrigin`). Ctrl-C sto
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import re
+import socket
 import sys
 from typing import Any
 
@@ -90,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
             f"micrograd playground needs {e.name or 'its web packages'}, which cannot be "
             'imported: pip install "micrograd[playground]"'
         ) from None
+    _check_host(args.host)  # before the warning: an address that cannot work is one line
     if not is_loopback(args.host):
         print(
             f"{PROG}: warning: listening on {args.host}, not only this machine: anyone who can "
@@ -101,3 +105,32 @@ def run(args: argparse.Namespace) -> int:
         return serve(args.host, args.port, args.open, say)
     except OSError as e:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
+
+
+def _check_host(host: str) -> None:
+    """Refuse an address this machine cannot listen on: not an IP address, a name that does not
+    resolve, or an address of another machine."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if re.fullmatch(r"[\d.]+", host) or ":" in host:  # meant as an address, not a name
+            raise UsageError(
+                f"--host {host} is not a valid IP address: expected e.g. 127.0.0.1, 0.0.0.0, "
+                "::1 or a host name"
+            ) from None
+        try:  # the server listens on the name's IPv4 address (`web.server.bind`)
+            socket.getaddrinfo(host, None, family=socket.AF_INET, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            raise UsageError(
+                f"--host {host} is neither an IP address nor a host name this machine can "
+                "resolve: expected e.g. 127.0.0.1, 0.0.0.0 or localhost"
+            ) from None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, 0))  # any port: whether the address is this machine's
+        except OSError as e:
+            raise UsageError(
+                f"cannot listen on {host}: {e.strerror or e} (it is not an address of this "
+                "machine; 0.0.0.0 listens on all of them)"
+            ) from None

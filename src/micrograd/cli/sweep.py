@@ -51,6 +51,7 @@ from .arguments import (
     UsageError,
     add_command,
     add_workers_option,
+    file_problem,
     non_negative_int,
     positive_int,
 )
@@ -344,6 +345,12 @@ def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
         )
     db = Path(args.db if args.db is not None else "sweep.db")
     plan = Plan.from_sweep(_sweep(args))
+    problem = file_problem(db) if db.exists() else None
+    if problem is not None:  # a folder, a device or a pipe: never a sweep to resume
+        example = db / "sweep.db" if db.is_dir() else db.with_name("sweep.db")
+        raise UsageError(
+            f"--db {db} {problem}: --db takes the path of a new database file, e.g. --db {example}"
+        )
     if db.exists():
         try:
             with Store.open(db) as old:

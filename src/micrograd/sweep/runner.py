@@ -103,12 +103,22 @@ class _Keep(Callback):
 
 @functools.lru_cache(maxsize=8)
 def _dataset(
-    dataset: str, data_path: str | None, samples: int | None, noise: float | None, data_seed: int
+    dataset: str,
+    data_path: str | None,
+    samples: int | None,
+    noise: float | None,
+    data_seed: int,
+    task: str | None,
 ) -> Dataset:
     # Runs of one sweep share their data: each process builds or reads it once.
     return load_data(
         TrainConfig(
-            dataset=dataset, data_path=data_path, samples=samples, noise=noise, data_seed=data_seed
+            dataset=dataset,
+            data_path=data_path,
+            samples=samples,
+            noise=noise,
+            data_seed=data_seed,
+            task=task,
         )
     )
 
@@ -129,7 +139,12 @@ def run(config: TrainConfig, seed: int | None = None) -> RunRecord:
     start = time.perf_counter()
     try:
         data = _dataset(
-            config.dataset, config.data_path, config.samples, config.noise, config.data_seed
+            config.dataset,
+            config.data_path,
+            config.samples,
+            config.noise,
+            config.data_seed,
+            config.task,
         )
         result = train(config, [keep], data)
     except TrainingDiverged as e:

@@ -1,6 +1,6 @@
 """CSV files uploaded to the playground, read by `data.load_csv` and kept by content id.
 
-An upload is validated exactly as `micrograd train --csv` validates a file (the messages name
+An upload is validated exactly as `micrograd train --data` validates a file (the messages name
 the line and column of a bad cell), then against what the page can draw: one or two feature
 columns (one only for regression, drawn as a curve) and at most `LIMITS["samples_max"]` rows
 (refused, never cut short). Messages name the file as the user called it, not the temporary
@@ -72,7 +72,7 @@ class CsvStore:
         if len(ds) > limit:
             raise UploadError(
                 f"{name}: {len(ds):,} rows; the playground trains on at most {limit:,} samples "
-                "(use `micrograd train --csv` for bigger files)"
+                "(use `micrograd train --data` for bigger files)"
             )
         if ds.n_features == 1 and ds.task != "regression":
             raise UploadError(
@@ -84,7 +84,7 @@ class CsvStore:
             raise UploadError(
                 f"{name}: {ds.n_features} feature columns; the playground draws the input "
                 "plane, so it takes files with 1 or 2 features and the target last "
-                "(use `micrograd train --csv` for more)"
+                "(use `micrograd train --data` for more)"
             )
 
     def get(self, key: str) -> Dataset | None:
