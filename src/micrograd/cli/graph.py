@@ -216,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
         notes.append("PNG skipped: --engine builtin draws only SVG and HTML")
     else:
         notes.append(f"no PNG without Graphviz ({_GET_GRAPHVIZ_SHORT})")
-    if not any(p == png for p in written):
+    if not any(p == png for p in written) and png.is_file() and not png.is_symlink():
         with contextlib.suppress(FileNotFoundError):
             png.unlink()  # an older picture of another graph would mislead
 
