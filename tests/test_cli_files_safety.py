@@ -13,6 +13,7 @@ import sqlite3
 import stat
 import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,22 @@ class FifoReader:
         self.thread.join(timeout)
         assert not self.thread.is_alive(), f"nothing was written into the pipe {self.path}"
         return self.data.decode("utf-8")
+
+
+@pytest.fixture(autouse=True)
+def devices_survive() -> Iterator[None]:
+    """A command that replaced /dev/null or /dev/full by a file (as root, before this was
+    fixed) would break every other program on the machine: put the device back, then fail."""
+    kept = {name: os.stat(name) for name in ("/dev/null", "/dev/full")}
+    yield
+    for name, before in kept.items():
+        now = os.lstat(name)
+        if stat.S_ISCHR(now.st_mode) and now.st_rdev == before.st_rdev:
+            continue
+        os.unlink(name)
+        os.mknod(name, stat.S_IFCHR | 0o666, before.st_rdev)
+        os.chmod(name, 0o666)
+        pytest.fail(f"{name} was replaced by a file (put back as the device it was)")
 
 
 @pytest.fixture(scope="module")
