@@ -151,6 +151,15 @@ def test_graph_into_a_fifo_streams_the_svg(tmp_path: Path) -> None:
     assert (tmp_path / "g.dot").is_file() and (tmp_path / "g.html").is_file()
 
 
+def test_graph_never_removes_a_fifo_where_no_png_is_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "g.png")
+    assert run(["graph", "a*b", "a=2", "b=3", "--out", "g", "--engine", "builtin", "--quiet"]) == 0
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "g.png").st_mode)
+
+
 def test_sweep_writes_under_runs_and_show_streams_into_fifos(tmp_path: Path) -> None:
     # 18: no --db: the database and its pictures go under runs/, like a run, and it says so
     done = installed(["sweep", *GRID], tmp_path)
