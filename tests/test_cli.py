@@ -12,6 +12,7 @@ import csv
 import importlib.metadata
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -891,8 +892,11 @@ def test_command_predict(tmp_path: Path, moons_run: Path) -> None:
 def test_command_graph(tmp_path: Path) -> None:
     done = run_command(["graph", "(a*b + c).tanh()", "a=2", "b=-3", "c=10"], tmp_path)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "graph.dot").is_file() and (tmp_path / "graph.html").is_file()
-    ET.parse(tmp_path / "graph.svg")
+    runs = tmp_path / "runs"  # under runs/ like a run, not into the current folder
+    assert (runs / "graph.dot").is_file() and (runs / "graph.html").is_file()
+    ET.parse(runs / "graph.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
+    assert f"wrote runs{os.sep}: graph.dot, graph.svg, graph.html" in done.stdout
     failed = run_command(["graph", "open('x')"], tmp_path)
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1

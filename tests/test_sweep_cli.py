@@ -146,7 +146,7 @@ def test_mistakes_are_one_line_with_status_2(
     err = capsys.readouterr().err.strip()
     assert err.startswith("micrograd: error:") and err.count("\n") == 0
     assert message.replace("the db", "the database") in err
-    assert not (tmp_path / "sweep.db").exists()  # nothing ran, nothing was written
+    assert list(tmp_path.iterdir()) == []  # nothing ran, nothing was written
 
 
 def test_sweep_file_mistakes_are_one_line_with_status_2(tmp_path: Path, capsys: Capsys) -> None:

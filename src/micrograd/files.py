@@ -1,7 +1,9 @@
 """Writing a file whole or not at all: a temporary file beside the target, renamed over it.
 
 A reader, a crash or a full disk never leaves half a file under the target's name, and an error
-names the target, never the temporary file. Standard library only, so every module may use it.
+names the target, never the temporary file. Only a regular file (or a missing one) is replaced:
+a device, a FIFO, a socket or a link (/dev/null, /dev/stdout, a named pipe) is written into as a
+stream, never swapped for a file under its name. Standard library only, so every module may use it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["replacing", "write_atomic"]
+__all__ = ["link_new", "replacing", "write_atomic", "write_new"]
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -29,10 +31,30 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def _naming(error: OSError, tmp: Path, path: Path) -> OSError:
-    """`error` about `tmp` retold about `path`, the name the user gave."""
-    if error.filename is None or Path(error.filename) != tmp or error.errno is None:
+    """`error` about `tmp` (or about no file: a failed write or flush) retold about `path`,
+    the name the user gave."""
+    if error.errno is None or (error.filename is not None and Path(error.filename) != tmp):
         return error
     return OSError(error.errno, error.strerror, str(path))  # the subclass follows errno
+
+
+def _is_stream(path: Path) -> bool:
+    """Whether `path` exists and is not a regular file or a folder: a device, a FIFO, a socket,
+    or a link (/dev/stdout, a link to a model kept elsewhere), which is written into where it
+    leads, never replaced by a file under its name."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+@contextlib.contextmanager
+def _streaming(path: Path) -> Iterator[Path]:
+    try:
+        yield path
+    except OSError as e:
+        raise _naming(e, path, path) from None
 
 
 def _create_beside(path: Path) -> Path:
@@ -53,7 +75,14 @@ def _create_beside(path: Path) -> Path:
 def replacing(path: Path) -> Iterator[Path]:
     """A fresh temporary path beside `path` to write to. When the block ends normally the file
     there is flushed to disk and renamed over `path` in one step (keeping an existing file's
-    permissions); when it raises, the temporary file is removed and `path` is untouched."""
+    permissions); when it raises, the temporary file is removed and `path` is untouched.
+
+    A `path` that is a device, a FIFO, a socket or a link is yielded itself, to be written into as a
+    stream (nothing to rename, nothing to undo); an error writing it names `path`."""
+    if _is_stream(path):
+        with _streaming(path) as stream:
+            yield stream
+        return
     folder = path.parent
     if not folder.is_dir():
         raise FileNotFoundError(
@@ -87,3 +116,41 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` whole or not at all (see `replacing`)."""
     with replacing(path) as tmp, open(tmp, "wb") as f:
         f.write(data)
+
+
+def link_new(tmp: Path, path: Path) -> None:
+    """Give the finished file `tmp` the name `path` too, raising FileExistsError rather than
+    replace a file that is there (one another process made meanwhile). `tmp` stays: remove it."""
+    try:
+        os.link(tmp, path)
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise _naming(e, tmp, path) from None
+        # A file system without hard links: a rename after a look, the next best thing.
+        if path.exists() or path.is_symlink():
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
+        os.rename(tmp, path)
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Create `path` holding `data`, whole or not at all, never replacing a file: raises
+    FileExistsError when `path` exists, and leaves nothing when the write fails (a full disk)."""
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"cannot write {path.name}: the folder {str(path.parent)!r} does not exist",
+            str(path),
+        )
+    tmp = _create_beside(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        link_new(tmp, path)
+    except OSError as e:
+        raise _naming(e, tmp, path) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    _fsync_folder(path.parent)

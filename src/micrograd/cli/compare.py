@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
                 "micrograd_version": __version__,
             },
         )
-        placed = place(folder, target, force=args.force)
+        placed = place(folder, target, force=args.force, numbered=not explicit)
     where = f"{escape(str(placed))}{os.sep}"
     if not args.quiet or not completed:
         if placed != target:

@@ -35,7 +35,10 @@ from .arguments import PROG, UsageError, add_command, positive_int, sample
 from .models import check_width, label, model_info, model_scaler, sample_text
 from .output import console, make_folder, names
 
-__all__ = ["register", "run"]
+__all__ = ["DEFAULT_OUT", "register", "run"]
+
+# Where the pictures go without --out: under runs/ like a run, not into the current folder.
+DEFAULT_OUT = Path("runs") / "graph"
 
 NAME = "graph"
 HELP = "draw the computation graph of an expression or of a model"
@@ -52,7 +55,8 @@ examples:
 
 Expressions may use numbers, the variables given, + - * / ** //, and tanh relu sigmoid exp
 log sqrt abs as f(x) or x.f(); nothing else is evaluated. Writes NAME.dot, NAME.svg and
-NAME.html (a self-contained page), and NAME.png when Graphviz is installed.
+NAME.html (a self-contained page), and NAME.png when Graphviz is installed: runs/graph.* unless
+--out NAME says where.
 """
 
 _GRAPH_SUFFIXES = (".dot", ".gv", ".svg", ".html", ".png")
@@ -93,10 +97,10 @@ def register(commands: Any) -> None:
     )
     p.add_argument(
         "--out",
-        default="graph",
+        default=str(DEFAULT_OUT),
         metavar="NAME",
         help="where to write, without extension: NAME.dot, NAME.svg, NAME.html, "
-        "NAME.png (default: graph)",
+        f"NAME.png (default: {DEFAULT_OUT}, beside the runs of '{PROG} train')",
     )
     p.add_argument(
         "--rankdir",
@@ -216,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
         notes.append("PNG skipped: --engine builtin draws only SVG and HTML")
     else:
         notes.append(f"no PNG without Graphviz ({_GET_GRAPHVIZ_SHORT})")
-    if not any(p == png for p in written):
+    if not any(p == png for p in written) and png.is_file() and not png.is_symlink():
         with contextlib.suppress(FileNotFoundError):
             png.unlink()  # an older picture of another graph would mislead
 

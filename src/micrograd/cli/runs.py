@@ -2,8 +2,11 @@
 then renamed into place in one step, so a folder never holds half a run or parts of two.
 
 A rename onto a folder that already holds files fails, which makes the placement an exclusive
-create: two runs aiming at the same folder never interleave; the one that comes second takes the
-next free name (`NAME-2`, `NAME-3`, ...) or, with `--force`, moves the older run aside first.
+create: two runs aiming at the same folder never interleave. An explicit `--out` never moves: the
+run that comes second is refused as it would be had it started later (or, with `--force`, moves
+the older run aside first). The default folder takes the next free name (`NAME-2`, `NAME-3`,
+...), chosen before the run is written so that its files carry the name of the folder they end
+up in (`save`).
 A temporary folder is removed on every exit path; those left by a killed process (their names
 carry its process id) are swept away by the next run in the same parent folder.
 """
@@ -17,13 +20,16 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from .arguments import UsageError
 from .output import make_folder
 
-__all__ = ["RUN_FILES", "check_target", "place", "staging", "sweep_stale"]
+__all__ = ["RUN_FILES", "check_target", "place", "save_run", "staging", "sweep_stale"]
+
+T = TypeVar("T")
 
 # Every file a run or a comparison writes, and `micrograd export` adds beside a model:
 # --force replaces only folders holding nothing else.
@@ -90,15 +96,19 @@ def check_target(target: Path, flag: str, *, numbered: bool, force: bool) -> Non
             )
         empty = not any(target.iterdir())
         if not empty and not numbered and not force:
-            raise UsageError(
-                f"{flag} {target} already holds files: choose another folder, or add --force "
-                "to replace the run in it"
-            )
+            raise UsageError(_taken(target, flag))
         if not empty and force and not _holds_only_a_run(target):
             raise UsageError(
                 f"{flag} {target} holds files that are not a micrograd run; --force replaces only "
                 "a run's own files: choose another folder"
             )
+
+
+def _taken(target: Path, flag: str) -> str:
+    return (
+        f"{flag} {target} already holds files: choose another folder, or add --force to replace "
+        "the run in it"
+    )
 
 
 @contextlib.contextmanager
@@ -146,13 +156,13 @@ def _rename(staged: Path, dest: Path) -> bool:
     return True
 
 
-def place(staged: Path, target: Path, *, force: bool) -> Path:
+def place(staged: Path, target: Path, *, force: bool, numbered: bool, flag: str = "--out") -> Path:
     """Rename the `staged` folder to `target` and return where it went.
 
     `force`: an older run at `target` is moved aside and removed. Otherwise, when `target`
-    holds files, the run takes the next free name `target-2`, `target-3`, ... rather than be
-    lost (the default folder always does; an explicit one only when another run took it since
-    `check_target`).
+    holds files (another run took it since `check_target`), a `numbered` run takes the next
+    free name `target-2`, `target-3`, ... rather than be lost; any other is refused with
+    `UsageError`, as `check_target` would have refused it.
     """
     if force:
         while not _rename(staged, target):  # a run placed meanwhile is moved aside in turn
@@ -161,8 +171,59 @@ def place(staged: Path, target: Path, *, force: bool) -> Path:
                 os.rename(target, old)
             shutil.rmtree(old, ignore_errors=True)
         return target
+    if not numbered:
+        if _rename(staged, target):
+            return target
+        raise UsageError(_taken(target, flag))
     for n in itertools.count(1):
-        dest = target if n == 1 else target.with_name(f"{target.name}-{n}")
+        dest = _numbered(target, n)
         if _rename(staged, dest):
             return dest
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _numbered(target: Path, n: int) -> Path:
+    return target if n == 1 else target.with_name(f"{target.name}-{n}")
+
+
+def _free(target: Path) -> Path:
+    """The first of `target`, `target-2`, ... that is missing or an empty folder."""
+    for n in itertools.count(1):
+        dest = _numbered(target, n)
+        if not (dest.exists() or dest.is_symlink()):
+            return dest
+        # A rename replaces an empty folder, on POSIX only.
+        with contextlib.suppress(OSError):
+            if (
+                os.name == "posix"
+                and dest.is_dir()
+                and not dest.is_symlink()
+                and not any(dest.iterdir())
+            ):
+                return dest
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def save_run(
+    target: Path,
+    write: Callable[[Path, str], T],
+    *,
+    numbered: bool,
+    force: bool,
+    flag: str = "--out",
+) -> tuple[Path, T]:
+    """Write a run with `write(folder, name)` into a staging folder and place it (see `place`);
+    return where it went and what `write` returned.
+
+    `name` is the name of the folder the run ends up in, for its files to carry: a `numbered`
+    run's folder is chosen before it is written, and should another run take that name first,
+    the run is written again under the next free one. An explicit target never moves.
+    """
+    while True:
+        dest = _free(target) if numbered and not force else target
+        with staging(dest) as folder:
+            written = write(folder, dest.name)
+            if force or not numbered:
+                return place(folder, dest, force=force, numbered=False, flag=flag), written
+            if _rename(folder, dest):
+                return dest, written

@@ -2,8 +2,8 @@
 
     micrograd sweep --grid activation=tanh,relu lr=0.01,0.1,1 layers=8,8,1/16,16,1 --seeds 10
     micrograd sweep --file sweep.toml --cluster local:2
-    micrograd sweep --resume sweep.db
-    micrograd sweep show sweep.db
+    micrograd sweep --resume runs/sweep.db
+    micrograd sweep show runs/sweep.db
 
 Grid values and sweep files are read by the same option parsers as `micrograd train`
 (`options.OPTIONS`), so every training option can be swept. The runs go through the library's
@@ -56,10 +56,13 @@ from .arguments import (
     positive_int,
 )
 from .options import OPTIONS, prepare
-from .output import console, maybe_progress
+from .output import console, make_folder, maybe_progress
 from .sweep_report import add_report_options, heatmap_axes, report
 
-__all__ = ["parameters", "register", "run", "run_show"]
+__all__ = ["DEFAULT_DB", "parameters", "register", "run", "run_show"]
+
+# Where a new sweep goes without --db: beside the runs of `micrograd train`, out of the way.
+DEFAULT_DB = Path("runs") / "sweep.db"
 
 EXAMPLES = f"""\
 examples:
@@ -68,8 +71,8 @@ examples:
       --cluster local:2 --db grid.db
   {PROG} sweep --random 20 --grid lr=0.001..1 l2=0..0.001 optimizer=sgd,adam --seeds 5
   {PROG} sweep --file sweep.toml --scheduler tcp://10.0.0.5:8786
-  {PROG} sweep --resume sweep.db          finish a sweep that was stopped
-  {PROG} sweep show sweep.db --csv runs.csv --heatmap lr,activation
+  {PROG} sweep --resume runs/sweep.db     finish a sweep that was stopped
+  {PROG} sweep show runs/sweep.db --csv runs.csv --heatmap lr,activation
 
 --grid KEY=V1,V2,... takes any training option of '{PROG} train' by name (lr, activation,
 layers, optimizer, batch-size, epochs, dataset, ...); a key with one value is fixed. Layer lists
@@ -88,8 +91,8 @@ DESCRIPTION = (
 )
 SHOW_EXAMPLES = f"""\
 examples:
-  {PROG} sweep show sweep.db
-  {PROG} sweep show sweep.db --top 5 --csv runs.csv --json sweep.json --heatmap lr,layers
+  {PROG} sweep show runs/sweep.db
+  {PROG} sweep show runs/sweep.db --top 5 --csv runs.csv --json sweep.json --heatmap lr,layers
 """
 
 
@@ -172,7 +175,8 @@ def register(commands: Any) -> None:
         "--db",
         metavar="SWEEP.db",
         default=None,
-        help="the database to create (default: sweep.db); never overwritten",
+        help=f"the database to create (default: {DEFAULT_DB}, its pictures in "
+        f"{DEFAULT_DB.with_name(DEFAULT_DB.stem + '-plots')}/); never overwritten",
     )
     where.add_argument(
         "--prune",
@@ -343,7 +347,7 @@ def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
         raise UsageError(
             "--retry-errors goes with --resume SWEEP.db: it reruns a stored sweep's errors"
         )
-    db = Path(args.db if args.db is not None else "sweep.db")
+    db = Path(args.db) if args.db is not None else DEFAULT_DB
     plan = Plan.from_sweep(_sweep(args))
     problem = file_problem(db) if db.exists() else None
     if problem is not None:  # a folder, a device or a pipe: never a sweep to resume
@@ -437,6 +441,8 @@ def _run(args: argparse.Namespace) -> int:
                 plan = replace(pruning.plan, description=pruning.describe())
                 if not args.quiet:
                     console().print(f"sweep: {pruning.describe()}")
+            if args.db is None:
+                make_folder(db.parent)  # runs/, as for `train`
             store = Store.create(db, plan)
         return _execute(args, store, plan, backend, db)
     finally:

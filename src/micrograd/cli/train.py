@@ -41,7 +41,7 @@ from .output import (
     names,
     write_json,
 )
-from .runs import check_target, place, staging
+from .runs import check_target, save_run
 
 __all__ = ["register", "run"]
 
@@ -155,9 +155,12 @@ def run(args: argparse.Namespace) -> int:
         stopped, result = e, kept
     seconds = time.perf_counter() - start
     status = _STATUS.get(result.history.stop_reason, result.history.stop_reason)
-    with staging(target) as folder:
-        files = _write_run(result, ds, folder, seconds, name, not args.no_plots, status)
-        placed = place(folder, target, force=args.force)
+
+    def write(folder: Path, name: str) -> list[Path]:  # name: the folder the run ends up in
+        return _write_run(result, ds, folder, seconds, name, not args.no_plots, status)
+
+    placed, files = save_run(target, write, numbered=not explicit, force=args.force)
+    name = placed.name
     where = f"{escape(str(placed))}{os.sep}"
     epochs = result.history.epochs
     if isinstance(stopped, TrainingDiverged):

@@ -6,18 +6,28 @@ the seed, the config (JSON), the status (`finished`, `diverged`, `error`), the f
 epochs, seconds and the epoch-by-epoch history (JSON). `(key, seed)` is unique: a run is stored
 once. Only the driver writes, one transaction per run, so a sweep killed at any moment loses at
 most the runs that were in flight.
+
+A new database is built whole in a temporary file beside its name and linked into place: a full
+disk or a kill while it is created leaves no file behind (nor one that is neither a sweep to
+resume nor free to be replaced). A write that fails later (a full disk) raises `StoreError`; the
+runs stored before it stay, to be resumed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import secrets
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..files import link_new
 from .runner import RunRecord
 from .spec import Job, Sweep, SweepError, config_from_dict, setting_key
 
@@ -127,20 +137,46 @@ class Store:
 
     @classmethod
     def create(cls, path: str | Path, plan: Plan) -> Store:
+        """A new database at `path` holding `plan`; refuses a `path` that exists. Nothing is
+        left at `path` (nor beside it) when it cannot be written whole."""
         path = Path(path)
-        if path.exists():
+        if path.exists() or path.is_symlink():
             raise StoreError(f"{path} already exists: resume it, or choose another file")
         if not path.parent.is_dir():
             raise StoreError(f"cannot create {path}: the folder {path.parent} does not exist")
-        db = cls._connect(path)
-        db.executescript(_SCHEMA)
-        db.execute("BEGIN")
-        db.executemany(
-            "INSERT INTO sweep (name, value) VALUES (?, ?)",
-            [("schema_version", str(SCHEMA_VERSION)), ("plan", plan.to_json())],
-        )
-        db.execute("COMMIT")
-        return cls(path, db)
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            try:
+                db = cls._connect(tmp)
+                try:
+                    db.executescript(_SCHEMA)
+                    db.execute("BEGIN")
+                    db.executemany(
+                        "INSERT INTO sweep (name, value) VALUES (?, ?)",
+                        [("schema_version", str(SCHEMA_VERSION)), ("plan", plan.to_json())],
+                    )
+                    db.execute("COMMIT")
+                finally:
+                    db.close()  # the last connection folds the WAL into the file
+                link_new(tmp, path)
+            except sqlite3.Error as e:
+                raise StoreError(
+                    f"cannot create {path}: {e}{_full(path)}; nothing was written"
+                ) from None
+            except FileExistsError:
+                raise StoreError(
+                    f"{path} already exists: resume it, or choose another file"
+                ) from None
+            except OSError as e:
+                raise OSError(e.errno, e.strerror, str(path)) from None
+        finally:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{tmp}{suffix}")
+        try:
+            return cls(path, cls._connect(path))
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open {path}: {e}") from None
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -164,7 +200,10 @@ class Store:
             ) from None
         if row is None or row[0] != str(SCHEMA_VERSION):
             raise StoreError(f"{path} has sweep schema {row and row[0]}, expected {SCHEMA_VERSION}")
-        return cls(path, cls._connect(path))
+        try:
+            return cls(path, cls._connect(path))
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open {path}: {e}") from None
 
     def __enter__(self) -> Store:
         return self
@@ -184,10 +223,19 @@ class Store:
         except (ValueError, KeyError, TypeError) as e:
             raise StoreError(f"{self.path}: the sweep plan is damaged: {e}") from None
 
+    def _failed(self, doing: str, error: sqlite3.Error) -> StoreError:
+        return StoreError(
+            f"{self.path}: cannot {doing}: {error}{_full(self.path)}; what it held before is "
+            "kept (resume it once the problem is solved)"
+        )
+
     def set_plan(self, plan: Plan) -> None:
         """Replace the stored plan (a sweep grown with more seeds); the runs stay."""
-        with self.db:
-            self.db.execute("UPDATE sweep SET value = ? WHERE name = 'plan'", (plan.to_json(),))
+        try:
+            with self.db:
+                self.db.execute("UPDATE sweep SET value = ? WHERE name = 'plan'", (plan.to_json(),))
+        except sqlite3.Error as e:
+            raise self._failed("store the grown plan", e) from None
 
     def done(self) -> set[tuple[str, int]]:
         """(key, seed) of every run stored."""
@@ -208,12 +256,21 @@ class Store:
     def forget_errors(self) -> int:
         """Delete the runs that raised (status `error`), so that the plan runs them again;
         returns how many."""
-        with self.db:
-            cursor = self.db.execute("DELETE FROM runs WHERE status = 'error'")
+        try:
+            with self.db:
+                cursor = self.db.execute("DELETE FROM runs WHERE status = 'error'")
+        except sqlite3.Error as e:
+            raise self._failed("forget the runs that raised", e) from None
         return cursor.rowcount
 
     def add(self, record: RunRecord) -> bool:
         """Store one run (its own transaction); False if that (key, seed) was already there."""
+        try:
+            return self._add(record)
+        except sqlite3.Error as e:
+            raise self._failed("store a run", e) from None
+
+    def _add(self, record: RunRecord) -> bool:
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO runs (key, seed, config, status, metrics, epochs, seconds, "
             "history, error, converged, stop_reason, epochs_to_tolerance, worker) "
@@ -292,6 +349,15 @@ class Store:
 
     def counts_by_status(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status"))
+
+
+def _full(path: Path) -> str:
+    """ ", the disk is full" when that is why SQLite failed (it says "disk I/O error")."""
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return ""
+    return f" (the disk is full: {free // 1024} kB free)" if free < 1 << 20 else ""
 
 
 def _floats(values: dict[str, Any]) -> dict[str, float]:

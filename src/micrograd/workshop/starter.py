@@ -1,15 +1,18 @@
 """Writing the workshop's starting point: `value.py`, `mlp.py` and `WORKSHOP.md`.
 
 The files ship inside the package (`templates/`). `start` refuses to overwrite anything: a
-learner's work is never replaced by a fresh skeleton.
+learner's work is never replaced by a fresh skeleton. It writes all three files or none (a full
+disk leaves no empty `value.py` that would block the retry).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from importlib import resources
 from pathlib import Path
 
+from ..files import write_new
 from .runner import WorkshopError
 
 __all__ = ["TEMPLATES", "start", "template"]
@@ -40,8 +43,20 @@ def start(folder: str | os.PathLike[str] = ".") -> list[Path]:
             "start in an empty folder, or move those files away"
         )
     texts = {name: template(name) for name in TEMPLATES}
+    made = not where.exists()
     where.mkdir(parents=True, exist_ok=True)
-    for target in targets:
-        with target.open("x", encoding="utf-8") as f:  # "x": fail rather than overwrite
-            f.write(texts[target.name])
+    written: list[Path] = []
+    try:
+        for target in targets:  # each whole or not at all, and never over a file
+            write_new(target, texts[target.name].encode("utf-8"))
+            written.append(target)
+    except BaseException:
+        # All three or none: a half-started folder would block the retry.
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        if made:
+            with contextlib.suppress(OSError):
+                where.rmdir()
+        raise
     return targets
