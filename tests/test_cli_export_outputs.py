@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from cli_helpers import command, command_env
+from cli_helpers import assert_error, command, command_env
 
 from micrograd import MLP, cli
 from micrograd.data import load_dataset
@@ -213,3 +215,19 @@ def test_weights_beyond_float32_are_refused_for_a_float32_export(tmp_path: Path)
     done = micrograd("export", model_path, "--format", "onnx", "--dtype", "float64")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "big.onnx").is_file()
+
+
+def test_force_replaces_only_a_regular_file_and_a_refused_export_keeps_the_old_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save(MLP(3, [4, 1]), tmp_path / "model.json")
+    fifo = tmp_path / "pipe.onnx"
+    os.mkfifo(fifo)
+    argv = ["export", str(tmp_path / "model.json"), "--format", "onnx", "--force"]
+    assert_error([*argv, "--output", str(fifo)], capsys, "pipe.onnx", "not a regular file")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    big = huge(tmp_path / "big.json", 1e308, "relu", (0, 1))
+    old = tmp_path / "big.onnx"
+    old.write_bytes(b"the previous export")
+    assert_error([*argv[:1], str(big), *argv[2:]], capsys, "big.json", "overflow float64")
+    assert old.read_bytes() == b"the previous export"
