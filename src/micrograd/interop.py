@@ -350,7 +350,7 @@ def _probability_note(task: str, loss: str | None) -> str:
         how = "softmax" if task == "multiclass" else "logistic function"
         return f"the {how} of '{OUTPUT_NAME}' (trained with {loss}, whose scores are log-odds)"
     if loss is None:
-        return "none: the model does not say which loss trained it, so its scores are not known"
+        return "none: the model does not say which loss trained it (its scores may not be log-odds)"
     return f"none: trained with {loss}, whose scores are not log-odds (not probabilities)"
 
 
