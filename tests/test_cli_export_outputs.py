@@ -233,3 +233,15 @@ def test_force_replaces_only_a_regular_file_and_a_refused_export_keeps_the_old_o
     old.write_bytes(b"the previous export")
     assert_error([*argv[:1], str(big), *argv[2:]], capsys, "big.json", "overflow float64")
     assert old.read_bytes() == b"the previous export"
+
+
+def test_a_network_that_overflows_float32_inside_is_refused(tmp_path: Path) -> None:
+    # every weight fits float32 and the outputs stay near 1e9, but a hidden ReLU reaches ~1e39
+    model = MLP(3, [4, 2], "relu")
+    model.layers[0].neurons[0].w[0].data = 3e38
+    for neuron in model.layers[1].neurons:
+        neuron.w[0].data = 1e-30
+    save(model, tmp_path / "inner.json", metadata={"task": "multiclass", "n_classes": 2})
+    done = micrograd("export", tmp_path / "inner.json", "--format", "onnx")
+    assert_refused(done, "inner.json", "overflows float32 inside", "--dtype float64")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inner.json"]

@@ -41,7 +41,7 @@ from ..optional import MissingDependencyError, require
 from ..preprocessing import Standardizer
 from ..serialization import load, load_metadata
 from ..train import raw_outputs
-from .arguments import PROG, UsageError, add_command
+from .arguments import PROG, UsageError, add_command, count
 from .models import ModelInfo, model_info, model_scaler
 from .output import console
 
@@ -225,6 +225,7 @@ def _run_export(fmt: str, data: bytes, X: np.ndarray) -> dict[str, np.ndarray]:
 
 def _check(
     fmt: str,
+    source: Path,
     data: bytes,
     X: np.ndarray,
     model: BatchedMLP,
@@ -247,9 +248,9 @@ def _check(
     tolerance = TOLERANCE[dtype] * scale
     if not np.isfinite(scores).all():
         raise UsageError(
-            f"{runtime} gives infinite or NaN outputs where micrograd's are finite (up to "
-            f"{float(np.abs(ours).max()):.3g}): the model overflows {dtype} inside the network"
-            + (": export with --dtype float64" if dtype == "float32" else "")
+            f"model file {source}: {runtime} gives infinite or NaN outputs where micrograd's are "
+            f"finite (up to {float(np.abs(ours).max()):.3g}): the network overflows {dtype} "
+            "inside" + (": export with --dtype float64" if dtype == "float32" else "")
         )
     diff = float(np.abs(scores - ours).max())
     problems = [] if diff <= tolerance else [f"outputs up to {diff:.3g} away"]
@@ -261,7 +262,7 @@ def _check(
         margin = np.abs(ours[:, 0]) if ours.shape[1] == 1 else ranked[:, -1] - ranked[:, -2]
         differ = (theirs[LABEL_NAME] != want) & (margin > tolerance)
         if differ.any():
-            problems.append(f"a different label for {int(differ.sum())} inputs")
+            problems.append(f"a different label for {count(int(differ.sum()), 'input')}")
     p_ours = probabilities(ours, info.task, loss) if loss is not None else None
     if PROBABILITIES_NAME in theirs and p_ours is not None:
         p_diff = float(np.abs(theirs[PROBABILITIES_NAME] - p_ours).max())
@@ -277,7 +278,7 @@ def _check(
     checked = ", ".join(
         name for name in (OUTPUT_NAME, LABEL_NAME, PROBABILITIES_NAME) if name in theirs
     )
-    relative = f", {diff / scale:.2g} of the largest output" if scale > 1 else ""
+    relative = f", {diff / scale:.2g} of the largest output" if scale > 1 and diff > 0 else ""
     return (
         f"checked: {runtime} gives micrograd's {checked} on {CHECK_SAMPLES} random inputs "
         f"(largest difference {diff:.2g}{relative})"
@@ -372,7 +373,7 @@ def run(args: argparse.Namespace) -> int:
     )
     names = _class_names(meta, info)
     data = _build(args.format, source, model, info, loss, names, dtype=dtype, scaler=scaler)
-    check = _check(args.format, data, X, model, scaler, info, loss, dtype)
+    check = _check(args.format, source, data, X, model, scaler, info, loss, dtype)
     replaced = target.exists()
     write_atomic(target, data)
     if not args.quiet:
