@@ -22,12 +22,15 @@ from micrograd.interop import (
     INPUT_NAME,
     OPSET,
     OUTPUT_NAME,
+    RangeError,
     from_torch,
     save_torch,
     to_onnx,
     to_onnx_bytes,
     to_torch,
+    torch_program_bytes,
 )
+from micrograd.loop import predict, predict_proba
 from micrograd.losses import cross_entropy
 from micrograd.nn import ACTIVATIONS
 from micrograd.optional import MissingDependencyError
@@ -401,3 +404,63 @@ def test_values_stay_untouched_by_export() -> None:
         seq[0].weight[0, 0] = 123.0  # the torch copy shares no memory with the model
     assert params(fast) == before
     assert all(p.data is a for p, a in zip(fast.parameters(), arrays, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("task", "nout", "loss", "classes", "outputs"),
+    [
+        ("multiclass", 3, "cross_entropy", [2, 5, 7], ["output", "label", "probabilities"]),
+        ("binary", 1, "bce", [-1, 1], ["output", "label", "probabilities"]),
+        ("binary", 1, "hinge", [0.5, 1.5], ["output", "label"]),
+        ("multiclass", 3, None, None, ["output", "label"]),
+        ("regression", 1, "mse", None, ["output"]),
+    ],
+)
+def test_onnx_label_and_probabilities_are_predicts(
+    task: str, nout: int, loss: str | None, classes: list[float] | None, outputs: list[str]
+) -> None:
+    ort = pytest.importorskip("onnxruntime", reason="needs onnxruntime (the export extra)")
+    model = make(4, [6, nout], "tanh", seed=nout)
+    data = to_onnx_bytes(model, dtype="float64", task=task, classes=classes, loss=loss)
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == outputs
+    X = inputs(200, 4, seed=3) * 3
+    got = dict(zip(outputs, session.run(None, {INPUT_NAME: X}), strict=True))
+    meta = session.get_modelmeta().custom_metadata_map
+    assert meta["task"] == task
+    if task == "regression":
+        return
+    labels = classes if classes is not None else list(range(nout))
+    assert got["label"].tolist() == [labels[k] for k in predict(model, X, task).tolist()]
+    assert got["label"].dtype == (np.float64 if labels == [0.5, 1.5] else np.int64)
+    assert meta["classes"] == str(labels).replace("'", '"')
+    if "probabilities" in got:
+        want = predict_proba(model, X, task, str(loss))
+        np.testing.assert_allclose(got["probabilities"], want, rtol=0, atol=1e-14)
+    else:
+        assert meta["probabilities"].startswith("none: ")
+
+
+def test_onnx_refuses_a_task_that_does_not_fit_the_model() -> None:
+    pytest.importorskip("onnx", reason="needs onnx (the export extra)")
+    with pytest.raises(ValueError, match="a binary model has 1 output"):
+        to_onnx_bytes(make(2, [3]), task="binary")
+    with pytest.raises(ValueError, match="classes must hold 3 entries, got 2"):
+        to_onnx_bytes(make(2, [3]), task="multiclass", classes=[1, 2])
+    with pytest.raises(ValueError, match="task must be one of"):
+        to_onnx_bytes(make(2, [3]), task="ranking")
+
+
+def test_weights_beyond_the_number_type_raise_range_error() -> None:
+    pytest.importorskip("onnx", reason="needs onnx (the export extra)")
+    model = make(3, [4, 2], "tanh")
+    model.layers[0].neurons[1].w[2].data = -1e300
+    with pytest.raises(RangeError, match=r"layers.0.weight_t reaches 1e\+300, beyond float32"):
+        to_onnx_bytes(model)
+    with pytest.raises(RangeError, match=r"layers.0.weight reaches 1e\+300, beyond float32"):
+        torch_program_bytes(model, dtype="float32")
+    to_onnx_bytes(model, dtype="float64")  # float64 holds it
+    # folding the standardisation into the first layer divides by the scale: float64 overflows
+    scaler = Standardizer(np.zeros(3), np.full(3, 1e-10))
+    with pytest.raises(RangeError, match=r"to_torch: layers.0.weight reaches inf, beyond float64"):
+        to_torch(model, scaler)

@@ -2,8 +2,11 @@
 
 The exported model reads the same raw features as `micrograd predict`: when training
 standardised them, the transform saved in model.json goes into the export (ONNX: two nodes
-before the first layer; PyTorch: folded into the first Linear layer). After writing, the file is
-run on random inputs with onnxruntime or PyTorch and its outputs compared with micrograd's.
+before the first layer; PyTorch: folded into the first Linear layer). A classifier's ONNX file
+also gives `predict`'s label and, for a model trained with a log-loss, its class probabilities.
+Before anything is written, the file's bytes are run on random inputs with onnxruntime or
+PyTorch and compared with micrograd's outputs; an existing file is replaced only with --force.
+A model whose outputs overflow, or whose weights the chosen number type cannot hold, is refused.
 
 The package a format needs (torch, or onnx) is checked before anything is written: without the
 `export` extra the command prints one line naming `pip install "micrograd[export]"` and exits
@@ -13,6 +16,7 @@ with status 2.
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +24,25 @@ import numpy as np
 from rich.markup import escape
 
 from ..batched import BatchedMLP
-from ..interop import DTYPES, INPUT_NAME, OPSET, OUTPUT_NAME, save_torch, to_onnx
+from ..files import write_atomic
+from ..interop import (
+    DTYPES,
+    INPUT_NAME,
+    LABEL_NAME,
+    OPSET,
+    OUTPUT_NAME,
+    PROBABILITIES_NAME,
+    RangeError,
+    to_onnx_bytes,
+    torch_program_bytes,
+)
+from ..loop import PROBABILISTIC_LOSSES, predict, probabilities
 from ..optional import MissingDependencyError, require
 from ..preprocessing import Standardizer
 from ..serialization import load, load_metadata
 from ..train import raw_outputs
-from .arguments import PROG, UsageError, add_command
-from .models import model_scaler
+from .arguments import PROG, UsageError, add_command, count
+from .models import ModelInfo, model_info, model_scaler
 from .output import console
 
 __all__ = ["register", "run"]
@@ -46,8 +62,12 @@ examples:
 
 ONNX: input '{INPUT_NAME}' of shape (batch, inputs), output '{OUTPUT_NAME}' of shape (batch,
 outputs): raw class scores (the class is the argmax; one output: its sign) or the regression
-value. PyTorch: torch.export.load(PATH).module() is a module taking a (batch, inputs) tensor.
-Both read raw features: a standardisation saved with the model is part of the export.
+value. A classifier adds '{LABEL_NAME}' (batch,), the class as the training data wrote it, and,
+when trained with cross_entropy or bce, '{PROBABILITIES_NAME}' (batch, classes) (softmax or
+logistic, as predict gives them); the file's metadata holds the classes and their names.
+PyTorch: torch.export.load(PATH).module() is a module taking a (batch, inputs) tensor, giving
+the raw outputs. Both read raw features: a standardisation saved with the model is part of the
+export. An existing file is replaced only with --force.
 """
 
 SUFFIXES = {"torch": ".pt2", "onnx": ".onnx"}
@@ -81,18 +101,25 @@ def register(commands: Any) -> None:
         "float32 for onnx)",
     )
     p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the file at the output path if there is one (default: refuse)",
+    )
+    p.add_argument(
         "--quiet", action="store_true", help="print nothing but errors (default: a summary)"
     )
     p.set_defaults(run=run)
 
 
-def _target(source: Path, fmt: str, output: str | None) -> Path:
-    """The path to write, checked: never the model itself, a folder, or another format's name."""
+def _target(source: Path, fmt: str, output: str | None, force: bool) -> Path:
+    """The path to write, checked: never the model itself, a folder, another format's name or,
+    without `force`, an existing file."""
     suffix = SUFFIXES[fmt]
     target = Path(output) if output is not None else source.with_suffix(suffix)
+    flag = "--output" if output is not None else "the default output"
     if target.is_dir():
         raise UsageError(
-            f"--output {target} is a folder: give a file path, e.g. {target / ('model' + suffix)}"
+            f"{flag} {target} is a folder: give a file path, e.g. {target / ('model' + suffix)}"
         )
     if target.exists() and target.resolve() == source.resolve():
         raise UsageError(
@@ -107,6 +134,16 @@ def _target(source: Path, fmt: str, output: str | None) -> Path:
             )
     if not target.parent.is_dir():
         raise UsageError(f"--output {target}: the folder {target.parent} does not exist")
+    if target.exists() or target.is_symlink():
+        if not target.is_file():
+            raise UsageError(
+                f"{flag} {target} exists and is not a regular file: export writes only files"
+            )
+        if not force:
+            raise UsageError(
+                f"{flag} {target} already exists: choose another path with --output, or add "
+                "--force to replace it"
+            )
     return target
 
 
@@ -117,41 +154,202 @@ def _check_inputs(model: BatchedMLP, scaler: Standardizer | None) -> np.ndarray:
     return z if scaler is None else scaler.inverse_transform(z)
 
 
-def _run_export(fmt: str, path: Path, X: np.ndarray) -> np.ndarray:
+def _check_range(source: Path, model: BatchedMLP, ours: np.ndarray, dtype: str) -> None:
+    """Refuse, before anything is built, a model whose outputs on the check's inputs overflow
+    float64, or (for a float32 export) go beyond float32: the file could only give infinities."""
+    largest = max(float(np.abs(layer.weight.data).max()) for layer in model.layers)
+    if not np.isfinite(ours).all():
+        bad = int((~np.isfinite(ours)).any(axis=1).sum())
+        raise UsageError(
+            f"model file {source}: its outputs overflow float64 (infinite or NaN on {bad} of "
+            f"{CHECK_SAMPLES} random inputs like its training data; weights up to "
+            f"{largest:.3g}), so no export can reproduce them: retrain it, e.g. with a smaller --lr"
+        )
+    top = float(np.abs(ours).max(initial=0.0))
+    if dtype == "float32" and top > float(np.finfo(np.float32).max):
+        raise UsageError(
+            f"model file {source}: its outputs reach {top:.3g} on random inputs like its training "
+            "data, which overflows float32 (largest 3.4e+38): export with --dtype float64"
+        )
+
+
+def _build(
+    fmt: str,
+    source: Path,
+    model: BatchedMLP,
+    info: ModelInfo,
+    loss: str | None,
+    class_names: list[str] | None,
+    **how: Any,
+) -> bytes:
+    """The file's bytes; a weight the number type cannot hold is one line naming the model."""
+    try:
+        if fmt == "torch":
+            return torch_program_bytes(model, **how)
+        return to_onnx_bytes(
+            model,
+            task=info.task,
+            classes=info.classes,
+            loss=loss,
+            class_names=class_names,
+            **how,
+        )
+    except RangeError as e:
+        fix = (
+            "export with --dtype float64"
+            if e.dtype == "float32" and np.isfinite(e.value)
+            else "retrain it, e.g. with a smaller --lr"
+        )
+        raise UsageError(
+            f"model file {source}: {e.name} reaches {e.value:.3g} in the export, which overflows "
+            f"{e.dtype} (largest {float(np.finfo(e.dtype).max):.3g}): {fix}"
+        ) from None
+
+
+def _run_export(fmt: str, data: bytes, X: np.ndarray) -> dict[str, np.ndarray]:
+    """The file's outputs on X, by name (PyTorch's one output is named like ONNX's scores)."""
     if fmt == "onnx":
         ort = require("onnxruntime", "onnxruntime", "export", "checking the ONNX file")
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
         dtype = np.float32 if session.get_inputs()[0].type == "tensor(float)" else np.float64
-        out: np.ndarray = session.run([OUTPUT_NAME], {INPUT_NAME: X.astype(dtype)})[0]
-        return out.astype(np.float64)
+        names = [o.name for o in session.get_outputs()]
+        results = session.run(names, {INPUT_NAME: X.astype(dtype)})
+        return dict(zip(names, results, strict=True))
     torch = require("torch", "torch", "export", "checking the PyTorch program")
-    module = torch.export.load(str(path)).module()
+    module = torch.export.load(io.BytesIO(data)).module()
     dtype = next(iter(module.state_dict().values())).dtype
     with torch.no_grad():
         result: np.ndarray = module(torch.from_numpy(X).to(dtype)).double().numpy()
-    return result
+    return {OUTPUT_NAME: result}
 
 
-def _check(fmt: str, path: Path, model: BatchedMLP, scaler: Standardizer | None, dtype: str) -> str:
-    """Compare the written file's outputs with micrograd's; raise if they differ."""
-    X = _check_inputs(model, scaler)
-    ours = raw_outputs(model, X if scaler is None else scaler.transform(X))
+def _check(
+    fmt: str,
+    source: Path,
+    data: bytes,
+    X: np.ndarray,
+    model: BatchedMLP,
+    scaler: Standardizer | None,
+    info: ModelInfo,
+    loss: str | None,
+    dtype: str,
+) -> str:
+    """Compare the file's outputs (scores, label, probabilities) with micrograd's on X; raise if
+    they differ. Nothing is written yet: a failed check leaves no file."""
     try:
-        theirs = _run_export(fmt, path, X)
+        theirs = _run_export(fmt, data, X)
     except MissingDependencyError as e:
         return f"not checked: {e}"
     runtime = "onnxruntime" if fmt == "onnx" else "PyTorch"
-    diff = float(np.abs(theirs - ours).max())
+    seen = X if scaler is None else scaler.transform(X)
+    ours = raw_outputs(model, seen)
+    scores = theirs[OUTPUT_NAME].astype(np.float64)
     scale = max(1.0, float(np.abs(ours).max()))
-    if not diff <= TOLERANCE[dtype] * scale:
+    tolerance = TOLERANCE[dtype] * scale
+    if not np.isfinite(scores).all():
         raise UsageError(
-            f"{path} was written, but {runtime} gives outputs up to {diff:.3g} away from "
-            "micrograd's on random inputs: this is a bug in micrograd's export, please report it"
+            f"model file {source}: {runtime} gives infinite or NaN outputs where micrograd's are "
+            f"finite (up to {float(np.abs(ours).max()):.3g}): the network overflows {dtype} "
+            "inside" + (": export with --dtype float64" if dtype == "float32" else "")
         )
-    return (
-        f"checked: {runtime} gives micrograd's outputs on {CHECK_SAMPLES} random inputs "
-        f"(largest difference {diff:.2g})"
+    diff = float(np.abs(scores - ours).max())
+    problems = [] if diff <= tolerance else [f"outputs up to {diff:.3g} away"]
+    if LABEL_NAME in theirs:
+        classes = info.classes if info.classes is not None else list(range(info.n_classes))
+        want = np.array([classes[k] for k in predict(model, seen, info.task).tolist()])
+        # float32 rounding may flip a near tie: only a clear decision must agree
+        ranked = np.sort(ours, axis=1)
+        margin = np.abs(ours[:, 0]) if ours.shape[1] == 1 else ranked[:, -1] - ranked[:, -2]
+        differ = (theirs[LABEL_NAME] != want) & (margin > tolerance)
+        if differ.any():
+            problems.append(f"a different label for {count(int(differ.sum()), 'input')}")
+    p_ours = probabilities(ours, info.task, loss) if loss is not None else None
+    if PROBABILITIES_NAME in theirs and p_ours is not None:
+        p_diff = float(np.abs(theirs[PROBABILITIES_NAME] - p_ours).max())
+        if not p_diff <= TOLERANCE[dtype] * 10:
+            problems.append(f"probabilities up to {p_diff:.3g} away")
+    elif fmt == "onnx" and (PROBABILITIES_NAME in theirs) != (p_ours is not None):
+        problems.append("probabilities where predict has none, or none where it has")
+    if problems:
+        raise UsageError(
+            f"{runtime} gives {' and '.join(problems)} from micrograd's on random inputs: "
+            "nothing was written; this is a bug in micrograd's export, please report it"
+        )
+    checked = ", ".join(
+        name for name in (OUTPUT_NAME, LABEL_NAME, PROBABILITIES_NAME) if name in theirs
     )
+    relative = f", {diff / scale:.2g} of the largest output" if scale > 1 and diff > 0 else ""
+    return (
+        f"checked: {runtime} gives micrograd's {checked} on {CHECK_SAMPLES} random inputs "
+        f"(largest difference {diff:.2g}{relative})"
+    )
+
+
+def _loss(meta: dict[str, Any]) -> str | None:
+    loss = meta.get("loss")
+    return loss if isinstance(loss, str) else None
+
+
+def _class_names(meta: dict[str, Any], info: ModelInfo) -> list[str] | None:
+    """The readable class names saved with a classifier ('setosa', ...), if well formed."""
+    names = meta.get("class_names")
+    if (
+        info.task != "regression"
+        and isinstance(names, list)
+        and len(names) == info.n_classes
+        and all(isinstance(n, str) for n in names)
+    ):
+        return names
+    return None
+
+
+def _summary(
+    fmt: str,
+    target: Path,
+    replaced: bool,
+    model: BatchedMLP,
+    scaler: Standardizer | None,
+    info: ModelInfo,
+    loss: str | None,
+    dtype: str,
+    check: str,
+) -> None:
+    shown = console()
+    sizes = "-".join(map(str, [model.nin, *model.nouts]))
+    if fmt == "torch":
+        what = f"a PyTorch program ({dtype}): torch.export.load({str(target)!r}).module()"
+    else:
+        what = f"ONNX opset {OPSET}, {dtype}"
+    shown.print(
+        f"wrote {escape(str(target))}{' (replacing the old file)' if replaced else ''}: "
+        f"the {sizes} network as {escape(what)}"
+    )
+    inside = ", standardised inside the export" if scaler is not None else ""
+    if fmt == "torch":
+        shown.print(
+            f"takes a (batch, {model.nin}) tensor of raw features{inside}; returns "
+            f"(batch, {model.nouts[-1]})"
+        )
+    else:
+        shapes = [f"'{OUTPUT_NAME}' (batch, {model.nouts[-1]})"]
+        if info.task != "regression":
+            shapes.append(f"'{LABEL_NAME}' (batch,)")
+            if loss in PROBABILISTIC_LOSSES.get(info.task, ()):
+                shapes.append(f"'{PROBABILITIES_NAME}' (batch, {info.n_classes})")
+        shown.print(
+            f"input '{INPUT_NAME}' (batch, {model.nin}) of raw features{inside}; "
+            f"output{'s' if len(shapes) > 1 else ''} {', '.join(shapes)}"
+        )
+        if info.task != "regression" and len(shapes) == 2:
+            shown.print(
+                f"no '{PROBABILITIES_NAME}': "
+                + (
+                    f"trained with {loss}, whose scores are not log-odds"
+                    if loss
+                    else "the model file does not say which loss trained it"
+                )
+            )
+    shown.print(escape(check))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -161,36 +359,23 @@ def run(args: argparse.Namespace) -> int:
             f"{source} is a folder: expected a model file such as runs/NAME/model.json"
         )
     model = load(source, batched=True)  # the check runs it on a whole batch
-    scaler = model_scaler(model, load_metadata(source), str(source))
-    target = _target(source, args.format, args.output)
+    meta = load_metadata(source)
+    scaler = model_scaler(model, meta, str(source))
+    info = model_info(model, meta, str(source))
+    loss = _loss(meta)
+    target = _target(source, args.format, args.output, args.force)
     # each format is written by the package of its name, from the `export` extra
     require(args.format, args.format, "export", f"{PROG} export --format {args.format}")
     dtype = args.dtype or DEFAULT_DTYPE[args.format]
+    X = _check_inputs(model, scaler)
+    _check_range(
+        source, model, raw_outputs(model, X if scaler is None else scaler.transform(X)), dtype
+    )
+    names = _class_names(meta, info)
+    data = _build(args.format, source, model, info, loss, names, dtype=dtype, scaler=scaler)
+    check = _check(args.format, source, data, X, model, scaler, info, loss, dtype)
     replaced = target.exists()
-    if args.format == "torch":
-        save_torch(model, target, dtype=dtype, scaler=scaler)
-        what = f"a PyTorch program ({dtype}): torch.export.load({str(target)!r}).module()"
-    else:
-        to_onnx(model, target, dtype=dtype, scaler=scaler)
-        what = f"ONNX opset {OPSET}, {dtype}"
-    check = _check(args.format, target, model, scaler, dtype)
+    write_atomic(target, data)
     if not args.quiet:
-        shown = console()
-        sizes = "-".join(map(str, [model.nin, *model.nouts]))
-        shown.print(
-            f"wrote {escape(str(target))}{' (replacing the old file)' if replaced else ''}: "
-            f"the {sizes} network as {escape(what)}"
-        )
-        inside = ", standardised inside the export" if scaler is not None else ""
-        if args.format == "onnx":
-            shown.print(
-                f"input '{INPUT_NAME}' (batch, {model.nin}) of raw features{inside}; "
-                f"output '{OUTPUT_NAME}' (batch, {model.nouts[-1]})"
-            )
-        else:
-            shown.print(
-                f"takes a (batch, {model.nin}) tensor of raw features{inside}; returns "
-                f"(batch, {model.nouts[-1]})"
-            )
-        shown.print(escape(check))
+        _summary(args.format, target, replaced, model, scaler, info, loss, dtype, check)
     return 0
