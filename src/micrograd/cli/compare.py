@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
     base = make_config(fixed)
     settings: dict[str, tuple[TrainConfig, Dataset]] = {}
     for value in values:
-        config = make_config({**base.as_dict(), option.field: value})
+        # Only the options given: each setting takes its dataset's own defaults for the rest.
+        config = make_config({**fixed, option.field: value})
         settings[show(option.field, value)] = (
             config,
             prepare(config, args.allow_large),

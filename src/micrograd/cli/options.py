@@ -2,7 +2,10 @@
 
 `OPTIONS` lists every `train.TrainConfig` field the command sets: its flag, how it is parsed and
 how its default reads in `--help`. `train` takes one value per option, `compare` one or more.
-`prepare` loads the data and rejects, in terms of options, what training would reject later.
+`make_config` builds the config from the options the user gave: an option not given takes the
+dataset's own default (the real datasets carry theirs: `data.training_defaults`), else
+TrainConfig's. `prepare` loads the data and rejects, in terms of options, what training would
+reject later.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from ..data import DATASETS, DataError, Dataset
+from ..data import DATASETS, DataError, Dataset, training_defaults
 from ..loop import DEFAULT_LOSS, MODES, TASK_LOSSES
 from ..losses import LOSSES
 from ..nn import ACTIVATIONS
 from ..optim import OPTIMIZERS, SCHEDULES
-from ..run import TrainConfig, load_data, output_width
+from ..run import TrainConfig, config_for, dataset_defaults, load_data, output_width
 from .arguments import (
     UsageError,
     fraction,
@@ -129,7 +132,8 @@ OPTIONS = (
         "--test",
         "test",
         fraction,
-        "fraction of the data held out for a final test",
+        "fraction of the data held out for a final test (stratified by class for "
+        "classification), reported by train; 0 holds out none",
         f"{DEFAULTS.test:g}, no test set",
         metavar="FRACTION",
     ),
@@ -273,8 +277,22 @@ OPTIONS = (
 BY_FIELD = {o.field: o for o in OPTIONS}
 
 
+def _own_defaults(field: str) -> str:
+    """The datasets' own defaults of `field` as --help shows them, e.g. "; digits: 30", grouped
+    by value (from the one registry, `data.training_defaults`)."""
+    groups: dict[str, list[str]] = {}
+    for name in DATASETS:
+        own = training_defaults(name)
+        if field in own:
+            groups.setdefault(show(field, own[field]), []).append(name)
+    return "".join(f"; {', '.join(names)}: {value}" for value, names in groups.items())
+
+
 def add_config_options(parser: argparse.ArgumentParser, *, several: bool) -> None:
-    """The TrainConfig options; with `several`, each takes one or more values (compare)."""
+    """The TrainConfig options; with `several`, each takes one or more values (compare).
+
+    An option not given is left out of the namespace (train) or None (compare), so that
+    `make_config` can tell it from one given, whatever its value."""
     group = parser.add_argument_group(
         "what to train (give ONE of these two or more values to compare them)"
         if several
@@ -285,7 +303,8 @@ def add_config_options(parser: argparse.ArgumentParser, *, several: bool) -> Non
         if several and o.field == "seed":
             continue
         target = source if o.field in ("dataset", "data_path") else group
-        kwargs: dict[str, Any] = {"dest": o.field, "help": f"{o.help} (default: {o.default})"}
+        default = f"{o.default}{_own_defaults(o.field)}"
+        kwargs: dict[str, Any] = {"dest": o.field, "help": f"{o.help} (default: {default})"}
         if o.convert is not None:
             kwargs["type"] = o.convert
         if o.metavar is not None:
@@ -294,23 +313,29 @@ def add_config_options(parser: argparse.ArgumentParser, *, several: bool) -> Non
             kwargs["choices"] = o.choices
             if several:  # keep the usage line short: the choices go in the help
                 kwargs["metavar"] = o.flag.lstrip("-").upper()
-                kwargs["help"] = f"{o.help}: any of {', '.join(o.choices)} (default: {o.default})"
+                kwargs["help"] = f"{o.help}: any of {', '.join(o.choices)} (default: {default})"
         if several:
             kwargs["nargs"] = "+"
             kwargs["default"] = None
-        elif o.field == "dataset":
-            # None, not "moons": argparse would not see `--dataset moons --data x.csv` clash.
-            kwargs["default"] = None
         else:
-            kwargs["default"] = getattr(DEFAULTS, o.field)
+            kwargs["default"] = argparse.SUPPRESS
         target.add_argument(o.flag, **kwargs)
 
 
-def make_config(values: dict[str, Any]) -> TrainConfig:
+def make_config(given: dict[str, Any]) -> TrainConfig:
+    """The config from the options `given` (TrainConfig fields the user set): each one not given
+    is the dataset's own default, else TrainConfig's (`run.config_for`)."""
     try:
-        return TrainConfig(**values)
+        return config_for(**given)
     except ValueError as e:  # TrainConfig checks only what the user chose
-        raise UsageError(str(e)) from None
+        own = dataset_defaults(given)
+        if not own:
+            raise UsageError(str(e)) from None
+        name = given.get("dataset") or DEFAULTS.dataset
+        flags = " ".join(f"{BY_FIELD[k].flag} {show(k, v)}" for k, v in own.items())
+        raise UsageError(
+            f"{e} ({name} trains with {flags} unless told otherwise: give the option to change it)"
+        ) from None
 
 
 def show(field: str, value: Any) -> str:
