@@ -45,6 +45,7 @@ __all__ = [
     "add_config_options",
     "make_config",
     "model_shape",
+    "own_defaults_help",
     "prepare",
     "show",
 ]
@@ -277,15 +278,22 @@ OPTIONS = (
 BY_FIELD = {o.field: o for o in OPTIONS}
 
 
-def _own_defaults(field: str) -> str:
-    """The datasets' own defaults of `field` as --help shows them, e.g. "; digits: 30", grouped
-    by value (from the one registry, `data.training_defaults`)."""
-    groups: dict[str, list[str]] = {}
+def own_defaults_help() -> str:
+    """Each dataset's own defaults as an epilog of --help lists them, from the one registry
+    (`data.training_defaults`), in lines as wide as the examples'."""
+    lines = ["a real dataset's own defaults, used where the option is not given:"]
     for name in DATASETS:
         own = training_defaults(name)
-        if field in own:
-            groups.setdefault(show(field, own[field]), []).append(name)
-    return "".join(f"; {', '.join(names)}: {value}" for value, names in groups.items())
+        if own:
+            pairs = [f"{BY_FIELD[k].flag} {show(k, v)}" for k, v in own.items()]
+            line = f"  {name:<15}{pairs[0]}"
+            for pair in pairs[1:]:  # a flag and its value stay on one line
+                if len(line) + 1 + len(pair) > 94:
+                    lines.append(line)
+                    line = " " * 17
+                line += pair if line.isspace() else f" {pair}"
+            lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def add_config_options(parser: argparse.ArgumentParser, *, several: bool) -> None:
@@ -303,8 +311,7 @@ def add_config_options(parser: argparse.ArgumentParser, *, several: bool) -> Non
         if several and o.field == "seed":
             continue
         target = source if o.field in ("dataset", "data_path") else group
-        default = f"{o.default}{_own_defaults(o.field)}"
-        kwargs: dict[str, Any] = {"dest": o.field, "help": f"{o.help} (default: {default})"}
+        kwargs: dict[str, Any] = {"dest": o.field, "help": f"{o.help} (default: {o.default})"}
         if o.convert is not None:
             kwargs["type"] = o.convert
         if o.metavar is not None:
@@ -313,7 +320,7 @@ def add_config_options(parser: argparse.ArgumentParser, *, several: bool) -> Non
             kwargs["choices"] = o.choices
             if several:  # keep the usage line short: the choices go in the help
                 kwargs["metavar"] = o.flag.lstrip("-").upper()
-                kwargs["help"] = f"{o.help}: any of {', '.join(o.choices)} (default: {default})"
+                kwargs["help"] = f"{o.help}: any of {', '.join(o.choices)} (default: {o.default})"
         if several:
             kwargs["nargs"] = "+"
             kwargs["default"] = None

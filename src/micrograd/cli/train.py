@@ -34,7 +34,16 @@ from ..train import (
 )
 from .arguments import PROG, add_command, add_output_options, count
 from .limits import add_allow_large
-from .options import BY_FIELD, OPTIONS, add_config_options, make_config, model_shape, prepare, show
+from .options import (
+    BY_FIELD,
+    OPTIONS,
+    add_config_options,
+    make_config,
+    model_shape,
+    own_defaults_help,
+    prepare,
+    show,
+)
 from .output import (
     ProgressCallback,
     console,
@@ -74,14 +83,15 @@ classification decision_boundary.png, for 1-D regression fit.png, for more than 
 confusion_matrix.png (on the test split, else validation, else training) and for the digits
 misclassified.png. Ctrl-C, or training that diverges, still saves the run as of its last
 finished epoch; run.json's "status" says completed, stopped early, interrupted or diverged.
-A classifier's summary ends with precision, recall and F1 per class on that same split (as
-scikit-learn's classification_report), kept in run.json's "per_class" too.
+run.json's "per_class" holds a classifier's precision, recall and F1 per class on that same
+split (as scikit-learn's classification_report); the summary shows them too when that split is
+held out or there are more than two classes.
 """
 
 
 def register(commands: Any) -> None:
     """Add `train` to the subcommands."""
-    p = add_command(commands, NAME, HELP, DESCRIPTION, EXAMPLES)
+    p = add_command(commands, NAME, HELP, DESCRIPTION, f"{EXAMPLES}\n{own_defaults_help()}")
     add_config_options(p, several=False)
     add_output_options(p, "runs/DATASET-ACTIVATION-seedSEED, e.g. runs/moons-relu-seed0")
     add_allow_large(p)
@@ -186,7 +196,9 @@ def run(args: argparse.Namespace) -> int:
             shown.print(f"{escape(str(target))} already holds a run: this one went to {where}")
         shown.print(_summary_table(result, name))
         report = _per_class(result)
-        if report is not None:
+        # Two classes scored on the data they trained on add little to the table above: the
+        # default run's summary stays short (run.json has the report all the same).
+        if report is not None and (report[0] != "training" or result.train.n_classes > 2):
             shown.print(_per_class_table(*report))
         shown.print(_summary_lines(result, seconds))
         shown.print(f"wrote {where}: {names(files)}")
