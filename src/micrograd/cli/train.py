@@ -51,6 +51,7 @@ from .output import (
     jsonable,
     maybe_progress,
     names,
+    per_class_table,
     write_json,
 )
 from .runs import check_target, place, staging
@@ -199,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         # Two classes scored on the data they trained on add little to the table above: the
         # default run's summary stays short (run.json has the report all the same).
         if report is not None and (report[0] != "training" or result.train.n_classes > 2):
-            shown.print(_per_class_table(*report))
+            shown.print(per_class_table(report[1], f"on the {report[0]} split"))
         shown.print(_summary_lines(result, seconds))
         shown.print(f"wrote {where}: {names(files)}")
     return 0
@@ -380,31 +381,6 @@ def _per_class(result: TrainResult) -> tuple[str, dict[str, Any]] | None:
         names = None  # two classes with one name: tell them apart by index
     predicted = predict(result.model, ds.X, ds.task)
     return split, classification_report(ds.y, predicted, ds.n_classes, names)
-
-
-def _per_class_table(split: str, report: dict[str, Any]) -> Table:
-    """The report as scikit-learn prints it, within 80 columns."""
-    total = report["macro avg"]["support"]
-    right = round(report["accuracy"] * total)
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        title=f"per class, on the {split} split: {right} of {total} right",
-        title_justify="left",
-    )
-    table.add_column("class")
-    for column in ("precision", "recall", "f1-score", "support"):
-        table.add_column(column, justify="right")
-    rows = [(k, v) for k, v in report.items() if isinstance(v, dict)]
-    for i, (key, row) in enumerate(rows):
-        if i == len(rows) - 2:  # the averages, after the classes and the accuracy
-            table.add_row("accuracy", "", "", f"{report['accuracy']:.4f}", str(total))
-        table.add_row(
-            escape(key),
-            *(f"{row[m]:.4f}" for m in ("precision", "recall", "f1-score")),
-            str(row["support"]),
-            end_section=i == len(rows) - 3,
-        )
-    return table
 
 
 def _summary_table(result: TrainResult, name: str) -> Table:
