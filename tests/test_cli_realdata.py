@@ -209,7 +209,7 @@ def test_predict_on_digits_shows_labels_and_probabilities_through_the_installed_
     rows = table_rows(out)
     assert [row[0] for row in rows] == [str(i) for i in range(1, 13)]
     assert all(row[2] in "0123456789" and 0.1 < float(row[3]) <= 1.0 for row in rows), rows
-    assert "not shown at this width: 64 inputs and the raw outputs" in out
+    assert "not shown: 64 inputs, the raw outputs (--format csv prints every column)" in out
     assert "per class, against the given targets" in out
     assert max(map(len, out.splitlines())) <= 120
 

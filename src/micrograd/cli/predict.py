@@ -208,9 +208,7 @@ def run(args: argparse.Namespace) -> int:
             "all (or --format csv prints them all)"
         )
     if left_out:
-        shown.print(
-            f"not shown at this width: {' and '.join(left_out)}; --format csv prints every column"
-        )
+        shown.print(f"not shown: {', '.join(left_out)} (--format csv prints every column)")
     if summary:
         shown.print(summary)
     if report is not None:
