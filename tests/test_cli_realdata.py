@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -279,3 +280,28 @@ def test_binary_probabilities_are_named_by_class_and_hinge_has_none(
     assert run(["predict", "--help"]) == 0
     help_text = " ".join(capsys.readouterr().out.split())
     assert "hinge (or mse) loss outputs scores, which are not probabilities" in help_text
+
+
+def test_predict_json_holds_the_csv_columns_as_numbers_and_names(
+    models: dict[str, Path], tmp_path: Path, capsys: Capsys
+) -> None:
+    data = digits_csv(tmp_path / "digits.csv", rows=3)
+    model = str(models["digits"])
+    assert run(["predict", "--model", model, "--csv", str(data), "--format", "csv"]) == 0
+    header, *rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    written = tmp_path / "out" / "p.json"
+    argv = ["predict", "--model", model, "--csv", str(data), "--format", "json"]
+    assert run([*argv, "--output", str(written)]) == 0
+    assert "wrote 3 predictions" in capsys.readouterr().out
+    records = json.loads(written.read_text(encoding="utf-8"))
+    assert [list(r) for r in records] == [header] * 3
+    for record, row in zip(records, rows, strict=True):
+        assert record["class"] == row[header.index("class")] and record["digit (given)"] in range(
+            10
+        )
+        probs = [record[f"probability {d}"] for d in range(10)]
+        assert (
+            sum(probs) == pytest.approx(1.0)
+            and max(probs) == record[f"probability {record['class']}"]
+        )
+        assert record["output 3"] == float(row[header.index("output 3")])

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import csv
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from ..train import predict, raw_outputs
 from .arguments import PROG, UsageError, add_command, count, sample
 from .limits import add_allow_large, check_csv
 from .models import ModelInfo, check_width, label, model_info, model_scaler, sample_text
-from .output import console, make_folder, num, per_class_table, write_text
+from .output import console, jsonable, make_folder, num, per_class_table, write_text
 
 __all__ = ["register", "run"]
 
@@ -36,8 +37,8 @@ DESCRIPTION = (
     "models trained with a log-loss (softmax of the outputs for cross_entropy, the logistic "
     "function for bce); a model trained with hinge (or mse) loss outputs scores, which are not "
     "probabilities, so it has no probability column. A table too wide for the terminal leaves "
-    "out the inputs (and raw outputs) and numbers the rows instead; --format csv and --output "
-    "keep every column, with every class's probability."
+    "out the inputs (and raw outputs) and numbers the rows instead; --format csv or json and "
+    "--output keep every column, with every class's probability."
 )
 EXAMPLES = f"""\
 examples:
@@ -84,15 +85,17 @@ def register(commands: Any) -> None:
     )
     p.add_argument(
         "--format",
-        choices=("table", "csv"),
+        choices=("table", "csv", "json"),
         default="table",
-        help="how to print the predictions (default: table)",
+        help="how to print the predictions: a table that fits the terminal, or every column "
+        "as CSV or as JSON (a list of one object per sample) (default: table)",
     )
     p.add_argument(
         "--output",
         metavar="FILE.csv",
         default=None,
-        help="write the predictions to this CSV file instead of printing them (default: print)",
+        help="write the predictions to this file instead of printing them: CSV, or JSON with "
+        "--format json (default: print)",
     )
     add_allow_large(p)
     p.set_defaults(run=run)
@@ -171,12 +174,16 @@ def run(args: argparse.Namespace) -> int:
         )
 
     shown = console()
-    if args.output is not None or args.format == "csv":
+    if args.output is not None or args.format != "table":
         # Every column: the inputs, the raw outputs and every class's probability.
         columns = [*inputs, *given, *raw, *[c for c in decided if c[0] != "probability"], *every]
-        text = _csv_text(
-            [c[0] for c in columns],
-            [list(row) for row in zip(*(_csv_cells(c) for c in columns), strict=True)],
+        text = (
+            _json_text(columns)
+            if args.format == "json"
+            else _csv_text(
+                [c[0] for c in columns],
+                [list(row) for row in zip(*(_csv_cells(c) for c in columns), strict=True)],
+            )
         )
         if args.output is not None:
             out_path = Path(args.output)
@@ -189,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
                 shown.print(summary)
         else:
             sys.stdout.write(text)
-            if summary:  # stdout holds only the CSV
+            if summary:  # stdout holds only the predictions
                 print(summary, file=sys.stderr)
         return 0
     shown.print(f"predictions of {escape(path)} ({info.task})")
@@ -356,6 +363,25 @@ def _table_cells(column: _Column) -> list[str]:
     if kind == "input":
         return [f"{v:.6g}" for v in values]
     return [num(v) for v in values]
+
+
+def _json_text(columns: list[_Column]) -> str:
+    """A JSON list of one object per sample, one per line: numbers as numbers, classes and
+    their names as the text the table shows, a given class label as the file's number."""
+
+    def value(kind: str, v: Any) -> Any:
+        if kind == "class":
+            return str(v)
+        if kind == "label" and float(v).is_integer():
+            return int(v)
+        return float(v)
+
+    records = [
+        {name: value(kind, v) for (name, kind, _), v in zip(columns, row, strict=True)}
+        for row in zip(*(c[2] for c in columns), strict=True)
+    ]
+    lines = ",\n".join(f"  {json.dumps(jsonable(r), allow_nan=False)}" for r in records)
+    return f"[\n{lines}\n]\n"
 
 
 def _csv_text(columns: list[str], rows: list[list[str]]) -> str:
