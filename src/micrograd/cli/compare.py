@@ -47,9 +47,9 @@ examples:
   {PROG} compare --lr 0.1 0.5 1.0 --dataset circles --runs 20 --tolerance 0.05
   {PROG} compare --layers 8,1 16,16,1 --mode per-sample --runs 5
 
-Every other option is fixed at the value given (or its default); each setting is trained
-with seeds 0..RUNS-1. Writes compare.png (every run's final loss and accuracy, per setting)
-and compare.json into --out.
+Every other option is fixed at the value given (or its default: a real dataset's own, as
+train --help lists them); each setting is trained with seeds 0..RUNS-1. Writes compare.png
+(every run's final loss and accuracy, per setting) and compare.json into --out.
 """
 
 
