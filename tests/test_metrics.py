@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from micrograd import Value
-from micrograd.metrics import accuracy, confusion_matrix, r2_score, rmse
+from micrograd.metrics import (
+    accuracy,
+    classification_report,
+    confusion_matrix,
+    precision_recall_fscore_support,
+    r2_score,
+    rmse,
+)
 
 
 def test_accuracy() -> None:
@@ -112,3 +119,54 @@ def test_probabilities_match_torch_softmax_and_sigmoid() -> None:
     np.testing.assert_allclose(p1.sum(axis=1), 1.0)
     assert probabilities(z1, "binary", "hinge") is None
     assert probabilities(z1, "regression", "mse") is None
+
+
+# -- per-class precision, recall and F1 -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seed", "n_classes", "n"),
+    [(0, 2, 40), (1, 3, 30), (2, 5, 50), (3, 10, 25), (4, 4, 7)],
+)
+def test_classification_report_is_scikit_learns(seed: int, n_classes: int, n: int) -> None:
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(seed)
+    # Some classes never predicted or never present: their ratios are 0, as zero_division=0.
+    y_true = rng.integers(0, n_classes - 1 if n_classes > 2 else 2, n)
+    y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, n_classes, n))
+    names = [f"class {k}" for k in range(n_classes)]
+    ours = classification_report(y_true, y_pred, n_classes, names)
+    theirs = sklearn_metrics.classification_report(
+        y_true,
+        y_pred,
+        labels=list(range(n_classes)),
+        target_names=names,
+        output_dict=True,
+        zero_division=0,
+    )
+    assert list(ours) == list(theirs)
+    for key, want in theirs.items():
+        if isinstance(want, dict):
+            assert ours[key]["support"] == want["support"], key
+            for metric in ("precision", "recall", "f1-score"):
+                assert ours[key][metric] == pytest.approx(want[metric], abs=1e-12), (key, metric)
+        else:
+            assert ours[key] == pytest.approx(want, abs=1e-12)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, n_classes)
+    tp, tr, tf, ts = sklearn_metrics.precision_recall_fscore_support(
+        y_true, y_pred, labels=list(range(n_classes)), zero_division=0
+    )
+    for mine, want in zip((p, r, f, s), (tp, tr, tf, ts), strict=True):
+        np.testing.assert_allclose(mine, want, atol=1e-12)
+
+
+def test_classification_report_by_hand() -> None:
+    report = classification_report([0, 0, 1, 1, 2], [0, 1, 1, 1, 0])
+    assert list(report) == ["0", "1", "2", "accuracy", "macro avg", "weighted avg"]
+    assert report["0"] == {"precision": 0.5, "recall": 0.5, "f1-score": 0.5, "support": 2}
+    assert report["1"]["precision"] == pytest.approx(2 / 3) and report["1"]["recall"] == 1.0
+    assert report["2"] == {"precision": 0.0, "recall": 0.0, "f1-score": 0.0, "support": 1}
+    assert report["accuracy"] == 0.6
+    assert report["macro avg"]["recall"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="target_names must name the 3 classes once each"):
+        classification_report([0, 1], [1, 2], 3, ["a", "b"])

@@ -6,7 +6,8 @@ downloaded and the same arguments always give the same arrays. Each takes `n_sam
 regression) and `seed`, and returns its points shuffled. `DATASETS` names them, together with
 the real datasets that scikit-learn ships inside its package (`digits`, `iris`, `wine`,
 `breast-cancer`, `diabetes`: see `micrograd.realdata`; they need the `datasets` extra), and
-`load_dataset(name, ...)` builds one by name.
+`load_dataset(name, ...)` builds one by name, and `training_defaults(name)` says how the command
+trains it unless told otherwise (the real datasets' own options; none for the generated ones).
 
 The container is `micrograd.dataset.Dataset` and CSV files are `micrograd.csvdata`; both are
 importable from here too, as before.
@@ -24,7 +25,8 @@ from numpy.typing import NDArray
 
 from .csvdata import label_text, load_csv, read_csv_table, save_csv
 from .dataset import TASKS, DataError, Dataset, FloatArray
-from .realdata import load_real
+from .realdata import REAL_DATASETS, load_real
+from .realdata import training_defaults as _real_defaults
 
 __all__ = [
     "DATASETS",
@@ -47,6 +49,7 @@ __all__ = [
     "read_csv_table",
     "save_csv",
     "train_val_test_split",
+    "training_defaults",
 ]
 
 
@@ -340,6 +343,15 @@ def load_dataset(
     if noise is not None:
         kwargs["noise"] = noise
     return make(**kwargs)
+
+
+def training_defaults(name: str) -> dict[str, Any]:
+    """The `TrainConfig` fields and values that suit dataset `name` (see `micrograd.realdata`):
+    a held-out stratified test split and a network that learns it quickly for the real
+    datasets, nothing for the generated ones (they train with TrainConfig's own defaults)."""
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}: expected one of {', '.join(DATASETS)}")
+    return _real_defaults(name) if name in REAL_DATASETS else {}
 
 
 # -- splitting ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Evaluation metrics: accuracy and confusion matrix for classifiers, RMSE and R^2 for regression.
+"""Evaluation metrics: accuracy, confusion matrix and per-class precision, recall and F1 for
+classifiers, RMSE and R^2 for regression.
 
 Each takes the true values first and the predictions second, as lists, numpy arrays or micrograd
 Values (a list of scalar Values, or one Value holding an array of predictions). Both must be
@@ -15,7 +16,14 @@ from numpy.typing import NDArray
 
 from .engine import Value
 
-__all__ = ["accuracy", "confusion_matrix", "r2_score", "rmse"]
+__all__ = [
+    "accuracy",
+    "classification_report",
+    "confusion_matrix",
+    "precision_recall_fscore_support",
+    "r2_score",
+    "rmse",
+]
 
 
 def _as_1d(name: str, values: Any) -> NDArray[Any]:
@@ -96,6 +104,65 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> 
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(matrix, (ti, pi), 1)
     return matrix
+
+
+def precision_recall_fscore_support(
+    y_true: Any, y_pred: Any, n_classes: int | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Per class k (labels 0..n_classes-1, as `confusion_matrix`): (precision, recall, F1,
+    support), each an array of n_classes, as scikit-learn's with `average=None`.
+
+    precision = right / predicted k, recall = right / truly k, F1 their harmonic mean, support
+    the number truly k. A ratio with nothing to divide by (k never predicted, never present) is
+    0.0, as scikit-learn's `zero_division=0` gives it.
+    """
+    matrix = confusion_matrix(y_true, y_pred, n_classes)
+    right = np.diag(matrix).astype(np.float64)
+    predicted = matrix.sum(axis=0).astype(np.float64)
+    support = matrix.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, right / predicted, 0.0)
+        recall = np.where(support > 0, right / support, 0.0)
+        both = precision + recall
+        f1 = np.where(both > 0, 2 * precision * recall / both, 0.0)
+    return precision, recall, f1, support.astype(np.int64)
+
+
+def classification_report(
+    y_true: Any,
+    y_pred: Any,
+    n_classes: int | None = None,
+    target_names: list[str] | None = None,
+) -> dict[str, Any]:
+    """Per-class precision, recall, F1 and support with their averages, as scikit-learn's
+    `classification_report(..., output_dict=True, zero_division=0)` gives them for the labels
+    0..n_classes-1: a dict from each class's name (`target_names`, else its label as text) to
+    {"precision", "recall", "f1-score", "support"}, then "accuracy" (a number), "macro avg"
+    (the classes' plain mean) and "weighted avg" (weighted by support).
+    """
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, n_classes)
+    k = len(support)
+    names = [str(c) for c in range(k)] if target_names is None else [str(n) for n in target_names]
+    if len(names) != k or len(set(names)) != k:
+        raise ValueError(f"target_names must name the {k} classes once each, got {target_names!r}")
+
+    def row(p: float, r: float, f: float, s: int) -> dict[str, Any]:
+        return {"precision": p, "recall": r, "f1-score": f, "support": s}
+
+    report: dict[str, Any] = {
+        name: row(float(p), float(r), float(f), int(s))
+        for name, p, r, f, s in zip(names, precision, recall, f1, support, strict=True)
+    }
+    total = int(support.sum())
+    weights = support / total
+    report["accuracy"] = accuracy(y_true, y_pred)
+    report["macro avg"] = row(
+        float(precision.mean()), float(recall.mean()), float(f1.mean()), total
+    )
+    report["weighted avg"] = row(
+        float(precision @ weights), float(recall @ weights), float(f1 @ weights), total
+    )
+    return report
 
 
 def rmse(y_true: Any, y_pred: Any) -> float:

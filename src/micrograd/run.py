@@ -4,7 +4,9 @@
 `train(config)` builds the data, the model and the optimizer from a `TrainConfig` and runs `fit`,
 after a split that is stratified for classification and, when asked (or when the dataset asks,
 as real data does), standardising the features with the training split's statistics. Every run
-is reproducible from its config alone.
+is reproducible from its config alone. `config_for(**given)` is the config the command builds from
+the options given: where one is not given, the dataset's own default (`data.training_defaults`)
+comes before TrainConfig's, so `config_for(dataset="digits")` holds out a test split.
 """
 
 from __future__ import annotations
@@ -12,14 +14,21 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from .batched import BatchedMLP, Model
-from .data import TASKS, Dataset, load_csv, load_dataset, train_val_test_split
+from .data import (
+    TASKS,
+    Dataset,
+    load_csv,
+    load_dataset,
+    train_val_test_split,
+    training_defaults,
+)
 from .loop import (
     DEFAULT_LOSS,
     MODES,
@@ -40,6 +49,8 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "build_model",
+    "config_for",
+    "dataset_defaults",
     "load_data",
     "output_width",
     "split",
@@ -124,6 +135,23 @@ class TrainConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def dataset_defaults(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The dataset's own training options (`data.training_defaults`) that the options `given`
+    (TrainConfig fields) leave to it: none for a CSV file (`data_path`) or a generated dataset."""
+    if given.get("data_path") is not None:
+        return {}
+    name = given.get("dataset") or TrainConfig.dataset
+    return {k: v for k, v in training_defaults(name).items() if k not in given}
+
+
+def config_for(**given: Any) -> TrainConfig:
+    """The config of a run for which the TrainConfig fields `given` were chosen, as the command
+    builds it: each field is the value given, else the dataset's own default (see
+    `dataset_defaults`), else TrainConfig's. An explicit value always wins, so
+    `config_for(dataset="digits", test=0.0)` holds out no test split."""
+    return TrainConfig(**{**dataset_defaults(given), **given})
 
 
 @dataclass

@@ -47,9 +47,9 @@ examples:
   {PROG} compare --lr 0.1 0.5 1.0 --dataset circles --runs 20 --tolerance 0.05
   {PROG} compare --layers 8,1 16,16,1 --mode per-sample --runs 5
 
-Every other option is fixed at the value given (or its default); each setting is trained
-with seeds 0..RUNS-1. Writes compare.png (every run's final loss and accuracy, per setting)
-and compare.json into --out.
+Every other option is fixed at the value given (or its default: a real dataset's own, as
+train --help lists them); each setting is trained with seeds 0..RUNS-1. Writes compare.png
+(every run's final loss and accuracy, per setting) and compare.json into --out.
 """
 
 
@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
     base = make_config(fixed)
     settings: dict[str, tuple[TrainConfig, Dataset]] = {}
     for value in values:
-        config = make_config({**base.as_dict(), option.field: value})
+        # Only the options given: each setting takes its dataset's own defaults for the rest.
+        config = make_config({**fixed, option.field: value})
         settings[show(option.field, value)] = (
             config,
             prepare(config, args.allow_large),

@@ -2,7 +2,10 @@
 
 `OPTIONS` lists every `train.TrainConfig` field the command sets: its flag, how it is parsed and
 how its default reads in `--help`. `train` takes one value per option, `compare` one or more.
-`prepare` loads the data and rejects, in terms of options, what training would reject later.
+`make_config` builds the config from the options the user gave: an option not given takes the
+dataset's own default (the real datasets carry theirs: `data.training_defaults`), else
+TrainConfig's. `prepare` loads the data and rejects, in terms of options, what training would
+reject later.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from ..data import DATASETS, DataError, Dataset
+from ..data import DATASETS, DataError, Dataset, training_defaults
 from ..loop import DEFAULT_LOSS, MODES, TASK_LOSSES
 from ..losses import LOSSES
 from ..nn import ACTIVATIONS
 from ..optim import OPTIMIZERS, SCHEDULES
-from ..run import TrainConfig, load_data, output_width
+from ..run import TrainConfig, config_for, dataset_defaults, load_data, output_width
 from .arguments import (
     UsageError,
     fraction,
@@ -42,6 +45,7 @@ __all__ = [
     "add_config_options",
     "make_config",
     "model_shape",
+    "own_defaults_help",
     "prepare",
     "show",
 ]
@@ -138,7 +142,8 @@ OPTIONS = (
         "--test",
         "test",
         fraction,
-        "fraction of the data held out for a final test",
+        "fraction of the data held out for a final test (stratified by class for "
+        "classification), reported by train; 0 holds out none",
         f"{DEFAULTS.test:g}, no test set",
         metavar="FRACTION",
     ),
@@ -282,8 +287,29 @@ OPTIONS = (
 BY_FIELD = {o.field: o for o in OPTIONS}
 
 
+def own_defaults_help() -> str:
+    """Each dataset's own defaults as an epilog of --help lists them, from the one registry
+    (`data.training_defaults`), in lines as wide as the examples'."""
+    lines = ["a real dataset's own defaults, used where the option is not given:"]
+    for name in DATASETS:
+        own = training_defaults(name)
+        if own:
+            pairs = [f"{BY_FIELD[k].flag} {show(k, v)}" for k, v in own.items()]
+            line = f"  {name:<15}{pairs[0]}"
+            for pair in pairs[1:]:  # a flag and its value stay on one line
+                if len(line) + 1 + len(pair) > 94:
+                    lines.append(line)
+                    line = " " * 17
+                line += pair if line.isspace() else f" {pair}"
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def add_config_options(parser: argparse.ArgumentParser, *, several: bool) -> None:
-    """The TrainConfig options; with `several`, each takes one or more values (compare)."""
+    """The TrainConfig options; with `several`, each takes one or more values (compare).
+
+    An option not given is left out of the namespace (train) or None (compare), so that
+    `make_config` can tell it from one given, whatever its value."""
     group = parser.add_argument_group(
         "what to train (give ONE of these two or more values to compare them)"
         if several
@@ -307,24 +333,30 @@ def add_config_options(parser: argparse.ArgumentParser, *, several: bool) -> Non
         if several:
             kwargs["nargs"] = "+"
             kwargs["default"] = None
-        elif o.field == "dataset":
-            # None, not "moons": argparse would not see `--dataset moons --data x.csv` clash.
-            kwargs["default"] = None
         else:
-            kwargs["default"] = getattr(DEFAULTS, o.field)
+            kwargs["default"] = argparse.SUPPRESS
         target.add_argument(o.flag, **kwargs)
 
 
-def make_config(values: dict[str, Any]) -> TrainConfig:
-    if values.get("task") is not None and values.get("data_path") is None:
+def make_config(given: dict[str, Any]) -> TrainConfig:
+    """The config from the options `given` (TrainConfig fields the user set): each one not given
+    is the dataset's own default, else TrainConfig's (`run.config_for`)."""
+    if given.get("task") is not None and given.get("data_path") is None:
         raise UsageError(
-            f"--task {values['task']} says what the targets of --data FILE.csv are; "
-            f"--dataset {values.get('dataset') or DEFAULTS.dataset} has its own task"
+            f"--task {given['task']} says what the targets of --data FILE.csv are; "
+            f"--dataset {given.get('dataset') or DEFAULTS.dataset} has its own task"
         )
     try:
-        return TrainConfig(**values)
+        return config_for(**given)
     except ValueError as e:  # TrainConfig checks only what the user chose
-        raise UsageError(str(e)) from None
+        own = dataset_defaults(given)
+        if not own:
+            raise UsageError(str(e)) from None
+        name = given.get("dataset") or DEFAULTS.dataset
+        flags = " ".join(f"{BY_FIELD[k].flag} {show(k, v)}" for k, v in own.items())
+        raise UsageError(
+            f"{e} ({name} trains with {flags} unless told otherwise: give the option to change it)"
+        ) from None
 
 
 def show(field: str, value: Any) -> str:

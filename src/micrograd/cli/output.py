@@ -1,4 +1,5 @@
-"""What the command shows and writes: consoles, the progress bar, one-line errors, JSON files.
+"""What the command shows and writes: consoles, the progress bar, one-line errors, JSON files,
+and the per-class report table that train and predict print.
 
 Plain text when the output is not a terminal (logs and pipes), a live progress bar on stderr
 when it is. Files are written whole or not at all (`files.write_atomic`).
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 import numpy as np
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -24,6 +27,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from ..files import write_atomic
 from ..train import Callback, History
@@ -38,6 +42,7 @@ __all__ = [
     "maybe_progress",
     "names",
     "num",
+    "per_class_table",
     "plus_minus",
     "progress_bar",
     "write_json",
@@ -197,3 +202,29 @@ def make_folder(path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise UsageError(f"{path} is a file: expected a folder to write into") from None
+
+
+def per_class_table(report: dict[str, Any], where: str) -> Table:
+    """A `metrics.classification_report` as scikit-learn prints it, within 80 columns, titled
+    with `where` the samples came from ("on the test split")."""
+    total = report["macro avg"]["support"]
+    right = round(report["accuracy"] * total)
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"per class, {where}: {right} of {total} right",
+        title_justify="left",
+    )
+    table.add_column("class")
+    for column in ("precision", "recall", "f1-score", "support"):
+        table.add_column(column, justify="right")
+    rows = [(k, v) for k, v in report.items() if isinstance(v, dict)]
+    for i, (key, row) in enumerate(rows):
+        if i == len(rows) - 2:  # the averages, after the classes and the accuracy
+            table.add_row("accuracy", "", "", f"{report['accuracy']:.4f}", str(total))
+        table.add_row(
+            escape(key),
+            *(f"{row[m]:.4f}" for m in ("precision", "recall", "f1-score")),
+            str(row["support"]),
+            end_section=i == len(rows) - 3,
+        )
+    return table

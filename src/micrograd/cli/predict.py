@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import csv
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,21 +18,27 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..data import label_text, read_csv_table
-from ..metrics import accuracy, r2_score, rmse
+from ..loop import probabilities
+from ..metrics import accuracy, classification_report, r2_score, rmse
 from ..serialization import load, load_metadata
 from ..train import predict, raw_outputs
 from .arguments import PROG, UsageError, add_command, count, sample
 from .limits import add_allow_large, check_csv
 from .models import ModelInfo, check_width, label, model_info, model_scaler, sample_text
-from .output import console, make_folder, num, write_text
+from .output import console, jsonable, make_folder, num, per_class_table, write_text
 
 __all__ = ["register", "run"]
 
 NAME = "predict"
 HELP = "run a saved model on inputs from the command line or a CSV file"
 DESCRIPTION = (
-    "Predict with a model saved by 'micrograd train': prints the inputs, the "
-    "raw outputs and, for classification, the predicted class."
+    "Predict with a model saved by 'micrograd train': prints the inputs, the raw outputs and, "
+    "for classification, the predicted class and its probability. Probabilities come from "
+    "models trained with a log-loss (softmax of the outputs for cross_entropy, the logistic "
+    "function for bce); a model trained with hinge (or mse) loss outputs scores, which are not "
+    "probabilities, so it has no probability column. A table too wide for the terminal leaves "
+    "out the inputs (and raw outputs) and numbers the rows instead; --format csv or json and "
+    "--output keep every column, with every class's probability."
 )
 EXAMPLES = f"""\
 examples:
@@ -39,7 +46,8 @@ examples:
   {PROG} predict --model runs/moons-relu-seed0/model.json --input -0.5,0.2
   {PROG} predict --model model.json --csv points.csv
       with one more column than the model's inputs, the last is taken as the target and
-      the accuracy (or rmse) is reported too
+      the accuracy (or rmse) is reported too, and for a classifier precision, recall and
+      F1 per class
   {PROG} predict --model model.json --csv points.csv --format csv --output predictions.csv
 """
 
@@ -77,15 +85,17 @@ def register(commands: Any) -> None:
     )
     p.add_argument(
         "--format",
-        choices=("table", "csv"),
+        choices=("table", "csv", "json"),
         default="table",
-        help="how to print the predictions (default: table)",
+        help="how to print the predictions: a table that fits the terminal, or every column "
+        "as CSV or as JSON (a list of one object per sample) (default: table)",
     )
     p.add_argument(
         "--output",
         metavar="FILE.csv",
         default=None,
-        help="write the predictions to this CSV file instead of printing them (default: print)",
+        help="write the predictions to this file instead of printing them: CSV, or JSON with "
+        "--format json (default: print)",
     )
     add_allow_large(p)
     p.set_defaults(run=run)
@@ -115,27 +125,47 @@ def run(args: argparse.Namespace) -> int:
     outputs = raw_outputs(model, seen)
     _check_finite(outputs, X, args)
 
-    columns: list[_Column] = [(name, "input", X[:, j].tolist()) for j, name in enumerate(names)]
+    inputs: list[_Column] = [(name, "input", X[:, j].tolist()) for j, name in enumerate(names)]
+    given: list[_Column] = []
     if targets is not None:
         kind = "input" if info.task == "regression" else "label"
-        columns.append((f"{target_name} (given)", kind, targets.tolist()))
-    if outputs.shape[1] == 1:
-        columns.append(("output", "output", outputs[:, 0].tolist()))
-    else:
-        columns += [
+        given.append((f"{target_name} (given)", kind, targets.tolist()))
+    raw: list[_Column] = (
+        [("output", "output", outputs[:, 0].tolist())]
+        if outputs.shape[1] == 1
+        else [
             (f"output {label(info, k)}", "output", outputs[:, k].tolist())
             for k in range(outputs.shape[1])
         ]
+    )
+    decided: list[_Column] = []  # the class, its name and its probability
+    every: list[_Column] = []  # every class's probability, for csv
     summary = ""
+    report = None
     if info.task != "regression":
         predicted = predict(model, seen, info.task)
-        columns.append(("class", "class", [label(info, int(k)) for k in predicted.tolist()]))
+        decided.append(("class", "class", [label(info, int(k)) for k in predicted.tolist()]))
+        names_of = _class_names(info, meta)
+        called = names_of or [label(info, k) for k in range(info.n_classes)]
+        if names_of is not None:
+            decided.append(("name", "class", [names_of[int(k)] for k in predicted.tolist()]))
+        loss = meta.get("loss")
+        probs = probabilities(outputs, info.task, loss) if isinstance(loss, str) else None
+        if probs is not None:
+            decided.append(
+                ("probability", "probability", probs[np.arange(len(X)), predicted].tolist())
+            )
+            every = [
+                (f"probability {name}", "probability", probs[:, k].tolist())
+                for k, name in enumerate(called)
+            ]
         if targets is not None:
             truth = _class_indices(info, targets, Path(args.csv))
             summary = (
                 f"accuracy {accuracy(truth, predicted):.4f} on {count(len(truth), 'sample')} "
                 f"({int((truth == predicted).sum())} right)"
             )
+            report = classification_report(truth, predicted, info.n_classes, called)
     elif targets is not None:
         pred = outputs[:, 0]
         summary = (
@@ -144,10 +174,16 @@ def run(args: argparse.Namespace) -> int:
         )
 
     shown = console()
-    if args.output is not None or args.format == "csv":
-        text = _csv_text(
-            [c[0] for c in columns],
-            [list(row) for row in zip(*(_csv_cells(c) for c in columns), strict=True)],
+    if args.output is not None or args.format != "table":
+        # Every column: the inputs, the raw outputs and every class's probability.
+        columns = [*inputs, *given, *raw, *[c for c in decided if c[0] != "probability"], *every]
+        text = (
+            _json_text(columns)
+            if args.format == "json"
+            else _csv_text(
+                [c[0] for c in columns],
+                [list(row) for row in zip(*(_csv_cells(c) for c in columns), strict=True)],
+            )
         )
         if args.output is not None:
             out_path = Path(args.output)
@@ -160,25 +196,76 @@ def run(args: argparse.Namespace) -> int:
                 shown.print(summary)
         else:
             sys.stdout.write(text)
-            if summary:  # stdout holds only the CSV
+            if summary:  # stdout holds only the predictions
                 print(summary, file=sys.stderr)
         return 0
     shown.print(f"predictions of {escape(path)} ({info.task})")
+    preview = len(X) > PREVIEW_ROWS
+    row_numbers: _Column = ("#", "class", [str(i + 1) for i in range(min(len(X), PREVIEW_ROWS))])
+    shown_columns, left_out = _fit(shown.width, row_numbers, [inputs, given, raw, decided], preview)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, _, _ in columns:
+    for name, _, _ in shown_columns:
         table.add_column(escape(name), justify="right")
-    preview = [(n, kind, values[:PREVIEW_ROWS]) for n, kind, values in columns]
-    for row in zip(*(_table_cells(c) for c in preview), strict=True):
+    for row in zip(*(_table_cells(c) for c in shown_columns), strict=True):
         table.add_row(*row)
     shown.print(table)
-    if len(X) > PREVIEW_ROWS:
+    if preview:
         shown.print(
             f"the first {PREVIEW_ROWS} of {len(X)} predictions; --output FILE.csv writes them "
             "all (or --format csv prints them all)"
         )
+    if left_out:
+        shown.print(f"not shown: {', '.join(left_out)} (--format csv prints every column)")
     if summary:
         shown.print(summary)
+    if report is not None:
+        shown.print(per_class_table(report, "against the given targets"))
     return 0
+
+
+def _fit(
+    width: int, numbers: _Column, groups: list[list[_Column]], preview: bool
+) -> tuple[list[_Column], list[str]]:
+    """The columns a table `width` wide shows, and what it leaves out. `groups` are the inputs,
+    the given target, the raw outputs and the decision (class, name, probability): all of them
+    if they fit; else a classifier's table drops the raw outputs, then the inputs (numbering
+    the rows instead), then both; a regression's keeps its output and drops the inputs."""
+    rows = PREVIEW_ROWS if preview else None
+    inputs, given, raw, decided = ([(n, k, v[:rows]) for n, k, v in g] for g in groups)
+
+    def wide(columns: list[_Column]) -> int:
+        cells = [max([len(c[0]), *map(len, _table_cells(c))]) for c in columns]
+        return sum(cells) + 2 * (len(cells) - 1)
+
+    no_inputs = count(len(inputs), "input")
+    tries: list[tuple[list[_Column], list[str]]] = [([*inputs, *given, *raw, *decided], [])]
+    if decided:
+        tries += [
+            ([*inputs, *given, *decided], ["the raw outputs"]),
+            ([numbers, *given, *raw, *decided], [no_inputs]),
+        ]
+    for columns, left_out in tries:
+        if wide(columns) <= width:
+            return columns, left_out
+    if not decided:  # a regression's output is its prediction
+        return [numbers, *given, *raw], [no_inputs]
+    return [numbers, *given, *decided], [no_inputs, "the raw outputs"]
+
+
+def _class_names(info: ModelInfo, meta: dict[str, Any]) -> list[str] | None:
+    """The classes' names from the metadata (iris: setosa, ...) when they say more than the
+    labels do; None otherwise (digits: 0..9, or no names)."""
+    names = meta.get("class_names")
+    if not (
+        isinstance(names, list)
+        and len(names) == info.n_classes
+        and all(isinstance(n, str) for n in names)
+        and len(set(names)) == len(names)
+    ):
+        return None
+    if names == [label(info, k) for k in range(info.n_classes)]:
+        return None
+    return list(names)
 
 
 def _refuse_inputs_as_output(args: argparse.Namespace) -> None:
@@ -267,6 +354,8 @@ def _csv_cells(column: _Column) -> list[str]:
 
 def _table_cells(column: _Column) -> list[str]:
     _, kind, values = column
+    if kind == "probability":
+        return [f"{v:.4f}" for v in values]
     if kind == "class":
         return [escape(str(v)) for v in values]
     if kind == "label":
@@ -274,6 +363,25 @@ def _table_cells(column: _Column) -> list[str]:
     if kind == "input":
         return [f"{v:.6g}" for v in values]
     return [num(v) for v in values]
+
+
+def _json_text(columns: list[_Column]) -> str:
+    """A JSON list of one object per sample, one per line: numbers as numbers, classes and
+    their names as the text the table shows, a given class label as the file's number."""
+
+    def value(kind: str, v: Any) -> Any:
+        if kind == "class":
+            return str(v)
+        if kind == "label" and float(v).is_integer():
+            return int(v)
+        return float(v)
+
+    records = [
+        {name: value(kind, v) for (name, kind, _), v in zip(columns, row, strict=True)}
+        for row in zip(*(c[2] for c in columns), strict=True)
+    ]
+    lines = ",\n".join(f"  {json.dumps(jsonable(r), allow_nan=False)}" for r in records)
+    return f"[\n{lines}\n]\n"
 
 
 def _csv_text(columns: list[str], rows: list[list[str]]) -> str:
