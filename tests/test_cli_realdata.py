@@ -56,7 +56,7 @@ def test_digits_alone_reaches_95_percent_test_accuracy_through_the_installed_com
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "the dataset's own defaults: --test 0.2" in out
-    header = next(line for line in out.splitlines() if "digits-tanh-seed0" in line)
+    header = next(line for line in out.splitlines() if line.split()[:1] == ["d"])  # its folder
     assert header.split()[1:] == ["train", "test"]
     accuracy_row = next(line for line in out.splitlines() if line.split()[:1] == ["accuracy"])
     assert float(accuracy_row.split()[-1]) >= 0.95, out
@@ -136,7 +136,8 @@ def test_the_default_train_is_unchanged(tmp_path: Path, capsys: Capsys) -> None:
     assert run(["train", "--out", str(tmp_path), "--no-plots"]) == 0
     out = capsys.readouterr().out
     assert "own defaults" not in out and "per class" not in out
-    assert next(line for line in out.splitlines() if "seed0" in line).split()[1:] == ["train"]
+    header = next(line for line in out.splitlines() if line.split()[:1] == [tmp_path.name])
+    assert header.split()[1:] == ["train"]  # the table is named after the run's folder
     result = read_json(tmp_path / "run.json")
     assert result["config"] == TrainConfig().as_dict()
     assert result["dataset_defaults"] == {}

@@ -159,7 +159,11 @@ def run(args: argparse.Namespace) -> int:
         )
         if own:
             flags = " ".join(f"{BY_FIELD[k].flag} {show(k, v)}" for k, v in own.items())
-            shown.print(f"the dataset's own defaults: {escape(flags)} (an option given wins)")
+            # one line however long: a terminal wraps it; a pipe or a grep keeps it whole
+            shown.print(
+                f"the dataset's own defaults: {escape(flags)} (an option given wins)",
+                soft_wrap=True,
+            )
     keeper = _Keeper()
     stopped: TrainingDiverged | KeyboardInterrupt | None = None
     start = time.perf_counter()
