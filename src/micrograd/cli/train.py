@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import math
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from rich import box
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -39,6 +44,7 @@ from .output import (
     jsonable,
     maybe_progress,
     names,
+    num,
     write_json,
 )
 from .runs import check_target, place, staging
@@ -69,7 +75,11 @@ metrics, every epoch), curves.png (loss and accuracy or rmse per epoch), and for
 classification decision_boundary.png, for 1-D regression fit.png, for more than two classes
 confusion_matrix.png (on the test split, else validation, else training) and for the digits
 misclassified.png. Ctrl-C, or training that diverges, still saves the run as of its last
-finished epoch; run.json's "status" says completed, stopped early, interrupted or diverged.
+finished epoch; run.json's "status" says completed, stopped early, interrupted or diverged. A
+loss that is NaN or infinite, or more than a million times the first one (or 1), is divergence:
+the model saved is the one the last good epoch's loss was measured on. model.json and run.json
+are saved before the pictures are drawn: Ctrl-C while drawing keeps the run, names the pictures
+not drawn and exits with status 130, as any interrupted command.
 """
 
 
@@ -101,6 +111,9 @@ class _Keeper(Callback):
 
     def on_train_end(self, history: History) -> None:
         self.history = history
+        if history.stop_reason == "diverged":
+            # `fit` put back the parameters the last good epoch's row measured: keep those.
+            self.on_epoch_end({})
 
     def result(self, config: TrainConfig, ds: Dataset) -> TrainResult | None:
         """The run as of the last finished epoch, or None when training had not begun."""
@@ -155,29 +168,112 @@ def run(args: argparse.Namespace) -> int:
         stopped, result = e, kept
     seconds = time.perf_counter() - start
     status = _STATUS.get(result.history.stop_reason, result.history.stop_reason)
-    with staging(target) as folder:
-        files = _write_run(result, ds, folder, seconds, name, not args.no_plots, status)
-        placed = place(folder, target, force=args.force)
-    where = f"{escape(str(placed))}{os.sep}"
+    diverged_at = stopped.epoch if isinstance(stopped, TrainingDiverged) else None
     epochs = result.history.epochs
+    if not args.quiet and stopped is None:
+        shown.print(_summary_table(result, name))
+        shown.print(_summary_lines(result, seconds))
+    pictures = _pictures(result, ds, name, status) if not args.no_plots else []
+    announce = None
+    if pictures and not args.quiet and stopped is None:
+        announce = "drawing the pictures (Ctrl-C skips them and keeps the run)"
+    # model.json and run.json are written first, Ctrl-C held back meanwhile; Ctrl-C while the
+    # pictures are drawn only stops the drawing. The folder is placed whole at the end, so a
+    # concurrent run (--force) never finds, nor replaces, a run still being drawn.
+    with staging(target) as folder:
+        with _interrupts_held() as held:
+            record = _save_run(result, ds, folder, seconds, name, status, diverged_at)
+        drawn, not_drawn = _draw(pictures, folder, record, held.pressed, announce, shown)
+        with _interrupts_held() as placing:
+            placed = place(folder, target, force=args.force)
+    where = f"{escape(str(placed))}{os.sep}"
+    files = [placed / "model.json", *(placed / p.name for p in drawn), placed / "run.json"]
     if isinstance(stopped, TrainingDiverged):
-        return fail(
+        outcome = (
             f"{stopped.reason}; saved the run as of epoch {epochs} (status diverged) in {where}"
         )
-    if isinstance(stopped, KeyboardInterrupt):
-        print(
-            f"{PROG}: interrupted in epoch {epochs + 1} of {config.epochs}; saved the run as of "
-            f"epoch {epochs} (status interrupted) in {placed}{os.sep}",
-            file=sys.stderr,
+    elif isinstance(stopped, KeyboardInterrupt):
+        outcome = (
+            f"interrupted in epoch {epochs + 1} of {config.epochs}; saved the run as of "
+            f"epoch {epochs} (status interrupted) in {placed}{os.sep}"
         )
+    else:
+        outcome = f"saved the run (status {status}) in {placed}{os.sep}"
+    if not_drawn or held.pressed or placing.pressed:
+        when = "before" if held.pressed else "while" if not_drawn else "after"
+        skipped = f"; not drawn: {', '.join(not_drawn)}" if not_drawn else ""
+        print(
+            f"{PROG}: interrupted {when} drawing the pictures; {outcome}{skipped}", file=sys.stderr
+        )
+        return 130
+    if isinstance(stopped, TrainingDiverged):
+        return fail(outcome)
+    if isinstance(stopped, KeyboardInterrupt):
+        print(f"{PROG}: {outcome}", file=sys.stderr)
         return 130
     if not args.quiet:
         if placed != target:
             shown.print(f"{escape(str(target))} already holds a run: this one went to {where}")
-        shown.print(_summary_table(result, name))
-        shown.print(_summary_lines(result, seconds))
         shown.print(f"wrote {where}: {names(files)}")
     return 0
+
+
+class _Held:
+    """Whether Ctrl-C (or SIGTERM) came while it was held back."""
+
+    pressed = False
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[_Held]:
+    """Hold back Ctrl-C and SIGTERM while the block runs, noting them instead: writing and
+    placing a finished run is quick and must not be cut in half."""
+    held = _Held()
+    if threading.current_thread() is not threading.main_thread():
+        yield held  # only the main thread receives signals
+        return
+
+    def note(signum: int, frame: object) -> None:
+        held.pressed = True
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield held
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+Picture = tuple[str, Callable[[Path], Path]]
+
+
+def _draw(
+    pictures: list[Picture],
+    folder: Path,
+    record: dict[str, Any],
+    skip: bool,
+    announce: str | None,
+    shown: Console,
+) -> tuple[list[Path], list[str]]:
+    """Draw the `pictures` into the run's `folder`, each written whole, and list them in its
+    run.json (`record`), after printing `announce` if given. Ctrl-C stops the drawing, not the
+    run: (drawn, names not drawn)."""
+    drawn: list[Path] = []
+    try:
+        if skip:
+            raise KeyboardInterrupt
+        if announce is not None:
+            shown.print(announce)
+        for _, draw in pictures:
+            drawn.append(draw(folder))
+    except KeyboardInterrupt:
+        pass
+    not_drawn = [file for file, _ in pictures[len(drawn) :]]
+    if drawn:
+        record["files"] = ["model.json", *(p.name for p in drawn), "run.json"]
+        with _interrupts_held():
+            write_json(folder / "run.json", record)
+    return drawn, not_drawn
 
 
 def _run_name(config: TrainConfig, ds: Dataset) -> str:
@@ -211,29 +307,80 @@ def _metadata(result: TrainResult, ds: Dataset) -> dict[str, Any]:
     }
 
 
-def _write_run(
-    result: TrainResult, ds: Dataset, out: Path, seconds: float, name: str, draw: bool, status: str
-) -> list[Path]:
-    """Write the run's files into the empty folder `out`; return them."""
-    files = []
-    model_path = out / "model.json"
-    save(result.model, model_path, metadata=_metadata(result, ds))
-    files.append(model_path)
+def _save_run(
+    result: TrainResult,
+    ds: Dataset,
+    out: Path,
+    seconds: float,
+    name: str,
+    status: str,
+    diverged_at: int | None,
+) -> dict[str, Any]:
+    """Write the run's model.json and run.json into the empty folder `out`; return run.json's
+    content (its "files" lists the pictures once they are drawn, `_draw`)."""
+    save(result.model, out / "model.json", metadata=_metadata(result, ds))
+    h = result.history
+    record = {
+        "name": name,
+        "micrograd_version": __version__,
+        "config": result.config.as_dict(),
+        "data": {
+            "name": ds.name,
+            "task": ds.task,
+            "n_classes": ds.n_classes,
+            "classes": ds.classes,
+            "n_features": ds.n_features,
+            "samples": {
+                "train": len(result.train),
+                "val": len(result.val) if result.val else 0,
+                "test": len(result.test) if result.test else 0,
+            },
+        },
+        "model": {
+            "layers": [ds.n_features, *result.model.nouts],
+            "parameters": len(flat_parameters(result.model)),
+        },
+        "loss": result.loss,
+        "metrics": _final_metrics(result),
+        "status": status,
+        "epochs": h.epochs,
+        # The model is the one epoch `epochs`'s loss was measured on; epoch `epochs + 1` broke.
+        "diverged_at_epoch": diverged_at,
+        "stop_reason": h.stop_reason,
+        "best_epoch": h.best_epoch,
+        "epochs_to_tolerance": h.epochs_to_tolerance,
+        "seconds": seconds,
+        "files": ["model.json", "run.json"],
+        "history": h.rows,
+    }
+    write_json(out / "run.json", record)
+    return record
+
+
+def _pictures(result: TrainResult, ds: Dataset, name: str, status: str) -> list[Picture]:
+    """The run's pictures, in the order they are drawn: (file name, draw into a folder)."""
+    if not result.history.rows:
+        return []
     metrics = _final_metrics(result)
-    if draw and result.history.rows:
-        files.append(
-            plots.plot_curves(
-                result.history,
+    h = result.history
+    stopped = "" if status == "completed" else f" ({status}, epoch {h.epochs})"
+    pictures: list[Picture] = [
+        (
+            "curves.png",
+            lambda out: plots.plot_curves(
+                h,
                 out / "curves.png",
-                title=f"{name}: training curves"
-                + ("" if status == "completed" else f" ({status}, epoch {result.history.epochs})"),
+                title=f"{name}: training curves{stopped}",
                 loss_name=result.loss,
-            )
+            ),
         )
-        if ds.task != "regression" and ds.n_features == 2:
-            acc = metrics.get("accuracy", math.nan)
-            files.append(
-                plots.plot_decision_boundary(
+    ]
+    if ds.task != "regression" and ds.n_features == 2:
+        acc = metrics.get("accuracy", math.nan)
+        pictures.append(
+            (
+                "decision_boundary.png",
+                lambda out: plots.plot_decision_boundary(
                     result.model,
                     result.train,
                     out / "decision_boundary.png",
@@ -241,62 +388,30 @@ def _write_run(
                     val=result.val,
                     test=result.test,
                     title=f"{name}: decision boundary (train accuracy {acc:.3f})",
-                )
+                ),
             )
-        elif ds.task == "regression" and ds.n_features == 1:
-            files.append(
-                plots.plot_regression_fit(
+        )
+    elif ds.task == "regression" and ds.n_features == 1:
+        rmse = num(metrics.get("rmse", math.nan))
+        pictures.append(
+            (
+                "fit.png",
+                lambda out: plots.plot_regression_fit(
                     result.model,
                     result.train,
                     out / "fit.png",
                     val=result.val,
                     test=result.test,
-                    title=f"{name}: fit (train rmse {metrics.get('rmse', math.nan):.4f})",
-                )
+                    title=f"{name}: fit (train rmse {rmse})",
+                ),
             )
-        if ds.task == "multiclass":
-            files += _mistake_plots(result, out, name)
-    run_path = out / "run.json"
-    files.append(run_path)
-    h = result.history
-    write_json(
-        run_path,
-        {
-            "name": name,
-            "micrograd_version": __version__,
-            "config": result.config.as_dict(),
-            "data": {
-                "name": ds.name,
-                "task": ds.task,
-                "n_classes": ds.n_classes,
-                "classes": ds.classes,
-                "n_features": ds.n_features,
-                "samples": {
-                    "train": len(result.train),
-                    "val": len(result.val) if result.val else 0,
-                    "test": len(result.test) if result.test else 0,
-                },
-            },
-            "model": {
-                "layers": [ds.n_features, *result.model.nouts],
-                "parameters": len(flat_parameters(result.model)),
-            },
-            "loss": result.loss,
-            "metrics": metrics,
-            "status": status,
-            "epochs": h.epochs,
-            "stop_reason": h.stop_reason,
-            "best_epoch": h.best_epoch,
-            "epochs_to_tolerance": h.epochs_to_tolerance,
-            "seconds": seconds,
-            "files": [f.name for f in files],
-            "history": h.rows,
-        },
-    )
-    return files
+        )
+    if ds.task == "multiclass":
+        pictures += _mistake_plots(result, name)
+    return pictures
 
 
-def _mistake_plots(result: TrainResult, out: Path, name: str) -> list[Path]:
+def _mistake_plots(result: TrainResult, name: str) -> list[Picture]:
     """The confusion matrix on the held-out split (test, else validation, else training), and
     for image data the misclassified images, drawn as the user would see them (unstandardised)."""
     from .. import errorplots
@@ -306,26 +421,32 @@ def _mistake_plots(result: TrainResult, out: Path, name: str) -> list[Path]:
         for s, d in (("test", result.test), ("validation", result.val), ("training", result.train))
         if d is not None and len(d)
     )
-    files = [
-        errorplots.plot_confusion_matrix(
-            result.model,
-            ds,
-            out / "confusion_matrix.png",
-            title=f"{name}: confusion matrix on the {split} split",
+    pictures: list[Picture] = [
+        (
+            "confusion_matrix.png",
+            lambda out: errorplots.plot_confusion_matrix(
+                result.model,
+                ds,
+                out / "confusion_matrix.png",
+                title=f"{name}: confusion matrix on the {split} split",
+            ),
         )
     ]
     if ds.image_shape is not None:
         images = ds.X if result.scaler is None else result.scaler.inverse_transform(ds.X)
-        files.append(
-            errorplots.plot_misclassified(
-                result.model,
-                ds,
-                out / "misclassified.png",
-                images=images,
-                title=f"{name}: misclassified on the {split} split",
+        pictures.append(
+            (
+                "misclassified.png",
+                lambda out: errorplots.plot_misclassified(
+                    result.model,
+                    ds,
+                    out / "misclassified.png",
+                    images=images,
+                    title=f"{name}: misclassified on the {split} split",
+                ),
             )
         )
-    return files
+    return pictures
 
 
 def _summary_table(result: TrainResult, name: str) -> Table:
@@ -342,7 +463,7 @@ def _summary_table(result: TrainResult, name: str) -> Table:
         table.add_column(part, justify="right")
     for metric in metric_names:
         label = f"{metric} ({result.loss})" if metric == "loss" else metric
-        table.add_row(label, *(f"{metrics.get(p + metric, math.nan):.4f}" for _, p in splits))
+        table.add_row(label, *(num(metrics.get(p + metric, math.nan)) for _, p in splits))
     return table
 
 
