@@ -35,7 +35,7 @@ from ..train import (
     train,
 )
 from .arguments import PROG, add_command, add_output_options, count
-from .limits import add_allow_large
+from .limits import add_allow_large, check_memory
 from .options import DEFAULTS, OPTIONS, add_config_options, make_config, model_shape, prepare
 from .output import (
     ProgressCallback,
@@ -139,7 +139,11 @@ def run(args: argparse.Namespace) -> int:
     values = {o.field: getattr(args, o.field) for o in OPTIONS}
     values["dataset"] = values["dataset"] or DEFAULTS.dataset
     config = make_config(values)
+    if config.data_path is None and config.samples is not None:
+        # Before generating them: the generated sets have 2 features and up to 3 classes.
+        _check_memory(config, [2, *(config.layers or (16, 16, 1))], config.samples)
     ds = prepare(config, args.allow_large)
+    _check_memory(config, model_shape(config, ds), len(ds))
     name = _run_name(config, ds)
     explicit = args.out is not None
     target = Path(args.out) if explicit else Path("runs") / name
@@ -274,6 +278,25 @@ def _draw(
         with _interrupts_held():
             write_json(folder / "run.json", record)
     return drawn, not_drawn
+
+
+def _check_memory(config: TrainConfig, shape: list[int], n: int) -> None:
+    """Refuse a run of a network of layer widths `shape` on `n` samples that the machine
+    cannot hold, before it starts: --allow-large lifts the limits, not the memory."""
+    if config.mode == "per-sample":
+        at_once = 1
+    elif config.batch_size is None:
+        at_once = n
+    else:  # a batch, or the validation or test split, scored whole
+        at_once = min(n, max(config.batch_size, math.ceil(n * max(config.val, config.test))))
+    check_memory(
+        shape,
+        n,
+        at_once,
+        config.mode,
+        f"training a {'-'.join(map(str, shape))} network on {n:,} samples",
+        "use fewer --samples, smaller --layers or a --batch-size",
+    )
 
 
 def _run_name(config: TrainConfig, ds: Dataset) -> str:
