@@ -119,14 +119,20 @@ def test_a_random_sample_of_a_grid_draws_what_sampling_its_listed_product_did() 
     assert drawn == expected
 
 
-def test_a_huge_grid_is_sampled_without_being_listed() -> None:
-    values = [",".join(str(v) for v in range(1, 101))]
-    grid, _ = parse_grid(
-        [f"{key}={values[0]}" for key in ("epochs", "samples", "patience", "batch-size")],
-        parameters(),
-    )
-    sweep = Sweep(grid=grid, draws=3, seeds=range(1))  # 100,000,000 combinations
-    assert len(sweep.settings()) == 3
+def test_a_random_sample_of_a_huge_grid_is_drawn_without_listing_the_grid(
+    tmp_path: Path,
+) -> None:
+    """4 fields of 100 values: 100,000,000 combinations, of which --random draws 3."""
+    grid = [
+        "epochs=" + ",".join(str(e) for e in range(1, 101)),
+        "samples=" + ",".join(str(n) for n in range(20, 120)),
+        "lr=" + ",".join(f"{0.01 * k:g}" for k in range(1, 101)),
+        "l2=" + ",".join(f"{0.0001 * k:g}" for k in range(100)),
+    ]
+    args = ["--random", "3", "--seeds", "1", "--grid", *grid, "--dry-run", "--db", "s.db"]
+    done = micrograd(["sweep", *args], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("3 settings x 1 seeds = 3 runs")
 
 
 # -- 8: memory ----------------------------------------------------------------------------------
