@@ -469,12 +469,13 @@ def load_sweep_file(path: str | Path, parameters: Iterable[Parameter]) -> Sweep:
         seeds = range(_whole(seeds_value, f"{path}: seeds", 1))
     draws = data.get("draws")
     try:
-        return Sweep(
+        sweep = Sweep(
             grid=grid,
             ranges=ranges,
             draws=None if draws is None else _whole(draws, f"{path}: draws", 1),
-            seeds=seeds,
+            seeds=seeds,  # a count stays a range until the sweep's size is checked
             random_seed=_whole(data.get("random_seed", 0), f"{path}: random_seed", 0),
         )
+        return replace(sweep, seeds=list(sweep.seeds))
     except SweepError as e:
         raise SweepError(f"{path}: {e}") from None
