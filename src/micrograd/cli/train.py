@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import math
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from rich import box
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .. import __version__, plots
+from .. import __version__
 from ..batched import Model, flat_parameters
 from ..data import Dataset, dataset_metadata
 from ..loop import DEFAULT_LOSS
@@ -47,6 +42,7 @@ from .output import (
     num,
     write_json,
 )
+from .pictures import draw, interrupts_held, pictures
 from .runs import check_target, place, staging
 
 __all__ = ["register", "run"]
@@ -177,18 +173,18 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet and stopped is None:
         shown.print(_summary_table(result, name))
         shown.print(_summary_lines(result, seconds))
-    pictures = _pictures(result, ds, name, status) if not args.no_plots else []
+    planned = [] if args.no_plots else pictures(result, ds, name, status, _final_metrics(result))
     announce = None
-    if pictures and not args.quiet and stopped is None:
+    if planned and not args.quiet and stopped is None:
         announce = "drawing the pictures (Ctrl-C skips them and keeps the run)"
     # model.json and run.json are written first, Ctrl-C held back meanwhile; Ctrl-C while the
     # pictures are drawn only stops the drawing. The folder is placed whole at the end, so a
     # concurrent run (--force) never finds, nor replaces, a run still being drawn.
     with staging(target) as folder:
-        with _interrupts_held() as held:
+        with interrupts_held() as held:
             record = _save_run(result, ds, folder, seconds, name, status, diverged_at)
-        drawn, not_drawn = _draw(pictures, folder, record, held.pressed, announce, shown)
-        with _interrupts_held() as placing:
+        drawn, not_drawn = draw(planned, folder, record, held.pressed, announce, shown)
+        with interrupts_held() as placing:
             placed = place(folder, target, force=args.force)
     where = f"{escape(str(placed))}{os.sep}"
     files = [placed / "model.json", *(placed / p.name for p in drawn), placed / "run.json"]
@@ -220,64 +216,6 @@ def run(args: argparse.Namespace) -> int:
             shown.print(f"{escape(str(target))} already holds a run: this one went to {where}")
         shown.print(f"wrote {where}: {names(files)}")
     return 0
-
-
-class _Held:
-    """Whether Ctrl-C (or SIGTERM) came while it was held back."""
-
-    pressed = False
-
-
-@contextlib.contextmanager
-def _interrupts_held() -> Iterator[_Held]:
-    """Hold back Ctrl-C and SIGTERM while the block runs, noting them instead: writing and
-    placing a finished run is quick and must not be cut in half."""
-    held = _Held()
-    if threading.current_thread() is not threading.main_thread():
-        yield held  # only the main thread receives signals
-        return
-
-    def note(signum: int, frame: object) -> None:
-        held.pressed = True
-
-    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield held
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-
-
-Picture = tuple[str, Callable[[Path], Path]]
-
-
-def _draw(
-    pictures: list[Picture],
-    folder: Path,
-    record: dict[str, Any],
-    skip: bool,
-    announce: str | None,
-    shown: Console,
-) -> tuple[list[Path], list[str]]:
-    """Draw the `pictures` into the run's `folder`, each written whole, and list them in its
-    run.json (`record`), after printing `announce` if given. Ctrl-C stops the drawing, not the
-    run: (drawn, names not drawn)."""
-    drawn: list[Path] = []
-    try:
-        if skip:
-            raise KeyboardInterrupt
-        if announce is not None:
-            shown.print(announce)
-        for _, draw in pictures:
-            drawn.append(draw(folder))
-    except KeyboardInterrupt:
-        pass
-    not_drawn = [file for file, _ in pictures[len(drawn) :]]
-    if drawn:
-        record["files"] = ["model.json", *(p.name for p in drawn), "run.json"]
-        with _interrupts_held():
-            write_json(folder / "run.json", record)
-    return drawn, not_drawn
 
 
 def _check_memory(config: TrainConfig, shape: list[int], n: int) -> None:
@@ -378,98 +316,6 @@ def _save_run(
     }
     write_json(out / "run.json", record)
     return record
-
-
-def _pictures(result: TrainResult, ds: Dataset, name: str, status: str) -> list[Picture]:
-    """The run's pictures, in the order they are drawn: (file name, draw into a folder)."""
-    if not result.history.rows:
-        return []
-    metrics = _final_metrics(result)
-    h = result.history
-    stopped = "" if status == "completed" else f" ({status}, epoch {h.epochs})"
-    pictures: list[Picture] = [
-        (
-            "curves.png",
-            lambda out: plots.plot_curves(
-                h,
-                out / "curves.png",
-                title=f"{name}: training curves{stopped}",
-                loss_name=result.loss,
-            ),
-        )
-    ]
-    if ds.task != "regression" and ds.n_features == 2:
-        acc = metrics.get("accuracy", math.nan)
-        pictures.append(
-            (
-                "decision_boundary.png",
-                lambda out: plots.plot_decision_boundary(
-                    result.model,
-                    result.train,
-                    out / "decision_boundary.png",
-                    ds.task,
-                    val=result.val,
-                    test=result.test,
-                    title=f"{name}: decision boundary (train accuracy {acc:.3f})",
-                ),
-            )
-        )
-    elif ds.task == "regression" and ds.n_features == 1:
-        rmse = num(metrics.get("rmse", math.nan))
-        pictures.append(
-            (
-                "fit.png",
-                lambda out: plots.plot_regression_fit(
-                    result.model,
-                    result.train,
-                    out / "fit.png",
-                    val=result.val,
-                    test=result.test,
-                    title=f"{name}: fit (train rmse {rmse})",
-                ),
-            )
-        )
-    if ds.task == "multiclass":
-        pictures += _mistake_plots(result, name)
-    return pictures
-
-
-def _mistake_plots(result: TrainResult, name: str) -> list[Picture]:
-    """The confusion matrix on the held-out split (test, else validation, else training), and
-    for image data the misclassified images, drawn as the user would see them (unstandardised)."""
-    from .. import errorplots
-
-    split, ds = next(
-        (s, d)
-        for s, d in (("test", result.test), ("validation", result.val), ("training", result.train))
-        if d is not None and len(d)
-    )
-    pictures: list[Picture] = [
-        (
-            "confusion_matrix.png",
-            lambda out: errorplots.plot_confusion_matrix(
-                result.model,
-                ds,
-                out / "confusion_matrix.png",
-                title=f"{name}: confusion matrix on the {split} split",
-            ),
-        )
-    ]
-    if ds.image_shape is not None:
-        images = ds.X if result.scaler is None else result.scaler.inverse_transform(ds.X)
-        pictures.append(
-            (
-                "misclassified.png",
-                lambda out: errorplots.plot_misclassified(
-                    result.model,
-                    ds,
-                    out / "misclassified.png",
-                    images=images,
-                    title=f"{name}: misclassified on the {split} split",
-                ),
-            )
-        )
-    return pictures
 
 
 def _summary_table(result: TrainResult, name: str) -> Table:
