@@ -141,7 +141,7 @@ def test_a_random_sample_of_a_huge_grid_is_drawn_without_listing_the_grid(
 @pytest.mark.parametrize(
     ("args", "what"),
     [
-        (["--samples", "1000000000000"], "1,000,000,000,000 samples"),
+        (["--samples", "1000000000000"], "1,000,000,000,000"),
         (["--layers", "100000,100000,1"], "a 2-100000-100000-1 network"),
     ],
     ids=["samples", "layers"],

@@ -30,7 +30,7 @@ from ..train import (
     train,
 )
 from .arguments import PROG, add_command, add_output_options, count
-from .limits import add_allow_large, check_memory
+from .limits import add_allow_large, check_memory, check_samples
 from .options import DEFAULTS, OPTIONS, add_config_options, make_config, model_shape, prepare
 from .output import (
     ProgressCallback,
@@ -136,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
     values["dataset"] = values["dataset"] or DEFAULTS.dataset
     config = make_config(values)
     if config.data_path is None and config.samples is not None:
-        # Before generating them: the generated sets have 2 features and up to 3 classes.
+        # Before generating them (the limit first): the generated sets have 2 features.
+        check_samples(config.samples, args.allow_large)
         _check_memory(config, [2, *(config.layers or (16, 16, 1))], config.samples)
     ds = prepare(config, args.allow_large)
     _check_memory(config, model_shape(config, ds), len(ds))
