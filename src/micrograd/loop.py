@@ -480,7 +480,7 @@ def _diverged(epoch: int, optimizer: Optimizer, what: str) -> TrainingDiverged:
         advice = f"try a smaller learning rate (it was {optimizer.lr:g})"
     reason = f"training diverged at epoch {epoch}: {what}; {advice}"
     kept = (
-        "its initial parameters"
+        "the parameters it started from"
         if epoch == 1
         else f"the parameters epoch {epoch - 1} began with, which its loss was measured on"
     )

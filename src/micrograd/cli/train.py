@@ -72,10 +72,11 @@ classification decision_boundary.png, for 1-D regression fit.png, for more than 
 confusion_matrix.png (on the test split, else validation, else training) and for the digits
 misclassified.png. Ctrl-C, or training that diverges, still saves the run as of its last
 finished epoch; run.json's "status" says completed, stopped early, interrupted or diverged. A
-loss that is NaN or infinite, or more than a million times the first one (or 1), is divergence:
-the model saved is the one the last good epoch's loss was measured on. model.json and run.json
-are saved before the pictures are drawn: Ctrl-C while drawing keeps the run, names the pictures
-not drawn and exits with status 130, as any interrupted command.
+loss that is NaN or infinite, or over a million times the first batch's (or over a million,
+when that was below 1), is divergence: run.json's "diverged_at_epoch" says which epoch broke,
+and the model saved is the one the last good epoch's loss was measured on. model.json and
+run.json are written before the pictures are drawn: Ctrl-C while drawing keeps the run, names
+the pictures not drawn and exits with status 130, as any interrupted command.
 """
 
 
