@@ -21,15 +21,19 @@ web.defaults web.messages web.frames web.uploads web.session web.backprop web.ap
 web
 workshop.base workshop.probe workshop.nets workshop.checks workshop.checks_mlp
 workshop.checks_train workshop.catalog workshop.child workshop.runner workshop.starter workshop
-cli.arguments cli.limits cli.output cli.runs cli.models cli.options cli.compare cli.export
-cli.graph cli.playground cli.predict cli.sweep_report cli.sweep cli.train cli.workshop cli
-cli.__main__ __main__
+cli.arguments cli.limits cli.output cli.runs cli.pictures cli.models cli.options cli.compare
+cli.export cli.graph cli.playground cli.predict cli.sweep_report cli.sweep cli.train
+cli.workshop cli cli.__main__ __main__
 """
 ORDER = _LAYERS.split()
 
 # Imported inside a function on purpose: heavy optional parts (the web server's stack,
 # matplotlib through the error plots, Graphviz drawing in the workshop's child process).
-LAZY = {("cli.playground", "web.server"), ("cli.train", "errorplots"), ("workshop.child", "viz")}
+LAZY = {
+    ("cli.playground", "web.server"),
+    ("cli.pictures", "errorplots"),
+    ("workshop.child", "viz"),
+}
 
 
 def _name(path: Path) -> str:

@@ -120,7 +120,7 @@ def test_patience_without_a_validation_set_is_refused() -> None:
 def test_a_diverging_run_raises_and_keeps_the_last_good_parameters() -> None:
     ds = load_dataset("regression_1d", n_samples=50)
     model = BatchedMLP(1, [8, 1], rng=random.Random(0))
-    before: list[list[float]] = []
+    before: list[list[float]] = [flat_parameters(model)]
 
     def snapshot(log: dict[str, float]) -> None:
         before.append(flat_parameters(model))
@@ -137,8 +137,9 @@ def test_a_diverging_run_raises_and_keeps_the_last_good_parameters() -> None:
         )
     params = flat_parameters(model)
     assert all(math.isfinite(v) for v in params)
-    # One step per epoch (full batch): the model is exactly as the last good epoch left it.
-    assert before and params == before[-1]
+    # One step per epoch (full batch): the last good epoch's loss was measured on the parameters
+    # it began with (the previous epoch's end); the ones it ended with gave the bad loss.
+    assert len(before) >= 2 and params == before[-2]
 
 
 def test_per_sample_and_batched_training_agree() -> None:

@@ -4,9 +4,10 @@
 or batched (a `BatchedMLP`), and stops at the first of: the maximum number of epochs, the loss
 falling to `tolerance` (the code tour's stopping rule), or `patience` epochs without a better
 validation loss. It never prints or plots: it reports each epoch to callbacks (`Callback`) and
-returns a `History`. A loss that becomes NaN or infinite raises `TrainingDiverged` with the
-parameters as they were before the step that broke them. `predict` and `raw_outputs` run a
-trained model, either form, on a batch.
+returns a `History`. A loss that becomes NaN or infinite, or explodes (`EXPLOSION_FACTOR`),
+raises `TrainingDiverged` with the parameters the last good epoch's row was measured on, so the
+model and its history agree. `predict` and `raw_outputs` run a trained model, either form, on a
+batch.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .optim import SGD, LRScheduler, Optimizer
 
 __all__ = [
     "DEFAULT_LOSS",
+    "EXPLOSION_FACTOR",
     "MODES",
     "PROBABILISTIC_LOSSES",
     "TASK_LOSSES",
@@ -58,6 +60,11 @@ TASK_LOSSES = {
     "multiclass": ("cross_entropy",),
     "regression": ("mse",),
 }
+# A loss above this many times the first batch's loss (or 1, if that is smaller) has exploded:
+# the run diverges even while the loss is still finite. Training never raises a loss a
+# millionfold by itself; a learning rate or momentum that makes the steps grow does, and the
+# loss then reaches infinity a few epochs later with parameters that are useless long before.
+EXPLOSION_FACTOR = 1e6
 
 
 @contextmanager
@@ -75,7 +82,8 @@ def gc_paused() -> Iterator[None]:
 
 
 class TrainingDiverged(ArithmeticError):
-    """The loss became NaN or infinite; the model keeps its last good parameters.
+    """The loss became NaN or infinite, or exploded; the model keeps its last good parameters:
+    those the last good epoch's history row was measured on (the initial ones in epoch 1).
 
     `reason` says what broke and where (without the advice), `epoch` in which epoch."""
 
@@ -328,8 +336,10 @@ def fit(
     step; otherwise samples are shuffled each epoch with `seed`. `l1`/`l2` add weighted
     penalties on the parameters. A `tolerance` stops training once the epoch's loss is at or
     below it; `patience` stops once the validation loss has not improved for that many epochs,
-    and restores the best parameters. A NaN or infinite loss raises `TrainingDiverged` and
-    leaves the parameters as they were before the step that broke them. Callbacks hear
+    and restores the best parameters. A NaN or infinite loss, or one above `EXPLOSION_FACTOR`
+    times the first batch's (or 1), raises `TrainingDiverged` at epoch N and puts back the
+    parameters epoch N-1 started from: those its history row (the last one) measured, in
+    full-batch training exactly (the initial parameters when N is 1). Callbacks hear
     `on_train_end` in every case; `history.stop_reason` is then "max_epochs", "tolerance",
     "patience", "diverged" or "interrupted" (Ctrl-C, re-raised after the callbacks).
     """
@@ -367,16 +377,20 @@ def fit(
         cb.on_train_begin(info)
     best_val, best_params, waited = math.inf, [p.data for p in params], 0
     order = list(range(n))
+    # The parameters the previous and this epoch began with: references, not copies, as every
+    # optimizer step binds new data (floats, or new arrays) to the parameters.
+    measured = began = best_params
+    first = limit = math.inf
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
+            measured, began = began, [p.data for p in params]
             lr = optimizer.lr
             if batch_size is not None:
                 rng.shuffle(order)
             total_loss, outs, seen = 0.0, [], []
             for lo in range(0, n, size):
                 idx = order[lo : lo + size]
-                good = [p.data for p in params]
                 # Overflow shows up below as a non-finite loss, gradient or parameter, and is
                 # reported then; numpy's own warnings would only repeat it, less clearly.
                 with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
@@ -385,19 +399,27 @@ def fit(
                         data_loss, objective = _objective(model, pred, target[idx], loss, l1, l2)
                         value = objective.data
                     except (OverflowError, ZeroDivisionError) as err:
-                        raise _diverged(epoch, optimizer.lr, str(err)) from err
+                        raise _diverged(epoch, optimizer, str(err)) from err
                     if not math.isfinite(value):
-                        raise _diverged(epoch, optimizer.lr, f"the loss became {value}")
+                        raise _diverged(epoch, optimizer, f"the loss became {value}")
+                    reported = float(data_loss.data)
+                    if first == math.inf:
+                        first, limit = reported, EXPLOSION_FACTOR * max(reported, 1.0)
+                    elif reported > limit:
+                        raise _diverged(
+                            epoch,
+                            optimizer,
+                            f"the loss exploded from {first:.3g} to {reported:.3g}, past the "
+                            f"limit of {limit:.3g}",
+                        )
                     optimizer.zero_grad()
                     objective.backward()
                     if not _all_finite(p.grad for p in params):
-                        raise _diverged(epoch, optimizer.lr, "a gradient became infinite")
+                        raise _diverged(epoch, optimizer, "a gradient became infinite")
                     optimizer.step()
                 if not _all_finite(p.data for p in params):
-                    for p, d in zip(params, good, strict=True):
-                        p.data = d
-                    raise _diverged(epoch, optimizer.lr, "a parameter became infinite")
-                total_loss += float(data_loss.data) * len(idx)
+                    raise _diverged(epoch, optimizer, "a parameter became infinite")
+                total_loss += reported * len(idx)
                 outs.append(_outputs(pred))
                 seen.extend(idx)
             out = np.concatenate(outs) if len(outs) > 1 else outs[0]
@@ -409,10 +431,8 @@ def fit(
                     val_pred = _forward(model, val_X)
                 if not np.all(np.isfinite(_outputs(val_pred))):
                     # Finite parameters can still be large enough to overflow on other inputs.
-                    for p, d in zip(params, good, strict=True):
-                        p.data = d
                     raise _diverged(
-                        epoch, optimizer.lr, "the outputs on the validation set became infinite"
+                        epoch, optimizer, "the outputs on the validation set became infinite"
                     )
                 with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
                     row.update(_score_split(val_pred, val_y, task, loss))
@@ -439,6 +459,11 @@ def fit(
                         break
     except (TrainingDiverged, KeyboardInterrupt) as stop:
         history.stop_reason = "diverged" if isinstance(stop, TrainingDiverged) else "interrupted"
+        if isinstance(stop, TrainingDiverged):
+            # The parameters this epoch began with already gave the bad loss in full-batch
+            # training: the last good row measured those the previous epoch began with.
+            for p, d in zip(params, measured, strict=True):
+                p.data = d
         for cb in listeners:
             cb.on_train_end(history)
         raise
@@ -447,13 +472,19 @@ def fit(
     return history
 
 
-def _diverged(epoch: int, lr: float, what: str) -> TrainingDiverged:
-    reason = (
-        f"training diverged at epoch {epoch}: {what}; try a smaller learning rate (it was {lr:g})"
+def _diverged(epoch: int, optimizer: Optimizer, what: str) -> TrainingDiverged:
+    momentum = getattr(optimizer, "momentum", 0.0)
+    if momentum >= 1:
+        advice = f"use a momentum below 1 (it was {momentum:g}; 0.9 is usual)"
+    else:
+        advice = f"try a smaller learning rate (it was {optimizer.lr:g})"
+    reason = f"training diverged at epoch {epoch}: {what}; {advice}"
+    kept = (
+        "the parameters it started from"
+        if epoch == 1
+        else f"the parameters epoch {epoch - 1} began with, which its loss was measured on"
     )
-    return TrainingDiverged(
-        f"{reason}. The model keeps its parameters from before that step.", reason, epoch
-    )
+    return TrainingDiverged(f"{reason}. The model keeps {kept}.", reason, epoch)
 
 
 def _as_xy(pair: tuple[Any, Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -128,12 +128,12 @@ class ProgressCallback(Callback):
     def on_epoch_end(self, log: dict[str, float]) -> None:
         if self.task is None:
             return
-        parts = [f"loss {log['loss']:.4f}"]
+        parts = [f"loss {num(log['loss'])}"]
         for name in ("accuracy", "rmse"):
             if name in log:
-                parts.append(f"{'acc' if name == 'accuracy' else name} {log[name]:.3f}")
+                parts.append(f"{'acc' if name == 'accuracy' else name} {num(log[name], 3)}")
                 if f"val_{name}" in log:
-                    parts.append(f"val {log[f'val_{name}']:.3f}")
+                    parts.append(f"val {num(log[f'val_{name}'], 3)}")
         parts.append(f"lr {log['lr']:.3g}")
         self.progress.update(self.task, completed=int(log["epoch"]), status="  ".join(parts))
 

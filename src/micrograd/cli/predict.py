@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     elif targets is not None:
         pred = outputs[:, 0]
         summary = (
-            f"rmse {rmse(targets, pred):.4f}, r2 {r2_score(targets, pred):.4f} on "
+            f"rmse {num(rmse(targets, pred))}, r2 {num(r2_score(targets, pred))} on "
             f"{count(len(targets), 'sample')}"
         )
 

@@ -20,6 +20,8 @@ import os
 import re
 import secrets
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -27,7 +29,16 @@ from typing import TypeVar
 from .arguments import UsageError
 from .output import make_folder
 
-__all__ = ["RUN_FILES", "check_target", "place", "save_run", "staging", "sweep_stale"]
+__all__ = [
+    "RUN_FILES",
+    "Held",
+    "check_target",
+    "interrupts_held",
+    "place",
+    "save_run",
+    "staging",
+    "sweep_stale",
+]
 
 T = TypeVar("T")
 
@@ -109,6 +120,33 @@ def _taken(target: Path, flag: str) -> str:
         f"{flag} {target} already holds files: choose another folder, or add --force to replace "
         "the run in it"
     )
+
+
+class Held:
+    """Whether Ctrl-C (or SIGTERM) came while it was held back."""
+
+    pressed = False
+
+
+@contextlib.contextmanager
+def interrupts_held(held: Held | None = None) -> Iterator[Held]:
+    """Hold back Ctrl-C and SIGTERM while the block runs, noting them in `held` (a new one if
+    not given) instead: writing and placing a finished run is quick and must not be cut in
+    half."""
+    held = Held() if held is None else held
+    if threading.current_thread() is not threading.main_thread():
+        yield held  # only the main thread receives signals
+        return
+
+    def note(signum: int, frame: object) -> None:
+        held.pressed = True
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield held
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager
@@ -211,6 +249,7 @@ def save_run(
     numbered: bool,
     force: bool,
     flag: str = "--out",
+    placing: Held | None = None,
 ) -> tuple[Path, T]:
     """Write a run with `write(folder, name)` into a staging folder and place it (see `place`);
     return where it went and what `write` returned.
@@ -218,12 +257,14 @@ def save_run(
     `name` is the name of the folder the run ends up in, for its files to carry: a `numbered`
     run's folder is chosen before it is written, and should another run take that name first,
     the run is written again under the next free one. An explicit target never moves.
+    Ctrl-C and SIGTERM are held back while the run is placed, noted in `placing`.
     """
     while True:
         dest = _free(target) if numbered and not force else target
         with staging(dest) as folder:
             written = write(folder, dest.name)
-            if force or not numbered:
-                return place(folder, dest, force=force, numbered=False, flag=flag), written
-            if _rename(folder, dest):
-                return dest, written
+            with interrupts_held(placing):
+                if force or not numbered:
+                    return place(folder, dest, force=force, numbered=False, flag=flag), written
+                if _rename(folder, dest):
+                    return dest, written

@@ -44,8 +44,8 @@ from ..sweep import (
 )
 from ..sweep.prune import successive_halving
 from ..sweep.results import show_value
-from ..sweep.runner import LOST, require_dask
-from ..sweep.spec import config_from_dict
+from ..sweep.runner import LOST, cores, require_dask
+from ..sweep.spec import check_size, config_from_dict
 from .arguments import (
     PROG,
     UsageError,
@@ -280,6 +280,22 @@ def _backend(args: argparse.Namespace) -> Backend:
     return Backend("serial", 1) if workers == 1 else Backend("processes", workers)
 
 
+def _capped(backend: Backend, runs: int, args: argparse.Namespace) -> Backend:
+    """`backend` with no more local workers than cores nor than runs; a cap on a number the
+    user gave is said in a note on stderr."""
+    capped = backend.capped(runs)
+    asked = args.workers if args.cluster is None else backend.workers
+    if capped.workers != backend.workers and asked is not None and asked > (capped.workers or 1):
+        flag = f"--workers {args.workers}" if args.cluster is None else f"--cluster {args.cluster}"
+        why = (
+            f"one per run ({runs} to run)"
+            if runs < cores()
+            else f"one per CPU core ({cores()} here; more would only slow each other down)"
+        )
+        print(f"{PROG}: note: {flag}: using {capped.workers}, {why}", file=sys.stderr)
+    return capped
+
+
 def _check_settings(plan: Plan) -> None:
     """Every setting is checked against its data before any run starts."""
     for settings in plan.settings:
@@ -339,7 +355,7 @@ def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
                 _widen(store, args.grid)
             if args.retry_errors:
                 store.forget_errors()
-        except StoreError:
+        except (StoreError, SweepError, UsageError):
             store.close()
             raise
         return store, store.plan(), Path(args.resume)
@@ -378,6 +394,7 @@ def _grow(store: Store, seeds: int) -> None:
             f"--seeds {seeds}: {store.path} already plans {len(have)} seeds per setting; a sweep "
             "can grow, not shrink (show fewer with --top, or start a new --db)"
         )
+    check_size(len(plan.settings), seeds)
     more = [s for s in range(seeds) if s not in have][: seeds - len(have)]
     if more:
         store.set_plan(replace(plan, seeds=[*have, *more]))
@@ -406,6 +423,7 @@ def _widen(store: Store, items: list[str]) -> None:
     for k, new in grid.items():
         stored = json.loads(json.dumps(list(new)))  # tuples as the plan keeps them, lists
         values[k] += [v for v in stored if v not in values[k]]
+    check_size(math.prod(len(v) for v in values.values()), len(plan.seeds))
     template = plan.settings[0]
     settings = list(plan.settings)
     for combo in itertools.product(*values.values()):
@@ -433,6 +451,7 @@ def _run(args: argparse.Namespace) -> int:
         _check_settings(plan)
         heatmap_axes(plan, args.heatmap)
         remaining = store.remaining() if store is not None else plan.jobs()
+        backend = _capped(backend, len(remaining), args)
         if args.dry_run:
             return _dry_run(plan, remaining, backend, db)
         if store is None:

@@ -15,7 +15,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from .. import __version__, plots
+from .. import __version__
 from ..batched import Model, flat_parameters
 from ..data import Dataset, dataset_metadata, label_text
 from ..loop import DEFAULT_LOSS
@@ -33,7 +33,7 @@ from ..train import (
     train,
 )
 from .arguments import PROG, add_command, add_output_options, count
-from .limits import add_allow_large
+from .limits import add_allow_large, check_memory, check_samples
 from .options import (
     BY_FIELD,
     OPTIONS,
@@ -51,10 +51,12 @@ from .output import (
     jsonable,
     maybe_progress,
     names,
+    num,
     per_class_table,
     write_json,
 )
-from .runs import check_target, save_run
+from .pictures import draw, held_out, pictures
+from .runs import Held, check_target, interrupts_held, save_run
 
 __all__ = ["register", "run"]
 
@@ -86,7 +88,12 @@ misclassified.png. Ctrl-C, or training that diverges, still saves the run as of 
 finished epoch; run.json's "status" says completed, stopped early, interrupted or diverged.
 run.json's "per_class" holds a classifier's precision, recall and F1 per class on that same
 split (as scikit-learn's classification_report); the summary shows them too when that split is
-held out or there are more than two classes.
+held out or there are more than two classes. A
+loss that is NaN or infinite, or over a million times the first batch's (or over a million,
+when that was below 1), is divergence: run.json's "diverged_at_epoch" says which epoch broke,
+and the model saved is the one the last good epoch's loss was measured on. model.json and
+run.json are written before the pictures are drawn: Ctrl-C while drawing keeps the run, names
+the pictures not drawn and exits with status 130, as any interrupted command.
 """
 
 
@@ -118,6 +125,9 @@ class _Keeper(Callback):
 
     def on_train_end(self, history: History) -> None:
         self.history = history
+        if history.stop_reason == "diverged":
+            # `fit` put back the parameters the last good epoch's row measured: keep those.
+            self.on_epoch_end({})
 
     def result(self, config: TrainConfig, ds: Dataset) -> TrainResult | None:
         """The run as of the last finished epoch, or None when training had not begun."""
@@ -144,7 +154,12 @@ def run(args: argparse.Namespace) -> int:
     given = {o.field: getattr(args, o.field) for o in OPTIONS if hasattr(args, o.field)}
     config = make_config(given)
     own = dataset_defaults(given)
+    if config.data_path is None and config.samples is not None:
+        # Before generating them (the limit first): the generated sets have 2 features.
+        check_samples(config.samples, args.allow_large)
+        _check_memory(config, [2, *(config.layers or (16, 16, 1))], config.samples)
     ds = prepare(config, args.allow_large)
+    _check_memory(config, model_shape(config, ds), len(ds))
     name = _run_name(config, ds)
     explicit = args.out is not None
     target = Path(args.out) if explicit else Path("runs") / name
@@ -180,37 +195,89 @@ def run(args: argparse.Namespace) -> int:
         stopped, result = e, kept
     seconds = time.perf_counter() - start
     status = _STATUS.get(result.history.stop_reason, result.history.stop_reason)
+    diverged_at = stopped.epoch if isinstance(stopped, TrainingDiverged) else None
+    epochs = result.history.epochs
+    report = _per_class(result)
+    shown_once = False
 
-    def write(folder: Path, name: str) -> list[Path]:  # name: the folder the run ends up in
-        return _write_run(result, ds, folder, seconds, name, not args.no_plots, status, own)
+    def write(folder: Path, name: str) -> tuple[bool, list[Path], list[str]]:
+        """Save the run into `folder` as the run `name` (its folder's name), model.json and
+        run.json first with Ctrl-C held back, then draw: Ctrl-C while drawing stops only that."""
+        nonlocal shown_once
+        with interrupts_held() as held:
+            record = _save_run(result, ds, folder, seconds, name, status, diverged_at, own, report)
+        if not args.quiet and stopped is None and not shown_once:  # a second try: said already
+            shown_once = True
+            shown.print(_summary_table(result, name))
+            # Two classes scored on the data they trained on add little to the table above:
+            # the default run's summary stays short (run.json has the report all the same).
+            if report is not None and (report[0] != "training" or result.train.n_classes > 2):
+                shown.print(per_class_table(report[1], f"on the {report[0]} split"))
+            shown.print(_summary_lines(result, seconds))
+        metrics = _final_metrics(result)
+        planned = [] if args.no_plots else pictures(result, ds, name, status, metrics)
+        announce = None
+        if planned and not args.quiet and stopped is None:
+            announce = "drawing the pictures (Ctrl-C skips them and keeps the run)"
+        drawn, not_drawn = draw(planned, folder, record, held.pressed, announce, shown)
+        return held.pressed, drawn, not_drawn
 
-    placed, files = save_run(target, write, numbered=not explicit, force=args.force)
+    # The folder is placed whole at the end, Ctrl-C held back meanwhile, so a concurrent run
+    # (--force) never finds, nor replaces, a run still being drawn.
+    placing = Held()
+    placed, (held_pressed, drawn, not_drawn) = save_run(
+        target, write, numbered=not explicit, force=args.force, placing=placing
+    )
     name = placed.name
     where = f"{escape(str(placed))}{os.sep}"
-    epochs = result.history.epochs
+    files = [placed / "model.json", *(placed / p.name for p in drawn), placed / "run.json"]
     if isinstance(stopped, TrainingDiverged):
-        return fail(
+        outcome = (
             f"{stopped.reason}; saved the run as of epoch {epochs} (status diverged) in {where}"
         )
-    if isinstance(stopped, KeyboardInterrupt):
-        print(
-            f"{PROG}: interrupted in epoch {epochs + 1} of {config.epochs}; saved the run as of "
-            f"epoch {epochs} (status interrupted) in {placed}{os.sep}",
-            file=sys.stderr,
+    elif isinstance(stopped, KeyboardInterrupt):
+        outcome = (
+            f"interrupted in epoch {epochs + 1} of {config.epochs}; saved the run as of "
+            f"epoch {epochs} (status interrupted) in {placed}{os.sep}"
         )
+    else:
+        outcome = f"saved the run (status {status}) in {placed}{os.sep}"
+    if not_drawn or held_pressed or placing.pressed:
+        when = "before" if held_pressed else "while" if not_drawn else "after"
+        skipped = f"; not drawn: {', '.join(not_drawn)}" if not_drawn else ""
+        print(
+            f"{PROG}: interrupted {when} drawing the pictures; {outcome}{skipped}", file=sys.stderr
+        )
+        return 130
+    if isinstance(stopped, TrainingDiverged):
+        return fail(outcome)
+    if isinstance(stopped, KeyboardInterrupt):
+        print(f"{PROG}: {outcome}", file=sys.stderr)
         return 130
     if not args.quiet:
         if placed != target:
             shown.print(f"{escape(str(target))} already holds a run: this one went to {where}")
-        shown.print(_summary_table(result, name))
-        report = _per_class(result)
-        # Two classes scored on the data they trained on add little to the table above: the
-        # default run's summary stays short (run.json has the report all the same).
-        if report is not None and (report[0] != "training" or result.train.n_classes > 2):
-            shown.print(per_class_table(report[1], f"on the {report[0]} split"))
-        shown.print(_summary_lines(result, seconds))
         shown.print(f"wrote {where}: {names(files)}")
     return 0
+
+
+def _check_memory(config: TrainConfig, shape: list[int], n: int) -> None:
+    """Refuse a run of a network of layer widths `shape` on `n` samples that the machine
+    cannot hold, before it starts: --allow-large lifts the limits, not the memory."""
+    if config.mode == "per-sample":
+        at_once = 1
+    elif config.batch_size is None:
+        at_once = n
+    else:  # a batch, or the validation or test split, scored whole
+        at_once = min(n, max(config.batch_size, math.ceil(n * max(config.val, config.test))))
+    check_memory(
+        shape,
+        n,
+        at_once,
+        config.mode,
+        f"training a {'-'.join(map(str, shape))} network on {n:,} samples",
+        "use fewer --samples, smaller --layers or a --batch-size",
+    )
 
 
 def _run_name(config: TrainConfig, ds: Dataset) -> str:
@@ -244,143 +311,65 @@ def _metadata(result: TrainResult, ds: Dataset) -> dict[str, Any]:
     }
 
 
-def _write_run(
+def _save_run(
     result: TrainResult,
     ds: Dataset,
     out: Path,
     seconds: float,
     name: str,
-    draw: bool,
     status: str,
-    own: dict[str, Any] | None = None,
-) -> list[Path]:
-    """Write the run's files into the empty folder `out`; return them."""
-    files = []
-    model_path = out / "model.json"
-    save(result.model, model_path, metadata=_metadata(result, ds))
-    files.append(model_path)
-    metrics = _final_metrics(result)
-    if draw and result.history.rows:
-        files.append(
-            plots.plot_curves(
-                result.history,
-                out / "curves.png",
-                title=f"{name}: training curves"
-                + ("" if status == "completed" else f" ({status}, epoch {result.history.epochs})"),
-                loss_name=result.loss,
-            )
-        )
-        if ds.task != "regression" and ds.n_features == 2:
-            acc = metrics.get("accuracy", math.nan)
-            files.append(
-                plots.plot_decision_boundary(
-                    result.model,
-                    result.train,
-                    out / "decision_boundary.png",
-                    ds.task,
-                    val=result.val,
-                    test=result.test,
-                    title=f"{name}: decision boundary (train accuracy {acc:.3f})",
-                )
-            )
-        elif ds.task == "regression" and ds.n_features == 1:
-            files.append(
-                plots.plot_regression_fit(
-                    result.model,
-                    result.train,
-                    out / "fit.png",
-                    val=result.val,
-                    test=result.test,
-                    title=f"{name}: fit (train rmse {metrics.get('rmse', math.nan):.4f})",
-                )
-            )
-        if ds.task == "multiclass":
-            files += _mistake_plots(result, out, name)
-    run_path = out / "run.json"
-    files.append(run_path)
+    diverged_at: int | None,
+    own: dict[str, Any],
+    report: tuple[str, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """Write the run's model.json and run.json into the empty folder `out`; return run.json's
+    content (its "files" lists the pictures once they are drawn, `_draw`)."""
+    save(result.model, out / "model.json", metadata=_metadata(result, ds))
     h = result.history
-    report = _per_class(result)
-    write_json(
-        run_path,
-        {
-            "name": name,
-            "micrograd_version": __version__,
-            "config": result.config.as_dict(),
-            "dataset_defaults": jsonable(own or {}),
-            "data": {
-                "name": ds.name,
-                "task": ds.task,
-                "n_classes": ds.n_classes,
-                "classes": ds.classes,
-                "n_features": ds.n_features,
-                "samples": {
-                    "train": len(result.train),
-                    "val": len(result.val) if result.val else 0,
-                    "test": len(result.test) if result.test else 0,
-                },
+    record = {
+        "name": name,
+        "micrograd_version": __version__,
+        "config": result.config.as_dict(),
+        "dataset_defaults": jsonable(own),
+        "data": {
+            "name": ds.name,
+            "task": ds.task,
+            "n_classes": ds.n_classes,
+            "classes": ds.classes,
+            "n_features": ds.n_features,
+            "samples": {
+                "train": len(result.train),
+                "val": len(result.val) if result.val else 0,
+                "test": len(result.test) if result.test else 0,
             },
-            "model": {
-                "layers": [ds.n_features, *result.model.nouts],
-                "parameters": len(flat_parameters(result.model)),
-            },
-            "loss": result.loss,
-            "metrics": metrics,
-            "per_class": None if report is None else {"split": report[0], **report[1]},
-            "status": status,
-            "epochs": h.epochs,
-            "stop_reason": h.stop_reason,
-            "best_epoch": h.best_epoch,
-            "epochs_to_tolerance": h.epochs_to_tolerance,
-            "seconds": seconds,
-            "files": [f.name for f in files],
-            "history": h.rows,
         },
-    )
-    return files
-
-
-def _mistake_plots(result: TrainResult, out: Path, name: str) -> list[Path]:
-    """The confusion matrix on the held-out split (test, else validation, else training), and
-    for image data the misclassified images, drawn as the user would see them (unstandardised)."""
-    from .. import errorplots
-
-    split, ds = _held_out(result)
-    files = [
-        errorplots.plot_confusion_matrix(
-            result.model,
-            ds,
-            out / "confusion_matrix.png",
-            title=f"{name}: confusion matrix on the {split} split",
-        )
-    ]
-    if ds.image_shape is not None:
-        images = ds.X if result.scaler is None else result.scaler.inverse_transform(ds.X)
-        files.append(
-            errorplots.plot_misclassified(
-                result.model,
-                ds,
-                out / "misclassified.png",
-                images=images,
-                title=f"{name}: misclassified on the {split} split",
-            )
-        )
-    return files
-
-
-def _held_out(result: TrainResult) -> tuple[str, Dataset]:
-    """The split a classifier's mistakes are shown on: test, else validation, else training."""
-    return next(
-        (s, d)
-        for s, d in (("test", result.test), ("validation", result.val), ("training", result.train))
-        if d is not None and len(d)
-    )
+        "model": {
+            "layers": [ds.n_features, *result.model.nouts],
+            "parameters": len(flat_parameters(result.model)),
+        },
+        "loss": result.loss,
+        "metrics": _final_metrics(result),
+        "per_class": None if report is None else {"split": report[0], **report[1]},
+        "status": status,
+        "epochs": h.epochs,
+        # The model is the one epoch `epochs`'s loss was measured on; epoch `epochs + 1` broke.
+        "diverged_at_epoch": diverged_at,
+        "stop_reason": h.stop_reason,
+        "best_epoch": h.best_epoch,
+        "epochs_to_tolerance": h.epochs_to_tolerance,
+        "seconds": seconds,
+        "files": ["model.json", "run.json"],
+        "history": h.rows,
+    }
+    write_json(out / "run.json", record)
+    return record
 
 
 def _per_class(result: TrainResult) -> tuple[str, dict[str, Any]] | None:
     """(split, sklearn-style classification report on it) for a classifier, else None."""
     if result.task == "regression":
         return None
-    split, ds = _held_out(result)
+    split, ds = held_out(result)
     names = ds.class_names or (
         [label_text(c) for c in ds.classes] if ds.classes is not None else None
     )
@@ -404,7 +393,7 @@ def _summary_table(result: TrainResult, name: str) -> Table:
         table.add_column(part, justify="right")
     for metric in metric_names:
         label = f"{metric} ({result.loss})" if metric == "loss" else metric
-        table.add_row(label, *(f"{metrics.get(p + metric, math.nan):.4f}" for _, p in splits))
+        table.add_row(label, *(num(metrics.get(p + metric, math.nan)) for _, p in splits))
     return table
 
 

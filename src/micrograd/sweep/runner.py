@@ -44,6 +44,7 @@ __all__ = [
     "Backend",
     "BackendError",
     "RunRecord",
+    "cores",
     "execute",
     "jobs_for",
     "one_line",
@@ -269,6 +270,15 @@ class Backend:
             "LocalCluster) or tcp://HOST:PORT (a Dask scheduler)"
         )
 
+    def capped(self, runs: int) -> Backend:
+        """This backend with no more local workers than cores, nor than `runs` (at least 1):
+        runs are CPU-bound, so more processes than cores only slow each other down while each
+        holds its own Python and numpy (about 100 MB; --workers 10000 once started 3,500 of
+        them for two runs). A scheduler's workers are its own."""
+        if self.kind not in ("processes", "local") or self.workers is None:
+            return self
+        return replace(self, workers=max(1, min(self.workers, cores(), runs)))
+
     def describe(self) -> str:
         if self.kind == "serial":
             return "this process"
@@ -277,6 +287,14 @@ class Backend:
         if self.kind == "local":
             return f"a Dask LocalCluster of {self.workers} worker processes on 127.0.0.1"
         return f"the Dask scheduler at {self.address}"
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # macOS and Windows have no affinity mask
+        return os.cpu_count() or 1
 
 
 # Runs that raise are recorded by `run` itself; Dask's retries cover the rest (a lost worker is
@@ -291,6 +309,7 @@ def open_backend(backend: Backend) -> Iterator[Executor | None]:
     if backend.kind == "serial":
         yield None
         return
+    backend = backend.capped(backend.workers or 1)
     if backend.kind == "processes":
         with _local_pool(backend.workers or 1) as pool:
             yield pool
@@ -452,6 +471,7 @@ def run_jobs(
     started again for the runs it had not finished, up to three times."""
     left = list(range(len(jobs)))
     restarts = 0
+    backend = backend.capped(len(jobs))
     while left:
         finished: set[int] = set()
         try:
@@ -488,7 +508,7 @@ def run_seeds(
     """One run of `config` per seed, records in the seeds' order: on `executor`, or on
     `workers` local processes (default one per core; 1 runs here)."""
     jobs = jobs_for(config, seeds)
-    count = min(workers or os.cpu_count() or 1, len(jobs))
+    count = min(workers or cores(), cores(), len(jobs))
     backend = Backend("serial", 1) if count <= 1 else Backend("processes", count)
     records: list[RunRecord | None] = [None] * len(jobs)
 

@@ -30,11 +30,13 @@ from ..run import TrainConfig
 
 __all__ = [
     "LOG_SCALE_FIELDS",
+    "MAX_RUNS",
     "Job",
     "Parameter",
     "Range",
     "Sweep",
     "SweepError",
+    "check_size",
     "config_from_dict",
     "load_sweep_file",
     "parse_grid",
@@ -51,6 +53,26 @@ _OPTIONAL = frozenset(name for name, f in _FIELDS.items() if "None" in str(f.typ
 class SweepError(ValueError):
     """A sweep description is wrong: the message names the key, the value and what was
     expected, on one line."""
+
+
+# The most runs (settings x seeds) one sweep plans. Its plan holds a config per run (about
+# 2 KB each in memory, 200 MB at the limit) and this scalar engine trains tens of runs a second
+# per core at best, so a sweep of 100,000 runs is already a day's work; beyond it, the plan
+# alone would exhaust the memory (--seeds 100000000 did). Checked by counting, before anything
+# is built.
+MAX_RUNS = 100_000
+
+
+def check_size(settings: int, seeds: int) -> None:
+    """Raise `SweepError` when `settings` x `seeds` runs are over `MAX_RUNS`."""
+    runs = settings * seeds
+    if runs > MAX_RUNS:
+        raise SweepError(
+            f"{settings:,} setting{'s' if settings != 1 else ''} x {seeds:,} "
+            f"seed{'s' if seeds != 1 else ''} = {runs:,} runs, over the limit of {MAX_RUNS:,} "
+            "runs per sweep: sweep fewer settings or seeds, or split the sweep into several "
+            "databases"
+        )
 
 
 @dataclass(frozen=True)
@@ -168,6 +190,9 @@ class Sweep:
         for name, values in self.grid.items():
             if not values:
                 raise SweepError(f"{name} has no values")
+        if self.draws is not None and self.draws < 1:
+            raise SweepError(f"a random search needs at least one draw, got {self.draws}")
+        check_size(self.draws or self._grid_size, len(self.seeds))
         if not self.seeds:
             raise SweepError("a sweep needs at least one seed")
         if len(set(self.seeds)) != len(self.seeds):
@@ -178,8 +203,10 @@ class Sweep:
                 f"{name}={self.ranges[name].text()} is a range: ranges need a random search "
                 "(--random N, or draws = N in a sweep file)"
             )
-        if self.draws is not None and self.draws < 1:
-            raise SweepError(f"a random search needs at least one draw, got {self.draws}")
+
+    @property
+    def _grid_size(self) -> int:
+        return math.prod(len(v) for v in self.grid.values())
 
     @property
     def varied(self) -> list[str]:
@@ -188,26 +215,36 @@ class Sweep:
 
     def _combinations(self) -> list[dict[str, Any]]:
         names = list(self.grid)
-        product = [
-            dict(zip(names, values, strict=True))
-            for values in itertools.product(*(self.grid[n] for n in names))
-        ]
         if self.draws is None:
-            return product
+            return [
+                dict(zip(names, values, strict=True))
+                for values in itertools.product(*(self.grid[n] for n in names))
+            ]
         rng = random.Random(self.random_seed)
         if not self.ranges:
-            if self.draws > len(product):
+            size = self._grid_size
+            if self.draws > size:
                 raise SweepError(
                     f"--random {self.draws} asks for more settings than the grid has "
-                    f"({len(product)}): draw at most {len(product)}, or add a range"
+                    f"({size}): draw at most {size}, or add a range"
                 )
-            return rng.sample(product, self.draws)
+            # The same draws as sampling the listed product (`sample` picks positions from
+            # the length alone), without listing a product that may be astronomically long.
+            return [self._combination(i) for i in rng.sample(range(size), self.draws)]
         out = []
         for _ in range(self.draws):
             values = {n: rng.choice(list(self.grid[n])) for n in names}
             values.update({n: r.draw(rng) for n, r in self.ranges.items()})
             out.append(values)
         return out
+
+    def _combination(self, index: int) -> dict[str, Any]:
+        """The grid's combination at `index` in `itertools.product` order (last key fastest)."""
+        values: dict[str, Any] = {}
+        for name in reversed(list(self.grid)):
+            index, i = divmod(index, len(self.grid[name]))
+            values[name] = self.grid[name][i]
+        return {name: values[name] for name in self.grid}
 
     def settings(self) -> list[TrainConfig]:
         """Every setting once, in order; `SweepError` names the first invalid one."""
@@ -425,18 +462,20 @@ def load_sweep_file(path: str | Path, parameters: Iterable[Parameter]) -> Sweep:
             else:
                 grid[p.field] = _file_values(value, p, where)
     seeds_value = data.get("seeds", 10)
+    seeds: Sequence[int]
     if isinstance(seeds_value, list):
         seeds = [_whole(s, f"{path}: seeds", 0) for s in seeds_value]
     else:
-        seeds = list(range(_whole(seeds_value, f"{path}: seeds", 1)))
+        seeds = range(_whole(seeds_value, f"{path}: seeds", 1))
     draws = data.get("draws")
     try:
-        return Sweep(
+        sweep = Sweep(
             grid=grid,
             ranges=ranges,
             draws=None if draws is None else _whole(draws, f"{path}: draws", 1),
-            seeds=seeds,
+            seeds=seeds,  # a count stays a range until the sweep's size is checked
             random_seed=_whole(data.get("random_seed", 0), f"{path}: random_seed", 0),
         )
+        return replace(sweep, seeds=list(sweep.seeds))
     except SweepError as e:
         raise SweepError(f"{path}: {e}") from None
