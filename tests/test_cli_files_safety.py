@@ -269,21 +269,21 @@ def test_a_numbered_run_taken_while_written_is_rewritten_under_the_next_name(
     monkeypatch.chdir(tmp_path)
     titles: list[str] = []
     real_curves = plots.plot_curves
-    real_write = train_command._write_run
+    real_write = train_command._save_run
     other = tmp_path / "runs" / "moons-relu-seed0"
 
     def curves(*args: Any, **kwargs: Any) -> Path:
         titles.append(kwargs["title"])
         return real_curves(*args, **kwargs)
 
-    def another_run_lands_meanwhile(*args: Any) -> list[Path]:
+    def another_run_lands_meanwhile(*args: Any) -> dict[str, Any]:
         if not other.exists():
             other.mkdir()
             (other / "model.json").write_text("{}")
         return real_write(*args)
 
     monkeypatch.setattr(plots, "plot_curves", curves)
-    monkeypatch.setattr(train_command, "_write_run", another_run_lands_meanwhile)
+    monkeypatch.setattr(train_command, "_save_run", another_run_lands_meanwhile)
     assert run(["train", *SMALL]) == 0
     out = capsys.readouterr().out
     placed = tmp_path / "runs" / "moons-relu-seed0-2"
