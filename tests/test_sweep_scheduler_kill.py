@@ -60,7 +60,7 @@ def test_a_killed_scheduler_loses_its_runs_and_none_is_stored_as_a_result(tmp_pa
                 "--nthreads",
                 "1",
                 "--nworkers",
-                "2",
+                "4",  # one per run: a short run never waits behind a long one
                 "--no-dashboard",
             ],
             **quiet,
