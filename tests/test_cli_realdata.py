@@ -100,7 +100,7 @@ def test_every_real_dataset_has_defaults_that_fit_it() -> None:
         assert config.test > 0 and config.layers is not None
         assert config.layers[-1] == output_width(load_dataset(name)), name
         assert config_for(dataset=name) == config
-    # The generated datasets train as before.
+    # The generated datasets train as before, but for the regression sets' step size.
     assert training_defaults("moons") == {}
     assert config_for() == TrainConfig() == config_for(dataset="moons")
 
@@ -147,10 +147,10 @@ def test_the_default_train_is_unchanged(tmp_path: Path, capsys: Capsys) -> None:
 def test_train_help_lists_each_real_datasets_defaults(capsys: Capsys) -> None:
     assert run(["train", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "a real dataset's own defaults, used where the option is not given:" in out
+    assert "a dataset's own defaults, used where the option is not given:" in out
     for name in REAL_DATASETS:
         assert re.search(rf"^  {name} +--test 0\.2 --layers ", out, re.M), name
-    epilog = out[out.index("a real dataset's own defaults") :]
+    epilog = out[out.index("a dataset's own defaults") :]
     assert max(map(len, epilog.splitlines())) <= 100
 
 
@@ -306,3 +306,14 @@ def test_predict_json_holds_the_csv_columns_as_numbers_and_names(
             and max(probs) == record[f"probability {record['class']}"]
         )
         assert record["output 3"] == float(row[header.index("output 3")])
+
+
+@pytest.mark.parametrize("name", ["regression_1d", "regression_2d"])
+def test_the_generated_regression_sets_train_alone_without_diverging(
+    name: str, tmp_path: Path
+) -> None:
+    """Regression: with the lecture's SGD at lr 1 both diverged within 3 epochs."""
+    result = train_run(tmp_path, "--dataset", name)
+    assert result["status"] == "completed"
+    assert (result["config"]["optimizer"], result["config"]["lr"]) == ("adam", 0.03)
+    assert result["metrics"]["r2"] > 0.85

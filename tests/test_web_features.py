@@ -353,17 +353,7 @@ def test_the_graph_counts_from_1_and_names_its_inputs_after_the_features(
 def test_micrograd_train_takes_the_2d_regression_set(tmp_path: Path) -> None:
     from micrograd import cli
 
-    argv = [
-        "train",
-        "--dataset",
-        "regression_2d",
-        "--samples",
-        "60",
-        "--epochs",
-        "5",
-        "--lr",
-        "0.05",
-    ]
+    argv = ["train", "--dataset", "regression_2d", "--samples", "60", "--epochs", "5"]
     assert cli.main([*argv, "--out", str(tmp_path), "--quiet"]) == 0
     meta = load_metadata(tmp_path / "model.json")
     assert (meta["dataset"], meta["task"], meta["n_features"]) == ("regression_2d", "regression", 2)

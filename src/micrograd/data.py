@@ -345,13 +345,25 @@ def load_dataset(
     return make(**kwargs)
 
 
+# The generated sets that TrainConfig's defaults (the lecture's SGD at lr 1, made for the
+# moons' hinge loss) would blow up: a squared error's gradient grows with the error itself, and
+# these diverge within 3 epochs there; Adam at 0.03 fits both (R^2 0.96 and 0.92 in 100 epochs).
+_GENERATED_DEFAULTS: dict[str, dict[str, Any]] = {
+    "regression_1d": {"optimizer": "adam", "lr": 0.03},
+    "regression_2d": {"optimizer": "adam", "lr": 0.03},
+}
+
+
 def training_defaults(name: str) -> dict[str, Any]:
     """The `TrainConfig` fields and values that suit dataset `name` (see `micrograd.realdata`):
     a held-out stratified test split and a network that learns it quickly for the real
-    datasets, nothing for the generated ones (they train with TrainConfig's own defaults)."""
+    datasets, a step size that does not diverge for the generated regression sets, nothing
+    for the others (they train with TrainConfig's own defaults)."""
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}: expected one of {', '.join(DATASETS)}")
-    return _real_defaults(name) if name in REAL_DATASETS else {}
+    if name in REAL_DATASETS:
+        return _real_defaults(name)
+    return dict(_GENERATED_DEFAULTS.get(name, {}))
 
 
 # -- splitting ----------------------------------------------------------------------------

@@ -290,7 +290,7 @@ BY_FIELD = {o.field: o for o in OPTIONS}
 def own_defaults_help() -> str:
     """Each dataset's own defaults as an epilog of --help lists them, from the one registry
     (`data.training_defaults`), in lines as wide as the examples'."""
-    lines = ["a real dataset's own defaults, used where the option is not given:"]
+    lines = ["a dataset's own defaults, used where the option is not given:"]
     for name in DATASETS:
         own = training_defaults(name)
         if own:

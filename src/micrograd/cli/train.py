@@ -150,7 +150,7 @@ _STATUS = {
 
 
 def run(args: argparse.Namespace) -> int:
-    # Only the options given: a real dataset's own defaults fill in the rest (make_config).
+    # Only the options given: the dataset's own defaults fill in the rest (make_config).
     given = {o.field: getattr(args, o.field) for o in OPTIONS if hasattr(args, o.field)}
     config = make_config(given)
     own = dataset_defaults(given)
