@@ -72,6 +72,22 @@ def test_sweep_workers_are_capped_at_the_cores_and_the_runs_with_a_note(tmp_path
     assert f"--workers 50: using {used}" in done.stderr
 
 
+def test_compare_workers_are_capped_with_a_note(tmp_path: Path) -> None:
+    args = ["compare", "--lr", "0.1", "0.3", "--runs", "1", "--epochs", "2", "--samples", "30"]
+    done = micrograd([*args, "--workers", "10000", "--no-plots", "--out", "c"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    used = min(cores(), 2)
+    assert f"--workers 10000: using {used}, no more than the CPU cores" in done.stderr
+    assert f"{used} worker" in done.stdout, done.stdout
+
+
+def test_compare_over_the_run_limit_is_refused_before_listing_its_runs(tmp_path: Path) -> None:
+    """Regression: --runs 100000000 listed every run first, until memory ran out."""
+    done = micrograd(["compare", "--lr", "0.1", "0.3", "--runs", "100000000"], tmp_path)
+    one_error(done, "--runs 100,000,000 x 2 settings = 200,000,000 runs", "limit of 100,000")
+    assert not (tmp_path / "runs").exists()
+
+
 # -- 7: sweep sizes -----------------------------------------------------------------------------
 
 

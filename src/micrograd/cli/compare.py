@@ -17,7 +17,8 @@ from .. import __version__, plots
 from ..data import Dataset
 from ..loop import DEFAULT_LOSS
 from ..run import RunOutcome, RunsSummary, TrainConfig
-from ..sweep.runner import Backend, RunRecord, jobs_for, outcome, run_jobs
+from ..sweep.runner import Backend, RunRecord, cores, jobs_for, outcome, run_jobs
+from ..sweep.spec import MAX_RUNS
 from .arguments import (
     PROG,
     UsageError,
@@ -73,6 +74,12 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     option, values, fixed = _varied(args)
+    total = args.runs * len(values)
+    if total > MAX_RUNS:  # before any run is listed: --runs 100000000 once filled the memory
+        raise UsageError(
+            f"--runs {args.runs:,} x {count(len(values), 'setting')} = {total:,} runs, over the "
+            f"limit of {MAX_RUNS:,}: give fewer --runs"
+        )
     base = make_config(fixed)
     settings: dict[str, tuple[TrainConfig, Dataset]] = {}
     for value in values:
@@ -89,7 +96,15 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.out) if explicit else Path("runs") / name
     check_target(target, "--out", numbered=not explicit, force=args.force)
     shown = console()
-    workers = min(args.workers or os.cpu_count() or 1, runs * len(settings))
+    # No more processes than cores nor runs (each is a Python with numpy, ~100 MB): the runner
+    # caps them so; the line below says the number it starts.
+    workers = max(1, min(args.workers or cores(), cores(), runs * len(settings)))
+    if args.workers is not None and args.workers > workers:
+        print(
+            f"{PROG}: note: --workers {args.workers}: using {workers}, no more than the CPU cores "
+            f"({cores()}) and the runs ({runs * len(settings)})",
+            file=sys.stderr,
+        )
     if not args.quiet:
         shown.print(
             f"comparing {option.flag} {' vs '.join(escape(k) for k in settings)}: "
