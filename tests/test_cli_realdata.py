@@ -216,6 +216,21 @@ def test_predict_on_digits_shows_labels_and_probabilities_through_the_installed_
     assert max(map(len, out.splitlines())) <= 120
 
 
+def test_predicts_per_class_report_lists_only_the_classes_in_the_file(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
+    """Regression: five digits 0..4 listed 0..9, the absent five at 0.0, and a macro average
+    of 0.5 for five right answers (scikit-learn reports the classes present)."""
+    data = digits_csv(tmp_path / "five.csv", rows=5)
+    done = installed(["predict", "--model", str(models["digits"]), "--csv", str(data)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = done.stdout[done.stdout.index("per class, against the given targets") :]
+    rows = {line.split()[0] for line in report.splitlines()[4:] if line.strip()}
+    assert rows == {"0", "1", "2", "3", "4", "accuracy", "macro", "weighted"}, report
+    macro = next(line for line in report.splitlines() if line.split()[:2] == ["macro", "avg"])
+    assert macro.split()[2:] == ["1.0000", "1.0000", "1.0000", "5"], macro
+
+
 def test_predict_table_fits_80_columns(
     models: dict[str, Path], tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -160,6 +160,32 @@ def test_classification_report_is_scikit_learns(seed: int, n_classes: int, n: in
         np.testing.assert_allclose(mine, want, atol=1e-12)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_classification_report_of_the_classes_present_is_scikit_learns_default(seed: int) -> None:
+    """present_only: scikit-learn's report without `labels` (classes in y_true or y_pred)."""
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(seed)
+    y_true = rng.choice([1, 4, 7], 20)  # of 10 classes, three are there
+    y_pred = np.where(rng.random(20) < 0.7, y_true, rng.choice([1, 4, 7, 9], 20))
+    names = [f"digit {k}" for k in range(10)]
+    ours = classification_report(y_true, y_pred, 10, names, present_only=True)
+    present = sorted(set(y_true.tolist()) | set(y_pred.tolist()))
+    theirs = sklearn_metrics.classification_report(
+        y_true,
+        y_pred,
+        target_names=[names[k] for k in present],
+        output_dict=True,
+        zero_division=0,
+    )
+    assert list(ours) == list(theirs)
+    for key, want in theirs.items():
+        if isinstance(want, dict):
+            for metric in ("precision", "recall", "f1-score", "support"):
+                assert ours[key][metric] == pytest.approx(want[metric], abs=1e-12), (key, metric)
+        else:
+            assert ours[key] == pytest.approx(want, abs=1e-12)
+
+
 def test_classification_report_by_hand() -> None:
     report = classification_report([0, 0, 1, 1, 2], [0, 1, 1, 1, 0])
     assert list(report) == ["0", "1", "2", "accuracy", "macro avg", "weighted avg"]

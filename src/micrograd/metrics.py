@@ -133,18 +133,29 @@ def classification_report(
     y_pred: Any,
     n_classes: int | None = None,
     target_names: list[str] | None = None,
+    *,
+    present_only: bool = False,
 ) -> dict[str, Any]:
     """Per-class precision, recall, F1 and support with their averages, as scikit-learn's
     `classification_report(..., output_dict=True, zero_division=0)` gives them for the labels
     0..n_classes-1: a dict from each class's name (`target_names`, else its label as text) to
     {"precision", "recall", "f1-score", "support"}, then "accuracy" (a number), "macro avg"
     (the classes' plain mean) and "weighted avg" (weighted by support).
+
+    `present_only` keeps only the classes that occur in `y_true` or `y_pred`, averages included,
+    as scikit-learn does when not given `labels`: five digits scored alone are not averaged
+    with five classes that were never there to get right.
     """
     precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, n_classes)
     k = len(support)
     names = [str(c) for c in range(k)] if target_names is None else [str(n) for n in target_names]
     if len(names) != k or len(set(names)) != k:
         raise ValueError(f"target_names must name the {k} classes once each, got {target_names!r}")
+    if present_only:
+        seen = support > 0
+        seen[np.asarray(y_pred, dtype=np.int64)] = True
+        precision, recall, f1, support = precision[seen], recall[seen], f1[seen], support[seen]
+        names = [n for n, keep in zip(names, seen, strict=True) if keep]
 
     def row(p: float, r: float, f: float, s: int) -> dict[str, Any]:
         return {"precision": p, "recall": r, "f1-score": f, "support": s}

@@ -165,7 +165,9 @@ def run(args: argparse.Namespace) -> int:
                 f"accuracy {accuracy(truth, predicted):.4f} on {count(len(truth), 'sample')} "
                 f"({int((truth == predicted).sum())} right)"
             )
-            report = classification_report(truth, predicted, info.n_classes, called)
+            report = classification_report(
+                truth, predicted, info.n_classes, called, present_only=True
+            )
     elif targets is not None:
         pred = outputs[:, 0]
         summary = (
