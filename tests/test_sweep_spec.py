@@ -236,3 +236,18 @@ def test_a_setting_key_hashes_only_what_differs_from_the_defaults() -> None:
     config = TrainConfig(lr=0.3, activation="tanh", seed=4)
     text = json.dumps({"activation": "tanh", "lr": 0.3}, sort_keys=True, separators=(",", ":"))
     assert setting_key(config) == hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_a_sweep_setting_takes_its_datasets_own_defaults_where_it_leaves_them_out() -> None:
+    """As `train` does: a digits setting holds out its test split and trains its own network,
+    and what the sweep gives wins; a generated dataset keeps TrainConfig's defaults."""
+    grid = {"dataset": ["digits", "moons"], "lr": [0.1]}
+    digits, moons = Sweep(grid=grid, seeds=range(1)).settings()
+    assert (digits.dataset, digits.test, digits.layers, digits.epochs) == (
+        "digits",
+        0.2,
+        (32, 10),
+        30,
+    )
+    assert digits.lr == 0.1  # given: the dataset's 0.01 gives way
+    assert moons == TrainConfig(dataset="moons", lr=0.1)

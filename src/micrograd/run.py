@@ -139,7 +139,7 @@ class TrainConfig:
 
 def dataset_defaults(given: Mapping[str, Any]) -> dict[str, Any]:
     """The dataset's own training options (`data.training_defaults`) that the options `given`
-    (TrainConfig fields) leave to it: none for a CSV file (`data_path`) or a generated dataset."""
+    (TrainConfig fields) leave to it: none for a CSV file (`data_path`)."""
     if given.get("data_path") is not None:
         return {}
     name = given.get("dataset") or TrainConfig.dataset

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..loop import ConfigError
-from ..run import TrainConfig
+from ..run import TrainConfig, dataset_defaults
 
 __all__ = [
     "LOG_SCALE_FIELDS",
@@ -252,7 +252,9 @@ class Sweep:
         seen: set[str] = set()
         for values in self._combinations():
             try:
-                config = config_from_dict(values)
+                # Each dataset's own defaults fill what the sweep leaves out, as in `train`;
+                # they are stored with the setting, so a resumed sweep trains what it planned.
+                config = config_from_dict({**dataset_defaults(values), **values})
             except SweepError as e:
                 shown = " ".join(f"{k}={_show(v)}" for k, v in values.items() if k in self.varied)
                 raise SweepError(f"the setting {shown or '(fixed)'} is invalid: {e}") from None
