@@ -64,6 +64,18 @@ def command_env() -> dict[str, str]:
     return env
 
 
+def installed(
+    args: list[str], cwd: Path, *, timeout: float = 300, **popen: Any
+) -> subprocess.CompletedProcess[str]:
+    """The installed command run with `args` in `cwd`, its output captured as text; it never
+    raises on a failing status (the test looks at it). `popen` adds or replaces subprocess.run's
+    arguments (env, preexec_fn, ...)."""
+    options: dict[str, Any] = {"capture_output": True, "text": True, "env": command_env()}
+    return subprocess.run(
+        [command(), *args], cwd=cwd, timeout=timeout, check=False, **{**options, **popen}
+    )
+
+
 def refuse_new_files(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every file creation fails as in a folder without write permission (even for root)."""
     real_open = os.open

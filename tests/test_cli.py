@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import assert_error, command, command_env, read_json, run, run_without
+from cli_helpers import assert_error, installed, read_json, run, run_without
 
 from micrograd import cli
 from micrograd.cli import output
@@ -53,16 +53,7 @@ def assert_picture(path: Path, min_side: int = 300) -> None:
 
 
 def run_command(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = command_env()
-    return subprocess.run(
-        [command(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return installed(args, cwd, timeout=120)
 
 
 SMALL = ["--samples", "60", "--epochs", "15"]

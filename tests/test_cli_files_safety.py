@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import assert_error, command, command_env, read_json, run
+from cli_helpers import installed as run_installed
 
 from micrograd import plots
 from micrograd.cli import train as train_command
@@ -44,16 +45,7 @@ def installed(
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     env = {**command_env(), "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run(
-        [command(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-        preexec_fn=cap_file_size if limit is not None else None,
-    )
+    return run_installed(args, cwd, timeout=timeout, env=env, preexec_fn=cap_file_size)
 
 
 def one_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:

@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_helpers import command, command_env
+from cli_helpers import installed
 
 from micrograd.cli.limits import available_memory, memory_needed
 from micrograd.cli.sweep import parameters
@@ -31,16 +31,7 @@ def limit_memory() -> None:
 
 
 def micrograd(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [command(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=command_env(),
-        timeout=300,
-        check=False,
-        preexec_fn=limit_memory,
-    )
+    return installed(args, cwd, preexec_fn=limit_memory)
 
 
 def one_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_helpers import Capsys, assert_error, command, command_env, read_json, run
+from cli_helpers import Capsys, assert_error, command, command_env, installed, read_json, run
 
 from micrograd.cli import build_parser
 from micrograd.csvdata import TargetError
@@ -22,15 +22,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 def fails(argv: list[str], cwd: Path) -> str:
     """Run the installed command: it exits 2 with one stderr line "micrograd: error: ..."."""
-    done = subprocess.run(
-        [command(), *argv],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=command_env(),
-        timeout=120,
-        check=False,
-    )
+    done = installed(argv, cwd, timeout=120)
     assert done.returncode == 2, (argv, done.returncode, done.stdout, done.stderr)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cli_helpers import command, command_env, read_json
+from cli_helpers import command, command_env, installed, read_json
 
 from micrograd import losses
 from micrograd.data import load_dataset
@@ -25,17 +25,7 @@ from micrograd.loop import raw_outputs, targets_for
 from micrograd.run import TrainConfig, split
 from micrograd.serialization import load
 
-
-def micrograd(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [command(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=command_env(),
-        timeout=300,
-        check=False,
-    )
+micrograd = installed
 
 
 def one_line(err: str) -> str:

@@ -9,13 +9,12 @@ import csv
 import io
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from cli_helpers import Capsys, assert_error, command, command_env, read_json, run
+from cli_helpers import Capsys, assert_error, installed, read_json, run
 from rich.console import Console
 
 from micrograd.cli import predict as predict_command
@@ -26,18 +25,6 @@ from micrograd.run import TrainConfig, config_for, output_width, split
 from micrograd.serialization import load
 
 sklearn = pytest.importorskip("sklearn", reason="the real datasets need scikit-learn")
-
-
-def installed(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [command(), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=command_env(),
-        timeout=300,
-        check=False,
-    )
 
 
 def train_run(tmp: Path, *args: str) -> dict[str, Any]:
