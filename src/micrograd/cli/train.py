@@ -88,12 +88,12 @@ misclassified.png. Ctrl-C, or training that diverges, still saves the run as of 
 finished epoch; run.json's "status" says completed, stopped early, interrupted or diverged.
 run.json's "per_class" holds a classifier's precision, recall and F1 per class on that same
 split (as scikit-learn's classification_report); the summary shows them too when that split is
-held out or there are more than two classes. A
-loss that is NaN or infinite, or over a million times the first batch's (or over a million,
-when that was below 1), is divergence: run.json's "diverged_at_epoch" says which epoch broke,
-and the model saved is the one the last good epoch's loss was measured on. model.json and
-run.json are written before the pictures are drawn: Ctrl-C while drawing keeps the run, names
-the pictures not drawn and exits with status 130, as any interrupted command.
+held out or there are more than two classes. A loss that is NaN or infinite, or over a million
+times the first batch's (or over a million, when that was below 1), is divergence: run.json's
+"diverged_at_epoch" says which epoch broke, and the model saved is the one the last good
+epoch's loss was measured on. model.json and run.json are written before the pictures are
+drawn: Ctrl-C while drawing keeps the run, names the pictures not drawn and exits with status
+130, as any interrupted command.
 """
 
 
