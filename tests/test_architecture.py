@@ -22,7 +22,7 @@ web
 workshop.base workshop.probe workshop.nets workshop.checks workshop.checks_mlp
 workshop.checks_train workshop.catalog workshop.child workshop.runner workshop.starter workshop
 cli.arguments cli.limits cli.output cli.runs cli.pictures cli.models cli.options cli.compare
-cli.export cli.graph cli.playground cli.predict cli.sweep_report cli.sweep cli.train
+cli.export cli.graph cli.playground cli.predict cli.sweep_report cli.sweep_plan cli.sweep cli.train
 cli.workshop cli cli.__main__ __main__
 """
 ORDER = _LAYERS.split()

@@ -20,7 +20,7 @@ import pytest
 from cli_helpers import installed
 
 from micrograd.cli.limits import available_memory, memory_needed
-from micrograd.cli.sweep import parameters
+from micrograd.cli.sweep_plan import parameters
 from micrograd.sweep import Sweep, parse_grid
 
 ADDRESS_SPACE = 3 * 2**30

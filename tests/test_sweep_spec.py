@@ -1,6 +1,6 @@
 """Sweep plans: grids and random searches expand as described, and bad input is named precisely.
 
-Text is read by the command's own option parsers (`micrograd.cli.sweep.parameters()`), so a
+Text is read by the command's own option parsers (`micrograd.cli.sweep_plan.parameters()`), so a
 sweep accepts exactly what `micrograd train` accepts.
 """
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd.cli.sweep import parameters
+from micrograd.cli.sweep_plan import parameters
 from micrograd.sweep import Plan, Range, Sweep, SweepError, load_sweep_file, parse_grid
 from micrograd.sweep.spec import setting_key
 from micrograd.train import TrainConfig

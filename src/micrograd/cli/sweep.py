@@ -7,18 +7,16 @@
 
 Grid values and sweep files are read by the same option parsers as `micrograd train`
 (`options.OPTIONS`), so every training option can be swept. The runs go through the library's
-one runner (`sweep.runner`) and land in a SQLite database, written by this process only; the
-table, exports and pictures are drawn from that database (`sweep_report`). Sweeping needs the
-`sweep` extra (Dask), whichever backend runs it: without it the command says, in one line,
-`pip install "micrograd[sweep]"`; `sweep show` reads a database without it.
+one runner (`sweep.runner`) and land in a SQLite database, written by this process only. What
+runs, and how a stored sweep grows, is planned in `sweep_plan`; the table, exports and pictures
+are drawn from the database (`sweep_report`). Sweeping needs the `sweep` extra (Dask),
+whichever backend runs it: without it the command says, in one line, `pip install
+"micrograd[sweep]"`; `sweep show` reads a database without it.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
-import json
-import math
 import os
 import sys
 from dataclasses import replace
@@ -30,39 +28,30 @@ from rich.markup import escape
 from ..sweep import (
     Backend,
     BackendError,
-    Parameter,
     Plan,
     RunRecord,
     Store,
     StoreError,
-    Sweep,
     SweepError,
     estimate,
-    load_sweep_file,
-    parse_grid,
     run_sweep,
 )
 from ..sweep.prune import successive_halving
-from ..sweep.results import show_value
 from ..sweep.runner import LOST, cores, require_dask
-from ..sweep.spec import check_size, config_from_dict
 from .arguments import (
     PROG,
     UsageError,
     add_command,
     add_workers_option,
-    file_problem,
     non_negative_int,
     positive_int,
 )
-from .options import OPTIONS, prepare
+from .options import OPTIONS
 from .output import console, make_folder, maybe_progress
+from .sweep_plan import DEFAULT_DB, check_settings, open_sweep
 from .sweep_report import add_report_options, heatmap_axes, report
 
-__all__ = ["DEFAULT_DB", "parameters", "register", "run", "run_show"]
-
-# Where a new sweep goes without --db: beside the runs of `micrograd train`, out of the way.
-DEFAULT_DB = Path("runs") / "sweep.db"
+__all__ = ["register", "run", "run_show"]
 
 EXAMPLES = f"""\
 examples:
@@ -204,68 +193,6 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _wrap(option_parse: Any) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            return option_parse(text)
-        except argparse.ArgumentTypeError as e:
-            raise ValueError(str(e)) from None
-
-    return parse
-
-
-def parameters() -> list[Parameter]:
-    """The sweepable training options: every option of `micrograd train` but the seed."""
-    return [
-        Parameter(o.field, o.flag.lstrip("-"), _wrap(o.convert or str), o.choices)
-        for o in OPTIONS
-        if o.field != "seed"
-    ]
-
-
-def _sweep(args: argparse.Namespace) -> Sweep:
-    if args.grid is not None and args.file is not None:
-        raise UsageError("give --grid or --file, not both: put every value in the sweep file")
-    fixed = [
-        f"{o.field}={getattr(args, f'fixed_{o.field}')}"
-        for o in OPTIONS
-        if getattr(args, f"fixed_{o.field}", None) is not None
-    ]
-    if fixed and args.file is not None:
-        raise UsageError(
-            f"{fixed[0].split('=')[0]} is set on the command line and --file is given: put it "
-            "in the sweep file, so the file says the whole sweep"
-        )
-    if args.file is not None:
-        sweep = load_sweep_file(args.file, parameters())
-        changes: dict[str, Any] = {}
-        if args.seeds is not None:
-            changes["seeds"] = range(args.seeds)
-        if args.random is not None:
-            changes["draws"] = args.random
-        if args.random_seed is not None:
-            changes["random_seed"] = args.random_seed
-        return replace(sweep, **changes)
-    if fixed and args.grid is None:
-        raise UsageError(
-            "fixed options need something to sweep: add --grid KEY=VALUES... (e.g. --grid "
-            "lr=0.01,0.1,1)"
-        )
-    if args.grid is None:
-        raise UsageError(
-            "sweep needs settings: --grid KEY=VALUES... (e.g. --grid activation=tanh,relu "
-            "lr=0.01,0.1,1), --file SWEEP.toml, or --resume SWEEP.db"
-        )
-    grid, ranges = parse_grid([*args.grid, *fixed], parameters())
-    return Sweep(
-        grid=grid,
-        ranges=ranges,
-        draws=args.random,
-        seeds=range(args.seeds if args.seeds is not None else 10),
-        random_seed=args.random_seed or 0,
-    )
-
-
 def _backend(args: argparse.Namespace) -> Backend:
     if args.cluster is not None:
         if not args.cluster.startswith("local:"):
@@ -296,16 +223,6 @@ def _capped(backend: Backend, runs: int, args: argparse.Namespace) -> Backend:
     return capped
 
 
-def _check_settings(plan: Plan) -> None:
-    """Every setting is checked against its data before any run starts."""
-    for settings in plan.settings:
-        try:
-            prepare(config_from_dict(settings))
-        except UsageError as e:
-            shown = " ".join(f"{k}={show_value(settings[k])}" for k in plan.varied)
-            raise UsageError(f"the setting {shown or '(fixed)'} does not fit: {e}") from None
-
-
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -333,107 +250,6 @@ def _dry_run(plan: Plan, remaining: list[Any], backend: Backend, db: Path) -> in
     return 0
 
 
-def _open(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
-    if args.resume is not None:
-        if args.file is not None or args.db is not None:
-            raise UsageError(
-                f"--resume {args.resume} takes the sweep from the database: "
-                "leave out --file and --db (--grid KEY=VALUES adds values to a grid)"
-            )
-        if args.random is not None or args.random_seed is not None:
-            raise UsageError(
-                f"--resume {args.resume} finishes the stored plan: leave out "
-                "--random and --random-seed (--seeds N grows it to N seeds)"
-            )
-        if args.prune:
-            raise UsageError(f"--prune screens a new sweep; {args.resume} is planned already")
-        store = Store.open(args.resume)
-        try:
-            if args.seeds is not None:
-                _grow(store, args.seeds)
-            if args.grid is not None:
-                _widen(store, args.grid)
-            if args.retry_errors:
-                store.forget_errors()
-        except (StoreError, SweepError, UsageError):
-            store.close()
-            raise
-        return store, store.plan(), Path(args.resume)
-    if args.retry_errors:
-        raise UsageError(
-            "--retry-errors goes with --resume SWEEP.db: it reruns a stored sweep's errors"
-        )
-    db = Path(args.db) if args.db is not None else DEFAULT_DB
-    plan = Plan.from_sweep(_sweep(args))
-    problem = file_problem(db) if db.exists() else None
-    if problem is not None:  # a folder, a device or a pipe: never a sweep to resume
-        example = db / "sweep.db" if db.is_dir() else db.with_name("sweep.db")
-        raise UsageError(
-            f"--db {db} {problem}: --db takes the path of a new database file, e.g. --db {example}"
-        )
-    if db.exists():
-        try:
-            with Store.open(db) as old:
-                held = f"a sweep ({old.count()} of {len(old.plan().jobs())} runs stored)"
-        except StoreError:
-            held = "a file that is not a sweep database"
-        raise UsageError(
-            f"{db} already holds {held}: finish it with '{PROG} sweep --resume {db}', show it "
-            f"with '{PROG} sweep show {db}', or write a new sweep with --db OTHER.db"
-        )
-    return None, plan, db
-
-
-def _grow(store: Store, seeds: int) -> None:
-    """`--resume DB --seeds N`: the stored plan with seeds 0..N-1, every setting the same (a
-    sweep grows, it never shrinks: its stored runs stay results)."""
-    plan = store.plan()
-    have = plan.seeds
-    if seeds < len(have):
-        raise UsageError(
-            f"--seeds {seeds}: {store.path} already plans {len(have)} seeds per setting; a sweep "
-            "can grow, not shrink (show fewer with --top, or start a new --db)"
-        )
-    check_size(len(plan.settings), seeds)
-    more = [s for s in range(seeds) if s not in have][: seeds - len(have)]
-    if more:
-        store.set_plan(replace(plan, seeds=[*have, *more]))
-
-
-def _widen(store: Store, items: list[str]) -> None:
-    """`--resume DB --grid KEY=VALUES`: more values of a swept field; the plan gains every new
-    combination with the other fields' values (a grid stays a grid; its runs stay)."""
-    plan = store.plan()
-    values: dict[str, list[Any]] = {k: [] for k in plan.varied}
-    for s in plan.settings:
-        for k in plan.varied:
-            if s[k] not in values[k]:
-                values[k].append(s[k])
-    if len(plan.settings) != math.prod(len(v) for v in values.values()):
-        raise UsageError(
-            f"{store.path} is a random search: it grows with --seeds N, not with new grid values"
-        )
-    grid, ranges = parse_grid(items, parameters())
-    unknown = sorted(set(grid) - set(plan.varied)) + sorted(ranges)
-    if unknown:
-        raise UsageError(
-            f"--grid {unknown[0]}: {store.path} sweeps {', '.join(plan.varied) or 'nothing'}; "
-            "add values to those (a new field or a range makes a new sweep: --db OTHER.db)"
-        )
-    for k, new in grid.items():
-        stored = json.loads(json.dumps(list(new)))  # tuples as the plan keeps them, lists
-        values[k] += [v for v in stored if v not in values[k]]
-    check_size(math.prod(len(v) for v in values.values()), len(plan.seeds))
-    template = plan.settings[0]
-    settings = list(plan.settings)
-    for combo in itertools.product(*values.values()):
-        setting = {**template, **dict(zip(values, combo, strict=True))}
-        if setting not in settings:
-            settings.append(setting)
-    if len(settings) > len(plan.settings):
-        store.set_plan(replace(plan, settings=settings))
-
-
 def run(args: argparse.Namespace) -> int:
     # Sweeps are the `sweep` extra's audience: without Dask the command says how to install it
     # before anything else, whichever backend was asked for (`sweep show` needs no Dask).
@@ -446,9 +262,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     backend = _backend(args)
-    store, plan, db = _open(args)
+    store, plan, db = open_sweep(args)
     try:
-        _check_settings(plan)
+        check_settings(plan)
         heatmap_axes(plan, args.heatmap)
         remaining = store.remaining() if store is not None else plan.jobs()
         backend = _capped(backend, len(remaining), args)
