@@ -1,7 +1,7 @@
-"""micrograd.interop: models, in either form (MLP or BatchedMLP), move to PyTorch and back with
-identical weights, and to ONNX; the copies compute what the original computes (float64 to 1e-12,
-float32 ONNX to 1e-6), the torch copy's gradients are ours, and anything that is not an
-MLP-shaped stack is refused by name."""
+"""micrograd.interop and micrograd.onnx_export: models, in either form (MLP or BatchedMLP), move
+to PyTorch and back with identical weights, and to ONNX; the copies compute what the original
+computes (float64 to 1e-12, float32 ONNX to 1e-6), the torch copy's gradients are ours, and
+anything that is not an MLP-shaped stack is refused by name."""
 
 from __future__ import annotations
 
@@ -15,24 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd import MLP
+from micrograd import MLP, export_arrays, interop, onnx_export
 from micrograd.batched import BatchedMLP, Model, batched, flat_parameters
 from micrograd.engine import Value
-from micrograd.interop import (
-    INPUT_NAME,
-    OPSET,
-    OUTPUT_NAME,
-    RangeError,
-    from_torch,
-    save_torch,
-    to_onnx,
-    to_onnx_bytes,
-    to_torch,
-    torch_program_bytes,
-)
+from micrograd.export_arrays import RangeError
+from micrograd.interop import from_torch, save_torch, to_torch, torch_program_bytes
 from micrograd.loop import predict, predict_proba
 from micrograd.losses import cross_entropy
 from micrograd.nn import ACTIVATIONS
+from micrograd.onnx_export import INPUT_NAME, OPSET, OUTPUT_NAME, to_onnx, to_onnx_bytes
 from micrograd.optional import MissingDependencyError
 from micrograd.preprocessing import Standardizer
 
@@ -464,3 +455,12 @@ def test_weights_beyond_the_number_type_raise_range_error() -> None:
     scaler = Standardizer(np.zeros(3), np.full(3, 1e-10))
     with pytest.raises(RangeError, match=r"to_torch: layers.0.weight reaches inf, beyond float64"):
         to_torch(model, scaler)
+
+
+def test_interop_still_offers_the_onnx_export_and_its_checks() -> None:
+    # The README documents micrograd.interop.to_onnx: the split into modules keeps it there.
+    for name in onnx_export.__all__:
+        assert getattr(interop, name) is getattr(onnx_export, name)
+    for name in ("DTYPES", "RangeError"):
+        assert getattr(interop, name) is getattr(export_arrays, name)
+    assert set(interop.__all__) >= set(onnx_export.__all__)

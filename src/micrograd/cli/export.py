@@ -24,19 +24,18 @@ import numpy as np
 from rich.markup import escape
 
 from ..batched import BatchedMLP
+from ..export_arrays import DTYPES, RangeError
 from ..files import write_atomic
-from ..interop import (
-    DTYPES,
+from ..interop import torch_program_bytes
+from ..loop import PROBABILISTIC_LOSSES, predict, probabilities
+from ..onnx_export import (
     INPUT_NAME,
     LABEL_NAME,
     OPSET,
     OUTPUT_NAME,
     PROBABILITIES_NAME,
-    RangeError,
     to_onnx_bytes,
-    torch_program_bytes,
 )
-from ..loop import PROBABILISTIC_LOSSES, predict, probabilities
 from ..optional import MissingDependencyError, require
 from ..preprocessing import Standardizer
 from ..serialization import load, load_metadata
