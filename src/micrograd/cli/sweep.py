@@ -42,9 +42,10 @@ from ..sweep import (
     parse_grid,
     run_sweep,
 )
+from ..sweep.backends import cores, require_dask
 from ..sweep.prune import successive_halving
 from ..sweep.results import show_value
-from ..sweep.runner import LOST, cores, require_dask
+from ..sweep.runner import LOST
 from ..sweep.spec import check_size, config_from_dict
 from .arguments import (
     PROG,
