@@ -14,8 +14,8 @@ numeric engine value nn mlp batched gradcheck
 micrograd
 expression stepper metrics losses optim files optional dataset csvdata preprocessing realdata
 features data
-serialization loop export_arrays onnx_export interop run sweep.spec sweep.runner sweep.store
-sweep.driver sweep.results sweep.prune sweep evaluation train estimators
+serialization loop export_arrays onnx_export interop run sweep.spec sweep.backends sweep.runner
+sweep.store sweep.driver sweep.results sweep.prune sweep evaluation train estimators
 graph_layout graph_svg viz plots errorplots sweep_plots
 web.defaults web.messages web.frames web.uploads web.session web.backprop web.app web.server
 web

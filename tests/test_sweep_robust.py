@@ -99,7 +99,7 @@ def test_a_scheduler_with_no_workers_is_reported_not_waited_on_forever(
     import sys
     import time
 
-    import micrograd.sweep.runner as runner
+    import micrograd.sweep.backends as backends
     from micrograd.sweep import BackendError
 
     with socket.socket() as s:
@@ -120,12 +120,12 @@ def test_a_scheduler_with_no_workers_is_reported_not_waited_on_forever(
         stderr=subprocess.DEVNULL,
     )
     try:
-        monkeypatch.setattr(runner, "WORKERS_WAIT", 2.0)
+        monkeypatch.setattr(backends, "WORKERS_WAIT", 2.0)
         address = f"tcp://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
             try:
-                with runner.open_backend(Backend.parse(address)):
+                with backends.open_backend(Backend.parse(address)):
                     pass
             except BackendError as e:
                 if "cannot reach" in str(e) and time.monotonic() < deadline:

@@ -14,6 +14,7 @@ from concurrent.futures import Executor
 from .loop import DEFAULT_LOSS, check_task_loss
 from .run import RunsSummary, TrainConfig, build_model, load_data
 from .sweep import runner
+from .sweep.backends import Backend
 
 __all__ = ["EvaluationInterrupted", "evaluate"]
 
@@ -50,7 +51,7 @@ def evaluate(
     build_model(config, data)
     jobs = runner.jobs_for(config, seeds)
     count = min(workers or os.cpu_count() or 1, len(jobs))
-    backend = runner.Backend("serial", 1) if count <= 1 else runner.Backend("processes", count)
+    backend = Backend("serial", 1) if count <= 1 else Backend("processes", count)
     records: dict[int, runner.RunRecord] = {}
     try:
         runner.run_jobs(jobs, backend, records.__setitem__, executor=executor)

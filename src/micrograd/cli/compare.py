@@ -17,7 +17,8 @@ from .. import __version__, plots
 from ..data import Dataset
 from ..loop import DEFAULT_LOSS
 from ..run import RunOutcome, RunsSummary, TrainConfig
-from ..sweep.runner import Backend, RunRecord, cores, jobs_for, outcome, run_jobs
+from ..sweep.backends import Backend, cores
+from ..sweep.runner import RunRecord, jobs_for, outcome, run_jobs
 from ..sweep.spec import MAX_RUNS
 from .arguments import (
     PROG,

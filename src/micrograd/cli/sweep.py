@@ -36,8 +36,9 @@ from ..sweep import (
     estimate,
     run_sweep,
 )
+from ..sweep.backends import cores, require_dask
 from ..sweep.prune import successive_halving
-from ..sweep.runner import LOST, cores, require_dask
+from ..sweep.runner import LOST
 from .arguments import (
     PROG,
     UsageError,

@@ -8,25 +8,16 @@
         run_sweep(store, Backend.parse("local:2"))        # a Dask LocalCluster of 2 workers
         best = summarise(store.plan(), store.records())[0]
 
-`spec` describes sweeps (grids, random search, TOML files), `runner` runs many runs on one of
-its backends (serial, local processes, Dask), `store` keeps them in SQLite, `driver` runs what a
-database still lacks, `results` summarises and exports. Dask is imported only when a Dask
-backend is used.
+`spec` describes sweeps (grids, random search, TOML files), `backends` says where runs go
+(serial, local processes, Dask), `runner` runs many runs on a backend, `store` keeps them in
+SQLite, `driver` runs what a database still lacks, `results` summarises and exports. Dask is
+imported only when a Dask backend is used.
 """
 
+from .backends import Backend, BackendError, open_backend
 from .driver import Estimate, estimate, run_sweep
 from .results import SettingResult, by_value, runs_csv, summarise, summary_json
-from .runner import (
-    Backend,
-    BackendError,
-    RunRecord,
-    execute,
-    jobs_for,
-    open_backend,
-    outcome,
-    run,
-    run_jobs,
-)
+from .runner import RunRecord, execute, jobs_for, outcome, run, run_jobs
 from .spec import Job, Parameter, Range, Sweep, SweepError, load_sweep_file, parse_grid
 from .store import Plan, Store, StoreError
 

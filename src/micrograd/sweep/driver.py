@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from .runner import LOST, Backend, RunRecord, run, run_jobs
+from .backends import Backend
+from .runner import LOST, RunRecord, run, run_jobs
 from .spec import Job
 from .store import Store
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from .backends import Backend
 from .results import higher_is_better, metric_of
-from .runner import Backend, RunRecord, run_jobs
+from .runner import RunRecord, run_jobs
 from .spec import Job, config_from_dict, setting_key
 from .store import Plan
 
