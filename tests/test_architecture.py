@@ -19,8 +19,9 @@ sweep.store sweep.driver sweep.results sweep.prune sweep evaluation train estima
 graph_layout graph_svg viz plots errorplots sweep_plots
 web.defaults web.messages web.frames web.uploads web.session web.backprop web.app web.server
 web
-workshop.base workshop.probe workshop.nets workshop.checks workshop.checks_mlp
-workshop.checks_train workshop.catalog workshop.child workshop.runner workshop.starter workshop
+workshop.base workshop.probe workshop.nets workshop.checks workshop.checks_backward
+workshop.checks_mlp workshop.checks_train workshop.catalog workshop.child workshop.runner
+workshop.starter workshop
 cli.arguments cli.limits cli.output cli.runs cli.pictures cli.models cli.options cli.compare
 cli.export cli.graph cli.playground cli.predict cli.sweep_report cli.sweep_plan cli.sweep cli.train
 cli.workshop cli cli.__main__ __main__

@@ -3,7 +3,8 @@ module imports `base` for the `check` decorator, so the list lives here, above t
 
 from __future__ import annotations
 
-from . import checks, checks_mlp, checks_train  # noqa: F401  (importing registers the checks)
+# importing registers the checks
+from . import checks, checks_backward, checks_mlp, checks_train  # noqa: F401
 from .base import STEPS, Check, registered
 
 __all__ = ["checks_for"]
