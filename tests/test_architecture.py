@@ -13,7 +13,7 @@ _LAYERS = """
 numeric engine value nn mlp batched gradcheck
 micrograd
 expression stepper metrics losses optim files optional dataset csvdata preprocessing realdata
-features data
+features data model_file
 serialization loop export_arrays onnx_export interop run sweep.spec sweep.backends sweep.runner
 sweep.store sweep.driver sweep.results sweep.prune sweep evaluation train estimators
 graph_layout graph_svg viz plots errorplots sweep_plots

@@ -597,3 +597,12 @@ def test_save_keeps_an_existing_files_permissions(tmp_path: Path, model: MLP) ->
     path.chmod(0o600)
     save(model, path)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_model_file_names_are_still_importable_from_serialization() -> None:
+    """Reading and validation live in `model_file`; users keep importing from `serialization`."""
+    from micrograd import model_file, serialization
+
+    for name in ("FORMAT", "VERSION", "MAX_FILE_BYTES", "ModelFileError", "ModelFileNotFoundError"):
+        assert getattr(serialization, name) is getattr(model_file, name)
+    assert serialization.PathLike == model_file.PathLike

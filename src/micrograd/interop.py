@@ -48,6 +48,7 @@ from .export_arrays import (
     layer_arrays,
 )
 from .files import write_atomic
+from .model_file import FORMAT, VERSION
 from .nn import MLP
 from .onnx_export import (
     INPUT_NAME,
@@ -60,7 +61,7 @@ from .onnx_export import (
 )
 from .optional import require
 from .preprocessing import Standardizer
-from .serialization import FORMAT, VERSION, load_state_dict
+from .serialization import load_state_dict
 
 __all__ = [
     "DTYPES",

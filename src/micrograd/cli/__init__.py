@@ -34,8 +34,8 @@ from .. import __version__
 from ..csvdata import TargetError
 from ..data import DataError
 from ..expression import ExpressionError
+from ..model_file import ModelFileError
 from ..optional import MissingDependencyError
-from ..serialization import ModelFileError
 from ..train import TrainingDiverged
 from ..viz import GraphTooLargeError
 from . import compare, export, graph, playground, predict, sweep, train, workshop
