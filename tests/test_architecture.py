@@ -17,7 +17,8 @@ features data model_file
 serialization loop export_arrays onnx_export interop run sweep.spec sweep.backends sweep.runner
 sweep.store sweep.driver sweep.results sweep.prune sweep evaluation train estimators
 graph_layout graph_svg viz plots errorplots sweep_plots
-web.defaults web.messages web.frames web.uploads web.session web.backprop web.app web.server
+web.defaults web.messages web.frames web.uploads web.setups web.graphs web.session
+web.backprop web.app web.server
 web
 workshop.base workshop.probe workshop.nets workshop.checks workshop.checks_backward
 workshop.checks_mlp workshop.checks_train workshop.catalog workshop.child workshop.runner

@@ -212,7 +212,7 @@ def test_the_point_graph_opens_the_view_on_its_output_neuron() -> None:
     from micrograd import MLP
     from micrograd.stepper import trace_program
     from micrograd.viz import trace_model
-    from micrograd.web.session import neuron_program
+    from micrograd.web.graphs import neuron_program
 
     for sizes, activation in (([3, 1], "tanh"), ([1], "linear"), ([4, 2, 1], "relu")):
         model = MLP(2, sizes, activation, output_activation="tanh", rng=random.Random(4))

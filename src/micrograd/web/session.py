@@ -27,6 +27,8 @@ What it posts (JSON objects with a `type`):
 The network reads the setup's input features (`Setup.features`, e.g. x1^2 or sin(x2)) computed
 from the data's raw inputs; the page still draws the raw plane (x1, x2), so the plane's grid and
 a clicked point go through the same transform before the model sees them.
+
+What a setup builds (data, model, loss, optimizer) is in `setups`; a point's graph in `graphs`.
 """
 
 from __future__ import annotations
@@ -47,45 +49,38 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import __version__
-from ..batched import BatchedMLP, Model, batched, per_sample
-from ..data import DataError, Dataset, dataset_metadata, load_dataset, train_val_test_split
-from ..engine import Value
-from ..features import FEATURE_NAMES, check, transform
-from ..loop import DEFAULT_LOSS, TASK_LOSSES, Callback, TrainingDiverged, fit, targets_for
-from ..losses import LOSSES
+from ..batched import Model
+from ..data import Dataset, dataset_metadata
+from ..features import FEATURE_NAMES, transform
+from ..loop import Callback, TrainingDiverged, fit
 from ..nn import MLP
-from ..optim import OPTIMIZERS, LRScheduler, Optimizer, make_scheduler
+from ..optim import LRScheduler, Optimizer
 from ..serialization import save
-from ..viz import GraphTooLargeError, draw_dot, trace_model
 from . import frames
+from .graphs import point_graph
 from .messages import MessageError, Setup
+from .setups import (
+    DATA_FIELDS,
+    MODEL_FIELDS,
+    TRAIN_FIELDS,
+    Splits,
+    build_model,
+    build_optimizer,
+    check_features,
+    feature_names,
+    in_mode,
+    load_data,
+    loss_for,
+    network_inputs,
+    raw_names,
+)
 
-__all__ = ["FRAME_RATE", "SCHEDULE_EPOCHS", "Session", "SetupError", "Status", "neuron_program"]
+__all__ = ["FRAME_RATE", "Session", "Status"]
 
 FRAME_RATE = 30.0
-# A learning-rate schedule needs a length: with epochs 0 (train until paused) it spans this many
-# epochs (then goes on as the schedule does past its end: cosine rises again, as torch's).
-SCHEDULE_EPOCHS = 1000
-_DATA_FIELDS = ("dataset", "csv", "noise", "samples", "test", "seed")
-_MODEL_FIELDS = ("layers", "activation", "features")
-_TRAIN_FIELDS = (
-    "loss",
-    "optimizer",
-    "lr",
-    "schedule",
-    "epochs",
-    "regularization",
-    "reg_rate",
-    "batch_size",
-    "mode",
-)
 
 Post = Callable[[dict[str, Any]], None]
 Status = Literal["idle", "training", "paused", "finished", "diverged"]
-
-
-class SetupError(MessageError):
-    """A setup that validates field by field but cannot be built (a loss for another task)."""
 
 
 class _Rows(Callback):
@@ -96,16 +91,6 @@ class _Rows(Callback):
 
     def on_epoch_end(self, log: dict[str, float]) -> None:
         self.row = log
-
-
-def _in_mode(model: Model, mode: str) -> Model:
-    """The model in the form `mode` trains: itself, or a converted copy (the same weights)."""
-    return batched(model) if mode == "batched" else per_sample(model)
-
-
-def _raw_names(inputs: int) -> list[str]:
-    """The names of a data set's raw inputs, as the page labels them (x1, x2, ...)."""
-    return [f"x{j + 1}" for j in range(inputs)]
 
 
 def _metric_row(epoch: int, log: dict[str, float]) -> dict[str, float | None]:
@@ -122,7 +107,7 @@ class Session:
     """A tab's playground: configure it, then play, pause, step, reset, ask for graphs."""
 
     # Set by the first `configure` (every other method needs a setup first).
-    _data: tuple[Dataset, Dataset, Dataset]
+    _data: Splits
     _full: Dataset
     _train: Dataset
     _test: Dataset
@@ -164,37 +149,29 @@ class Session:
         )
         if not changed and old is not None:
             return
-        data = self._load_data(setup) if changed & set(_DATA_FIELDS) else self._data
-        task, name = data[0].task, data[0].name
-        problem = self._feature_problem(setup, data[0])
-        if problem is not None:
-            raise SetupError(problem)
-        loss = setup.loss if setup.loss != "auto" else DEFAULT_LOSS[task]
-        if loss not in TASK_LOSSES[task]:
-            raise SetupError(
-                f"loss: {loss} does not fit {name}, a {task} task; choose "
-                f"{' or '.join(TASK_LOSSES[task])}, or auto"
-            )
+        data = load_data(setup, self._csv_lookup) if changed & set(DATA_FIELDS) else self._data
+        check_features(setup, data[0])
+        loss = loss_for(setup, data[0])
         was_playing = self.playing
         self._halt()
         with self._lock:
             self._data = data
             self._full, self._train, self._test = data
-            self._fit_train = replace(self._train, X=self._inputs(self._train.X, setup))
-            self._fit_test = replace(self._test, X=self._inputs(self._test.X, setup))
+            self._fit_train = replace(self._train, X=network_inputs(self._train.X, setup))
+            self._fit_test = replace(self._test, X=network_inputs(self._test.X, setup))
             self._plane = frames.Plane.around(self._full.X, self._full.y)
             ys = self._full.y.astype(np.float64)
             self._target_range = (float(ys.min()), float(ys.max()))
-            fresh = bool(changed & {*_DATA_FIELDS, *_MODEL_FIELDS})
+            fresh = bool(changed & {*DATA_FIELDS, *MODEL_FIELDS})
             self._setup, self._loss = setup, loss
             if fresh:
-                self._build_model(setup)
+                self._new_model(setup)
             elif "mode" in changed:
-                self._model = _in_mode(self._model, setup.mode)
+                self._model = in_mode(self._model, setup.mode)
             reopened = self._status == "finished" and not self._at_last_epoch(setup)
             if reopened:  # 'epochs' was raised (or set to 0): the run may go on
                 self._status = "paused"
-            if fresh or changed & set(_TRAIN_FIELDS):
+            if fresh or changed & set(TRAIN_FIELDS):
                 self._build_optimizer()
             self._post(self._ready(fresh))
             self._post(self._frame([]))
@@ -203,78 +180,19 @@ class Session:
         if was_playing:
             self.play()
 
-    @staticmethod
-    def _feature_problem(setup: Setup, ds: Dataset) -> str | None:
-        """Why the setup's input features do not fit the data set `ds`, or None."""
-        if setup.features is None:
-            return None
-        if setup.dataset == "csv":
-            return (
-                "features: a CSV data set trains on its own columns; leave features unset "
-                "(input features are for the built-in sets)"
-            )
-        return check(setup.features, ds.n_features)
-
-    @staticmethod
-    def _inputs(X: np.ndarray, setup: Setup) -> np.ndarray:
-        """What the network reads for raw inputs X: the setup's features of them, or X."""
-        return X if setup.features is None else transform(setup.features, X)
-
     def _feature_names(self) -> list[str]:
         """The inputs the network reads, in order: the setup's features or the raw inputs."""
-        s = self._settings
-        return list(s.features) if s.features is not None else _raw_names(self._full.n_features)
+        return feature_names(self._settings, self._full.n_features)
 
-    def _load_data(self, setup: Setup) -> tuple[Dataset, Dataset, Dataset]:
-        """(whole set, train split, test split) for a setup, or `SetupError`."""
-        if setup.dataset == "csv":
-            if setup.csv is None:
-                raise SetupError("dataset: csv needs an uploaded file: choose one to upload")
-            found = self._csv_lookup(setup.csv)
-            if found is None:
-                raise SetupError(
-                    f"csv: the uploaded file {setup.csv} is not on this server (it may have "
-                    "restarted): upload the file again"
-                )
-            ds = found
-        else:
-            try:
-                ds = load_dataset(setup.dataset, setup.samples, setup.noise, setup.seed)
-            except DataError as e:
-                raise SetupError(f"dataset: {e}") from None
-        try:
-            train, _, test = train_val_test_split(ds, val=0.0, test=setup.test, seed=setup.seed)
-        except DataError as e:
-            raise SetupError(f"test: {e}") from None
-        return ds, train, test
-
-    def _build_model(self, setup: Setup) -> None:
-        ds = self._full
-        nout = ds.n_classes if ds.task == "multiclass" else 1
-        form = BatchedMLP if setup.mode == "batched" else MLP
-        self._model = form(
-            len(setup.features) if setup.features is not None else ds.n_features,
-            [*setup.layers, nout],
-            activation=setup.activation,
-            rng=random.Random(setup.seed),
-        )
+    def _new_model(self, setup: Setup) -> None:
+        """Fresh weights from the setup's seed: the run starts again at epoch 0."""
+        self._model = build_model(setup, self._full)
         self._epoch = 0
         self._rng = random.Random(setup.seed)
         self._status, self._diverged_epoch = "idle", None
 
     def _build_optimizer(self) -> None:
-        s = self._settings
-        params = self._model.parameters()
-        name = "sgd" if s.optimizer == "momentum" else s.optimizer
-        kwargs: dict[str, Any] = {"lr": s.lr}
-        if s.optimizer == "momentum":
-            kwargs["momentum"] = 0.9
-        self._optimizer = OPTIMIZERS[name](params, **kwargs)
-        horizon = s.epochs or SCHEDULE_EPOCHS
-        self._scheduler = make_scheduler(s.schedule, self._optimizer, horizon)
-        # A new optimizer mid-run picks the schedule up where the run is.
-        for _ in range(self._epoch if s.epochs == 0 else min(self._epoch, s.epochs)):
-            self._scheduler.step()
+        self._optimizer, self._scheduler = build_optimizer(self._settings, self._model, self._epoch)
 
     @property
     def _settings(self) -> Setup:
@@ -351,7 +269,7 @@ class Session:
         was_playing = self.playing
         self._halt()
         with self._lock:
-            self._build_model(s)
+            self._new_model(s)
             self._build_optimizer()
             self._post(self._ready(True))
             self._post(self._frame([]))
@@ -520,41 +438,14 @@ class Session:
             held = self._model
             model = copy.deepcopy(held) if isinstance(held, MLP) else held.to_mlp()
             epoch = self._epoch
-        x = ds.X[index].tolist()
-        fed = self._inputs(ds.X[index : index + 1], s)[0].tolist()  # what the network reads
-        # Numbered from 1 as the page counts (x1, L1.N1), inputs named after the features.
-        out = trace_model(model, fed, start=1, inputs=self._feature_names())
-        nodes = out.topo_sort()
-        outputs = [v for v in nodes if v.label == "out"] or sorted(
-            (v for v in nodes if v.label.startswith("out")), key=lambda v: int(v.label[3:])
-        )
-        for v in nodes:
-            v.grad = 0.0
-        target = targets_for(self._loss, ds.task, ds.y[index : index + 1])
-        pred: list[Any] = [outputs[0]] if len(outputs) == 1 else [outputs]
-        loss: Value = LOSSES[self._loss](pred, target)
-        loss.label = f"loss ({self._loss})"
-        loss.backward()
-        try:
-            drawn = draw_dot(loss)
-        except GraphTooLargeError as e:
-            raise MessageError(f"graph: {e}") from None
+        fed = network_inputs(ds.X[index : index + 1], s)[0].tolist()  # what the network reads
         return {
             "type": "graph",
             "split": split,
             "index": index,
             "epoch": epoch,
-            "x": [frames.round_float(v, 6) for v in x],
-            "features": self._feature_names(),
-            "inputs": [frames.round_float(v, 6) for v in fed],
-            "target": frames.round_float(float(ds.y[index]), 6),
-            "loss_target": frames.round_float(float(target[0]), 6),
-            "loss_name": self._loss,
-            "outputs": [frames.round_float(v.data, 6) for v in outputs],
-            "loss": frames.round_float(loss.data, 6),
-            "values": len(drawn),
-            "svg": drawn.to_svg(),
-            "neuron_program": neuron_program(model, nodes, fed),
+            # Numbered from 1 as the page counts (x1, L1.N1), inputs named after the features.
+            **point_graph(model, ds, index, fed, self._feature_names(), self._loss),
         }
 
     def model_file(self) -> bytes:
@@ -576,11 +467,11 @@ class Session:
                 "features": list(s.features),
                 "feature_names": list(s.features),
                 "n_features": len(s.features),
-                "raw_inputs": _raw_names(ds.n_features),
+                "raw_inputs": raw_names(ds.n_features),
                 "note": (
                     "this model reads the playground's input features "
                     f"{', '.join(s.features)}, computed from the raw inputs "
-                    f"{', '.join(_raw_names(ds.n_features))}; give it those feature values, "
+                    f"{', '.join(raw_names(ds.n_features))}; give it those feature values, "
                     "in that order"
                 ),
             }
@@ -588,29 +479,3 @@ class Session:
             path = Path(folder) / "model.json"
             save(self._model, path, metadata=meta)
             return path.read_bytes()
-
-
-def neuron_program(model: MLP, nodes: list[Value], fed: list[float]) -> str:
-    """The output neuron of `model` on one point, as a program for the backprop view: what it
-    reads (the last hidden layer's outputs, or the inputs), its weights and bias, named
-    h1 h2 ... w1 w2 ... b, and its activation: `o = (h1*w1 + h2*w2 + b).tanh()`. `nodes` is the
-    point's traced graph (labels L1.N1 ... from 1, as the page counts)."""
-    layers = model.layers
-    neuron = layers[-1].neurons[0]
-    if len(layers) > 1:
-        by_label = {v.label: float(v.data) for v in nodes}
-        last = len(layers) - 1
-        reads = [by_label[f"L{last}.N{k + 1}"] for k in range(len(neuron.w))]
-        names = [f"h{k + 1}" for k in range(len(reads))]
-    else:
-        reads = [float(x) for x in fed]  # the network's inputs, as it reads them
-        names = [f"x{k + 1}" for k in range(len(reads))]
-    weights = [f"w{k + 1}" for k in range(len(neuron.w))]
-    pairs = [
-        *zip(names, reads, strict=True),
-        *zip(weights, (w.data for w in neuron.w), strict=True),
-    ]
-    given = ", ".join(f"{name} = {value!r}" for name, value in [*pairs, ("b", neuron.b.data)])
-    total = " + ".join(f"{n}*{w}" for n, w in zip(names, weights, strict=True)) + " + b"
-    act = neuron.activation
-    return f"{given}; o = {total}" if act == "linear" else f"{given}; o = ({total}).{act}()"
