@@ -125,6 +125,17 @@ def test_predict_into_dev_null_is_a_stream(tmp_path: Path, model: Path) -> None:
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
+def test_predict_into_dev_stdout_leaves_stdout_holding_only_the_predictions(
+    tmp_path: Path, model: Path
+) -> None:
+    """Regression: "wrote 1 prediction to /dev/stdout" followed the CSV on stdout."""
+    done = installed(predict_one(model, "/dev/stdout"), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "x1,x2,output,class"
+    assert len(done.stdout.splitlines()) == 2  # the header and the one prediction
+    assert "wrote 1 prediction to /dev/stdout" in done.stderr
+
+
 def test_predict_into_a_fifo_streams_the_csv(tmp_path: Path, model: Path) -> None:
     pipe = FifoReader(tmp_path / "pipe")
     done = installed(predict_one(model, "pipe"), tmp_path)

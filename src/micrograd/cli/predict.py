@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -191,11 +192,14 @@ def run(args: argparse.Namespace) -> int:
             out_path = Path(args.output)
             make_folder(out_path.parent)
             write_text(out_path, text)
-            shown.print(
+            # --output /dev/stdout (or the file stdout is redirected to): the lines that follow
+            # go to stderr, so that what was written there stays only the predictions
+            said = console(stderr=_is_stdout(out_path))
+            said.print(
                 f"wrote {len(X)} prediction{'s' if len(X) != 1 else ''} to {escape(str(out_path))}"
             )
             if summary:
-                shown.print(summary)
+                said.print(summary)
         else:
             sys.stdout.write(text)
             if summary:  # stdout holds only the predictions
@@ -392,3 +396,11 @@ def _csv_text(columns: list[str], rows: list[list[str]]) -> str:
     writer.writerow(columns)
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def _is_stdout(path: Path) -> bool:
+    """Whether `path` is the file this process's stdout writes to."""
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False  # no such file, or a stdout without a file (captured by a test)
