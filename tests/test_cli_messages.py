@@ -224,3 +224,21 @@ def test_task_reaches_the_worker_processes(tmp_path: Path) -> None:
     summary = read_json(out / "compare.json")
     assert summary["finished"] == 2
     assert [s["metric"] for s in summary["settings"].values()] == ["rmse", "accuracy"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["train", "--dataset", "moonz"], "'moonz', did you mean moons? (choose from 'moons'"),
+        (["train", "--activation", "rleu"], "'rleu', did you mean relu? (choose from"),
+        (["sweep", "show", "x.db", "--metric", "val_acc"], "did you mean val_accuracy?"),
+    ],
+)
+def test_a_mistyped_choice_gets_a_did_you_mean(argv: list[str], hint: str, tmp_path: Path) -> None:
+    assert hint in fails(argv, tmp_path)
+
+
+def test_a_choice_with_nothing_close_lists_the_choices_only(tmp_path: Path) -> None:
+    line = fails(["train", "--optimizer", "zzz"], tmp_path)
+    assert "invalid choice: 'zzz' (choose from 'sgd', 'adam', 'adamw')" in line
+    assert "did you mean" not in line

@@ -241,7 +241,23 @@ class Parser(argparse.ArgumentParser):
                     f"unexpected {command!r}: {self.prog} takes options, or the command {names[0]}"
                 )
             return f"unknown command {command!r}{_did_you_mean(command, names)}"
+        return _choice_hint(message)
+
+
+# argparse's words for a value outside an option's choices
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<value>[^']*)' \(choose from (?P<choices>.*)\)$")
+
+
+def _choice_hint(message: str) -> str:
+    """argparse's invalid-choice message with ', did you mean X?' after the value when one
+    choice is close (--dataset moonz: moons)."""
+    found = _INVALID_CHOICE.search(message)
+    if found is None:
         return message
+    choices = re.findall(r"'([^']*)'", found["choices"])
+    hint = _did_you_mean(found["value"], choices)
+    at = found.start("choices") - len(" (choose from ")
+    return f"{message[:at]}{hint}{message[at:]}" if hint else message
 
 
 def _did_you_mean(word: str, known: list[str]) -> str:
