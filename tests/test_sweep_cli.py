@@ -110,6 +110,7 @@ def test_a_dry_run_counts_and_estimates_without_running(tmp_path: Path, capsys: 
     assert cli.main(["sweep", *GRID, "--db", str(db), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "4 settings x 3 seeds = 12 runs" in out and "estimate: about" in out
+    assert out.splitlines()[-1] == f"the runs would go to {db} (a dry run writes nothing)"
     assert not db.exists()
 
 

@@ -248,6 +248,8 @@ def _dry_run(plan: Plan, remaining: list[Any], backend: Backend, db: Path) -> in
         f"{guess.timed} setting{'s' if guess.timed != 1 else ''}; runs that stop early at "
         "--tolerance or --patience take less, and a Dask cluster needs a few seconds to start)"
     )
+    stored = "the runs would go to" if total == len(remaining) else "the new runs would join"
+    shown.print(f"{stored} {escape(str(db))} (a dry run writes nothing)")
     return 0
 
 
