@@ -327,6 +327,35 @@ def test_workshop_start_on_a_full_disk_leaves_nothing_and_can_be_retried(tmp_pat
     ]
 
 
+def dead_pid() -> int:
+    """The id of a process that has finished (and been reaped)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_what_a_killed_writer_left_is_removed_when_its_target_is_next_written(
+    tmp_path: Path,
+) -> None:
+    """A SIGKILL while a sweep database (or any file) was written leaves its hidden temporary
+    file, named after the dead process: the next write of that target removes it, never one
+    that a running process is writing."""
+    dead, alive = dead_pid(), os.getpid()
+    left = [f".s.db.{dead}-0123456789ab.tmp{suffix}" for suffix in ("", "-wal", "-shm")]
+    busy = f".s.db.{alive}-0123456789ab.tmp"
+    for name in [*left, busy]:
+        (tmp_path / name).write_bytes(b"half a database")
+    done = installed(["sweep", *GRID, "--db", "s.db", "--no-plots", "--quiet"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([busy, "s.db"])
+    workshop = tmp_path / "ws"
+    workshop.mkdir()
+    (workshop / f".value.py.{dead}-0123456789ab.tmp").write_text("half a value.py")
+    done = installed(["workshop", "start", "ws"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in workshop.iterdir()) == ["WORKSHOP.md", "mlp.py", "value.py"]
+
+
 def test_a_full_disk_mid_sweep_is_one_line_and_the_stored_runs_resume(
     tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,7 +3,9 @@
 A reader, a crash or a full disk never leaves half a file under the target's name, and an error
 names the target, never the temporary file. Only a regular file (or a missing one) is replaced:
 a device, a FIFO, a socket or a link (/dev/null, /dev/stdout, a named pipe) is written into as a
-stream, never swapped for a file under its name. Standard library only, so every module may use it.
+stream, never swapped for a file under its name. A temporary file carries its process's id, so
+one left by a killed process is removed the next time its target is written (`temporary_beside`).
+Standard library only, so every module may use it.
 """
 
 from __future__ import annotations
@@ -11,12 +13,20 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["link_new", "replacing", "write_atomic", "write_new"]
+__all__ = [
+    "link_new",
+    "process_alive",
+    "replacing",
+    "temporary_beside",
+    "write_atomic",
+    "write_new",
+]
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -57,11 +67,40 @@ def _streaming(path: Path) -> Iterator[Path]:
         raise _naming(e, path, path) from None
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` runs (on POSIX; elsewhere every process counts as running)."""
+    if os.name != "posix":  # os.kill(pid, 0) is a liveness test only on POSIX
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: alive
+        return True
+    return True
+
+
+def temporary_beside(path: Path) -> Path:
+    """A fresh temporary name beside `path`, `.NAME.PID-RANDOM.tmp`; first removes those that
+    processes no longer running left there (a SIGKILL mid-write), with SQLite's companions."""
+    stale = re.compile(
+        rf"^\.{re.escape(path.name)}\.(\d+)-[0-9a-f]{{12}}\.tmp(?:-wal|-shm|-journal)?$"
+    )
+    with contextlib.suppress(OSError):
+        for entry in path.parent.iterdir():
+            found = stale.match(entry.name)
+            if found is not None and not process_alive(int(found.group(1))):
+                with contextlib.suppress(OSError):
+                    if entry.is_file() and not entry.is_symlink():
+                        entry.unlink()
+    return path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
+
+
 def _create_beside(path: Path) -> Path:
     """A new empty file with a fresh name in `path`'s folder, created exclusively."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        tmp = temporary_beside(path)
         try:
             os.close(os.open(tmp, flags, 0o666))  # the umask applies, as for any new file
             return tmp

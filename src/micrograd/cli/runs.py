@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from ..files import process_alive
 from .arguments import UsageError
 from .output import make_folder
 
@@ -67,24 +68,12 @@ def _temporary(target: Path, kind: str) -> Path:
     return target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(6)}.tmp"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. another user's process: alive
-        return True
-    return True
-
-
 def sweep_stale(parent: Path) -> None:
     """Remove the temporary run folders in `parent` whose process no longer runs."""
-    if os.name != "posix":  # os.kill(pid, 0) is a liveness test only on POSIX
-        return
     with contextlib.suppress(OSError):
         for entry in parent.iterdir():
             match = _TEMPORARY.match(entry.name)
-            stale = match is not None and not _alive(int(match.group(1)))
+            stale = match is not None and not process_alive(int(match.group(1)))
             if stale and entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
 

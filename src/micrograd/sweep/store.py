@@ -19,7 +19,6 @@ import contextlib
 import json
 import math
 import os
-import secrets
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..files import link_new
+from ..files import link_new, temporary_beside
 from .runner import RunRecord
 from .spec import Job, Sweep, SweepError, config_from_dict, setting_key
 
@@ -144,7 +143,7 @@ class Store:
             raise StoreError(f"{path} already exists: resume it, or choose another file")
         if not path.parent.is_dir():
             raise StoreError(f"cannot create {path}: the folder {path.parent} does not exist")
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        tmp = temporary_beside(path)
         try:
             try:
                 db = cls._connect(tmp)
