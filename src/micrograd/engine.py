@@ -319,8 +319,11 @@ class Value:
 
         Leaf gradients accumulate across calls, as in PyTorch (this call's total is added to what
         a leaf held); the others are computed afresh. If a rule fails, no gradient changes."""
-        scalar = "backward() needs a scalar output, this Value holds {}: reduce it with .sum()"
-        refuse(self.data.__class__ is not float, ValueError, scalar, fmt(self.data))
+        if self.data.__class__ is not float:
+            raise ValueError(
+                f"backward() needs a scalar output, this Value holds {fmt(self.data)}: "
+                "reduce it with .sum() or .mean() first"
+            )
         topo = self.topo_sort()
         held = [v.grad for v in topo]  # set aside: leaves add it back at the end
         for v in topo:
