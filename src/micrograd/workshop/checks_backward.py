@@ -118,13 +118,11 @@ def _reused(p: Probe, *cases: tuple[str, str]) -> None:
 
 def _overwrites(p: Probe, method: str) -> bool:
     code = _APPLIED[method]
-    tried = p.tried
-    p.tried = f"x = Value(2.0); y = {code}; x.grad = 5.0; y.grad = 1.0; y._backward()"
-    x = p.Value(2.0)
-    y = eval(code, {"__builtins__": {}}, {"x": x})
-    x.grad, y.grad = 5.0, 1.0
-    y._backward()
-    p.tried = tried
+    with p.aside(f"x = Value(2.0); y = {code}; x.grad = 5.0; y.grad = 1.0; y._backward()"):
+        x = p.Value(2.0)
+        y = eval(code, {"__builtins__": {}}, {"x": x})
+        x.grad, y.grad = 5.0, 1.0
+        y._backward()
     local = {"__add__": 1.0, "__mul__": 2.0, "__pow__": 4.0, "relu": 1.0}.get(method)
     if local is None:  # tanh: 1 - tanh(2)**2
         local = 1.0 - math.tanh(2.0) ** 2
