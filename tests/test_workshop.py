@@ -174,11 +174,11 @@ def test_a_recursive_topological_sort_passes_with_a_note_on_the_recursion_limit(
     tmp_path: Path,
 ) -> None:
     """The lecture's build_topo is right: it passes, and a note names Python's limit."""
+    from workshop_gallery.bugs import TOPO_BODY
+
     folder = learner(tmp_path)
     text = (folder / "value.py").read_text()
-    start_at = text.index("        topo = []\n        visited = {self}")
-    end_at = text.index("        return topo\n", start_at) + len("        return topo\n")
-    (folder / "value.py").write_text(text[:start_at] + RECURSIVE_TOPO + text[end_at:])
+    (folder / "value.py").write_text(TOPO_BODY.replace(text, RECURSIVE_TOPO))
     (report,) = check_steps([2], folder, timeout=SLOW)
     assert report.passed, [(r.name, r.got, r.why) for r in report.results if not r.passed]
     (deep,) = [r for r in report.results if r.note]

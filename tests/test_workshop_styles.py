@@ -39,17 +39,10 @@ def message(report: StepReport) -> str:
     """Everything the failing checks of a step say, as one text."""
     return "\n".join(
         f"step {report.step}: "
-        + " | ".join(
-            (r.name, r.status, r.tried, r.got, r.expected, r.why, r.hint, r.where, note(r))
-        )
+        + " | ".join((r.name, r.status, r.tried, r.got, r.expected, r.why, r.hint, r.where, r.note))
         for r in report.results
         if not r.passed
     )
-
-
-def note(result: object) -> str:
-    """The note a passing check may carry (a newer checker's field; "" before it exists)."""
-    return str(getattr(result, "note", "") or "")
 
 
 def learner(tmp_path: Path, style: str) -> Path:
@@ -82,5 +75,5 @@ def test_a_recursive_topo_sort_passes_with_a_note_about_the_recursion_limit(
     that Python stops recursing at about 1000 levels, which a deeper graph would reach."""
     (report,) = check_steps([2], learner(tmp_path, "recursive_topo"), timeout=TIMEOUT)
     assert report.passed, message(report)
-    notes = [note(r) for r in report.results]
+    notes = [r.note for r in report.results]
     assert any("recursion" in n.lower() for n in notes), notes

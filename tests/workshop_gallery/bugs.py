@@ -17,6 +17,12 @@ class Span:
     start: str
     end: str
 
+    def replace(self, text: str, new: str) -> str:
+        """`text` with this span replaced by `new`."""
+        i = text.index(self.start)
+        j = text.index(self.end, i) + len(self.end)
+        return text[:i] + new + text[j:]
+
 
 @dataclass(frozen=True)
 class Bug:
@@ -30,9 +36,7 @@ class Bug:
         """The solution's text with this mistake in it; every edit must find its text once."""
         for old, new in self.edits:
             if isinstance(old, Span):
-                i = text.index(old.start)
-                j = text.index(old.end, i) + len(old.end)
-                text = text[:i] + new + text[j:]
+                text = old.replace(text, new)
             else:
                 assert text.count(old) == 1, f"{self.name}: {old!r} is not in the solution once"
                 text = text.replace(old, new)

@@ -174,7 +174,7 @@ def _check(args: argparse.Namespace) -> int:
 _MARK = {"pass": ("✓", "green"), "skipped": ("·", "dim")}
 
 
-def _show(out: Console, report: StepReport, where: str = "") -> None:
+def _show(out: Console, report: StepReport, where: str) -> None:
     out.print(Text(f"Step {report.step}: {report.title}", style="bold"))
     skipped = [r for r in report.results if r.status == "skipped"]
     for result in report.results:

@@ -85,13 +85,14 @@ def used_twice(p: Probe) -> None:
     _reused(p, ("a + a", "__add__"), ("a * a", "__mul__"), ("a ** 2 + a", "__pow__"))
 
 
-# method -> code applying it to x, whose rule alone must add to what x.grad already holds
+# method -> code applying it to x = 2.0, whose rule alone must add to what x.grad already
+# holds, and the local slope that rule adds there
 _APPLIED = {
-    "__add__": "x + 1",
-    "__mul__": "x * 2",
-    "__pow__": "x ** 2",
-    "tanh": "x.tanh()",
-    "relu": "x.relu()",
+    "__add__": ("x + 1", 1.0),
+    "__mul__": ("x * 2", 2.0),
+    "__pow__": ("x ** 2", 4.0),
+    "tanh": ("x.tanh()", 1.0 - math.tanh(2.0) ** 2),
+    "relu": ("x.relu()", 1.0),
 }
 
 
@@ -117,17 +118,12 @@ def _reused(p: Probe, *cases: tuple[str, str]) -> None:
 
 
 def _overwrites(p: Probe, method: str) -> bool:
-    code = _APPLIED[method]
-    tried = p.tried
-    p.tried = f"x = Value(2.0); y = {code}; x.grad = 5.0; y.grad = 1.0; y._backward()"
-    x = p.Value(2.0)
-    y = eval(code, {"__builtins__": {}}, {"x": x})
-    x.grad, y.grad = 5.0, 1.0
-    y._backward()
-    p.tried = tried
-    local = {"__add__": 1.0, "__mul__": 2.0, "__pow__": 4.0, "relu": 1.0}.get(method)
-    if local is None:  # tanh: 1 - tanh(2)**2
-        local = 1.0 - math.tanh(2.0) ** 2
+    code, local = _APPLIED[method]
+    with p.aside(f"x = Value(2.0); y = {code}; x.grad = 5.0; y.grad = 1.0; y._backward()"):
+        x = p.Value(2.0)
+        y = eval(code, {"__builtins__": {}}, {"x": x})
+        x.grad, y.grad = 5.0, 1.0
+        y._backward()
     return bool(close(p.number(x.grad, "x.grad"), local))
 
 

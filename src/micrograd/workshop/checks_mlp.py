@@ -205,8 +205,7 @@ def mlp_forward(p: Probe) -> None:
     ):
         if close(got, linear) or close(got, relu(linear)):
             continue
-        swapped = forward(weights, SIZES, x, relu_out=True, relu_hidden=False)
-        if close(got, swapped) or close(got, relu(forward(weights, SIZES, x, False, False))):
+        if close(got, forward(weights, SIZES, x, relu_out=True, relu_hidden=False)):
             raise Failed(
                 f"{fmt(got)}, what the same weights give with linear hidden layers",
                 f"{fmt(linear)}, from the same weights in our engine",

@@ -17,8 +17,9 @@ import os
 import re
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 from .base import METHOD_STEP, Check, CheckResult, Failed
@@ -187,12 +188,10 @@ class _Session:
 
 def _calls_backward(e: BaseException, folder: Path) -> bool:
     """Did the learner's backward() call .backward() on a node, on the way to `e`?"""
-    for frame, lineno in traceback.walk_tb(e.__traceback__):
-        code = frame.f_code
-        mine = Path(code.co_filename).parent == folder and code.co_name == "backward"
-        if mine and ".backward()" in linecache.getline(code.co_filename, lineno):
-            return True
-    return False
+    return any(
+        code.co_name == "backward" and ".backward()" in linecache.getline(code.co_filename, line)
+        for code, line in _their_frames(e, folder)
+    )
 
 
 def _article(noun: str) -> str:
@@ -215,13 +214,18 @@ def _captured() -> Any:
         sys.stdout = before
 
 
+def _their_frames(e: BaseException, folder: Path) -> Iterator[tuple[CodeType, int]]:
+    """The code and line of each frame in the learner's files on `e`'s way, outermost first."""
+    for frame, lineno in traceback.walk_tb(e.__traceback__):
+        if Path(frame.f_code.co_filename).parent == folder:
+            yield frame.f_code, lineno
+
+
 def _their_frame(e: BaseException, folder: Path) -> tuple[str, int, str] | None:
     """Where in the learner's files `e` was raised: ("value.py, line 7, in f: text", 7, f)."""
     found = None
-    for frame, lineno in traceback.walk_tb(e.__traceback__):
-        filename = frame.f_code.co_filename
-        if Path(filename).parent == folder:
-            found = (filename, lineno, frame.f_code.co_qualname)
+    for code, lineno in _their_frames(e, folder):
+        found = (code.co_filename, lineno, code.co_qualname)
     if found is None:
         return None
     filename, lineno, name = found

@@ -9,7 +9,8 @@ run, so that an exception from their code is reported with what was being tried.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -94,6 +95,15 @@ class Probe:
     def tried(self, text: str) -> None:
         self._tried = text
         self.on_try(text)
+
+    @contextmanager
+    def aside(self, text: str) -> Iterator[None]:
+        """Try `text`, a side run that names a mistake, then go back to what was being tried.
+        If the side run raises, `tried` stays `text`: that is the code the error came from."""
+        tried = self.tried
+        self.tried = text
+        yield
+        self.tried = tried
 
     # -- the learner's results, checked for shape ------------------------------------------
 
@@ -209,13 +219,11 @@ class Probe:
     ) -> Failed:
         """out.grad was 1.0 and no leaf got anything: call the output's own rule alone to tell
         a rule that passes nothing from a backward() that never ran the rules in order."""
-        tried = self.tried
-        self.tried = f"{declare(leaves)}; {_statement(code)}; out.grad = 1.0; out._backward()"
-        out = self.run(code, leaves, self.Value)["out"]
-        out.grad = 1.0
-        out._backward()
-        passed_on = any(getattr(c, "grad", 0) != 0 for c in children(out))
-        self.tried = tried
+        with self.aside(f"{declare(leaves)}; {_statement(code)}; out.grad = 1.0; out._backward()"):
+            out = self.run(code, leaves, self.Value)["out"]
+            out.grad = 1.0
+            out._backward()
+            passed_on = any(getattr(c, "grad", 0) != 0 for c in children(out))
         if not passed_on and any(op in code for op in "*/-") and self.mul_reads_grad():
             return Failed(got + "; your * rule reads .grad", expected, **MUL_READS_GRAD)
         if passed_on:
@@ -239,15 +247,14 @@ class Probe:
     def mul_reads_grad(self) -> bool:
         """Does their `*` rule read the other factor's .grad where it needs its .data? Run the
         rule alone with a gradient already on one factor and see which number it used."""
-        tried = self.tried
-        self.tried = "a = Value(2.0); b = Value(-3.0); out = a * b; b.grad = 7.0; " + (
-            "out.grad = 1.0; out._backward()"
-        )
-        a, b = self.Value(2.0), self.Value(-3.0)
-        out = a * b
-        b.grad, out.grad = 7.0, 1.0
-        out._backward()
-        self.tried = tried
+        with self.aside(
+            "a = Value(2.0); b = Value(-3.0); out = a * b; b.grad = 7.0; out.grad = 1.0; "
+            "out._backward()"
+        ):
+            a, b = self.Value(2.0), self.Value(-3.0)
+            out = a * b
+            b.grad, out.grad = 7.0, 1.0
+            out._backward()
         return bool(a.grad == 7.0)
 
     # -- graph order ------------------------------------------------------------------------
