@@ -225,20 +225,20 @@ def _check(
     source: Path,
     data: bytes,
     X: np.ndarray,
+    seen: np.ndarray,
+    ours: np.ndarray,
     model: BatchedMLP,
-    scaler: Standardizer | None,
     info: ModelInfo,
     dtype: str,
 ) -> str:
-    """Compare the file's outputs (scores, label, probabilities) with micrograd's on X; raise if
-    they differ. Nothing is written yet: a failed check leaves no file."""
+    """Compare the file's outputs (scores, label, probabilities) on raw inputs X with
+    micrograd's, `ours`, on them as the model sees them (`seen`, standardised); raise if they
+    differ. Nothing is written yet: a failed check leaves no file."""
     try:
         theirs = _run_export(fmt, data, X)
     except MissingDependencyError as e:
         return f"not checked: {e}"
     runtime = "onnxruntime" if fmt == "onnx" else "PyTorch"
-    seen = X if scaler is None else scaler.transform(X)
-    ours = raw_outputs(model, seen)
     scores = theirs[OUTPUT_NAME].astype(np.float64)
     scale = max(1.0, float(np.abs(ours).max()))
     tolerance = TOLERANCE[dtype] * scale
@@ -345,11 +345,11 @@ def run(args: argparse.Namespace) -> int:
     require(args.format, args.format, "export", f"{PROG} export --format {args.format}")
     dtype = args.dtype or DEFAULT_DTYPE[args.format]
     X = _check_inputs(model, scaler)
-    _check_range(
-        source, model, raw_outputs(model, X if scaler is None else scaler.transform(X)), dtype
-    )
+    seen = X if scaler is None else scaler.transform(X)
+    ours = raw_outputs(model, seen)
+    _check_range(source, model, ours, dtype)
     data = _build(args.format, source, model, info, dtype=dtype, scaler=scaler)
-    check = _check(args.format, source, data, X, model, scaler, info, dtype)
+    check = _check(args.format, source, data, X, seen, ours, model, info, dtype)
     replaced = target.exists()
     write_atomic(target, data)
     if not args.quiet:
