@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cli_helpers import assert_error, command, command_env
+from cli_helpers import assert_error, installed
 
 from micrograd import MLP, cli
 from micrograd.data import load_dataset
@@ -31,14 +31,7 @@ ort = pytest.importorskip("onnxruntime", reason="export needs onnxruntime (the e
 
 def micrograd(*argv: str | Path) -> subprocess.CompletedProcess[str]:
     """The installed command."""
-    return subprocess.run(
-        [command(), *map(str, argv)],
-        capture_output=True,
-        text=True,
-        env=command_env(),
-        timeout=300,
-        check=False,
-    )
+    return installed([*map(str, argv)], Path.cwd())
 
 
 def assert_refused(done: subprocess.CompletedProcess[str], *needles: str) -> None:

@@ -86,9 +86,14 @@ def to_torch(model: Model, scaler: Standardizer | None = None) -> Any:
     """A float64 `torch.nn.Sequential` computing what `model` computes (see the module doc)."""
     check_model(model, "to_torch")
     check_scaler(scaler, model, "to_torch")
-    torch = require("torch", "torch", "export", "to_torch")
+    return _sequential(_torch_arrays(model, scaler, "float64", "to_torch"), "to_torch")
+
+
+def _sequential(layers: list[tuple[np.ndarray, np.ndarray, str]], who: str) -> Any:
+    """A float64 `torch.nn.Sequential` of these (W, b, activation) layers."""
+    torch = require("torch", "torch", "export", who)
     modules = []
-    for W, b, activation in _torch_arrays(model, scaler, "float64", "to_torch"):
+    for W, b, activation in layers:
         linear = torch.nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(W))
@@ -140,8 +145,8 @@ def torch_program_bytes(
     check_dtype(dtype, "save_torch")
     check_model(model, "save_torch")
     check_scaler(scaler, model, "save_torch")
-    _torch_arrays(model, scaler, dtype, "save_torch")
-    seq = to_torch(model, scaler)
+    # the layers checked to fit in `dtype` (kept in float64 until the whole module is cast)
+    seq = _sequential(_torch_arrays(model, scaler, dtype, "save_torch"), "save_torch")
     torch = require("torch", "torch", "export", "save_torch")
     seq = seq.to(getattr(torch, dtype))
     example = (torch.zeros(2, model.nin, dtype=getattr(torch, dtype)),)

@@ -177,8 +177,6 @@ def _build(
     source: Path,
     model: BatchedMLP,
     info: ModelInfo,
-    loss: str | None,
-    class_names: list[str] | None,
     **how: Any,
 ) -> bytes:
     """The file's bytes; a weight the number type cannot hold is one line naming the model."""
@@ -189,8 +187,8 @@ def _build(
             model,
             task=info.task,
             classes=info.classes,
-            loss=loss,
-            class_names=class_names,
+            loss=info.loss,
+            class_names=info.class_names,
             **how,
         )
     except RangeError as e:
@@ -227,21 +225,20 @@ def _check(
     source: Path,
     data: bytes,
     X: np.ndarray,
+    seen: np.ndarray,
+    ours: np.ndarray,
     model: BatchedMLP,
-    scaler: Standardizer | None,
     info: ModelInfo,
-    loss: str | None,
     dtype: str,
 ) -> str:
-    """Compare the file's outputs (scores, label, probabilities) with micrograd's on X; raise if
-    they differ. Nothing is written yet: a failed check leaves no file."""
+    """Compare the file's outputs (scores, label, probabilities) on raw inputs X with
+    micrograd's, `ours`, on them as the model sees them (`seen`, standardised); raise if they
+    differ. Nothing is written yet: a failed check leaves no file."""
     try:
         theirs = _run_export(fmt, data, X)
     except MissingDependencyError as e:
         return f"not checked: {e}"
     runtime = "onnxruntime" if fmt == "onnx" else "PyTorch"
-    seen = X if scaler is None else scaler.transform(X)
-    ours = raw_outputs(model, seen)
     scores = theirs[OUTPUT_NAME].astype(np.float64)
     scale = max(1.0, float(np.abs(ours).max()))
     tolerance = TOLERANCE[dtype] * scale
@@ -262,7 +259,7 @@ def _check(
         differ = (theirs[LABEL_NAME] != want) & (margin > tolerance)
         if differ.any():
             problems.append(f"a different label for {count(int(differ.sum()), 'input')}")
-    p_ours = probabilities(ours, info.task, loss) if loss is not None else None
+    p_ours = probabilities(ours, info.task, info.loss) if info.loss is not None else None
     if PROBABILITIES_NAME in theirs and p_ours is not None:
         p_diff = float(np.abs(theirs[PROBABILITIES_NAME] - p_ours).max())
         if not p_diff <= TOLERANCE[dtype] * 10:
@@ -284,24 +281,6 @@ def _check(
     )
 
 
-def _loss(meta: dict[str, Any]) -> str | None:
-    loss = meta.get("loss")
-    return loss if isinstance(loss, str) else None
-
-
-def _class_names(meta: dict[str, Any], info: ModelInfo) -> list[str] | None:
-    """The readable class names saved with a classifier ('setosa', ...), if well formed."""
-    names = meta.get("class_names")
-    if (
-        info.task != "regression"
-        and isinstance(names, list)
-        and len(names) == info.n_classes
-        and all(isinstance(n, str) for n in names)
-    ):
-        return names
-    return None
-
-
 def _summary(
     fmt: str,
     target: Path,
@@ -309,11 +288,11 @@ def _summary(
     model: BatchedMLP,
     scaler: Standardizer | None,
     info: ModelInfo,
-    loss: str | None,
     dtype: str,
     check: str,
 ) -> None:
     shown = console()
+    loss = info.loss
     sizes = "-".join(map(str, [model.nin, *model.nouts]))
     if fmt == "torch":
         what = f"a PyTorch program ({dtype}): torch.export.load({str(target)!r}).module()"
@@ -361,20 +340,18 @@ def run(args: argparse.Namespace) -> int:
     meta = load_metadata(source)
     scaler = model_scaler(model, meta, str(source))
     info = model_info(model, meta, str(source))
-    loss = _loss(meta)
     target = _target(source, args.format, args.output, args.force)
     # each format is written by the package of its name, from the `export` extra
     require(args.format, args.format, "export", f"{PROG} export --format {args.format}")
     dtype = args.dtype or DEFAULT_DTYPE[args.format]
     X = _check_inputs(model, scaler)
-    _check_range(
-        source, model, raw_outputs(model, X if scaler is None else scaler.transform(X)), dtype
-    )
-    names = _class_names(meta, info)
-    data = _build(args.format, source, model, info, loss, names, dtype=dtype, scaler=scaler)
-    check = _check(args.format, source, data, X, model, scaler, info, loss, dtype)
+    seen = X if scaler is None else scaler.transform(X)
+    ours = raw_outputs(model, seen)
+    _check_range(source, model, ours, dtype)
+    data = _build(args.format, source, model, info, dtype=dtype, scaler=scaler)
+    check = _check(args.format, source, data, X, seen, ours, model, info, dtype)
     replaced = target.exists()
     write_atomic(target, data)
     if not args.quiet:
-        _summary(args.format, target, replaced, model, scaler, info, loss, dtype, check)
+        _summary(args.format, target, replaced, model, scaler, info, dtype, check)
     return 0

@@ -1,5 +1,5 @@
-"""A saved model as `predict` and `graph` see it: its task, classes and input names (either
-form, `MLP` or `BatchedMLP`: only the sizes are read)."""
+"""A saved model as `predict`, `export` and `graph` see it: its task, classes, loss and input
+names (either form, `MLP` or `BatchedMLP`: only the sizes are read)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class ModelInfo:
     n_classes: int
     feature_names: list[str]
     target_name: str
+    loss: str | None = None  # the loss that trained it, if the metadata says
+    class_names: list[str] | None = None  # a classifier's readable class names, if well formed
 
 
 def model_info(model: Model, meta: dict[str, Any], path: str) -> ModelInfo:
@@ -57,8 +59,23 @@ def model_info(model: Model, meta: dict[str, Any], path: str) -> ModelInfo:
     ):
         names = [f"x{i + 1}" for i in range(model.nin)]
     target = meta.get("target_name")
+    loss = meta.get("loss")
+    class_names = meta.get("class_names")
+    if not (
+        task != "regression"
+        and isinstance(class_names, list)
+        and len(class_names) == n_classes
+        and all(isinstance(n, str) for n in class_names)
+    ):
+        class_names = None
     return ModelInfo(
-        task, classes, n_classes, names, target if isinstance(target, str) else "target"
+        task,
+        classes,
+        n_classes,
+        names,
+        target if isinstance(target, str) else "target",
+        loss if isinstance(loss, str) else None,
+        class_names,
     )
 
 

@@ -146,12 +146,11 @@ def run(args: argparse.Namespace) -> int:
     if info.task != "regression":
         predicted = predict(model, seen, info.task)
         decided.append(("class", "class", [label(info, int(k)) for k in predicted.tolist()]))
-        names_of = _class_names(info, meta)
+        names_of = _class_names(info)
         called = names_of or [label(info, k) for k in range(info.n_classes)]
         if names_of is not None:
             decided.append(("name", "class", [names_of[int(k)] for k in predicted.tolist()]))
-        loss = meta.get("loss")
-        probs = probabilities(outputs, info.task, loss) if isinstance(loss, str) else None
+        probs = probabilities(outputs, info.task, info.loss) if info.loss is not None else None
         if probs is not None:
             decided.append(
                 ("probability", "probability", probs[np.arange(len(X)), predicted].tolist())
@@ -258,16 +257,11 @@ def _fit(
     return [numbers, *given, *decided], [no_inputs, "the raw outputs"]
 
 
-def _class_names(info: ModelInfo, meta: dict[str, Any]) -> list[str] | None:
-    """The classes' names from the metadata (iris: setosa, ...) when they say more than the
-    labels do; None otherwise (digits: 0..9, or no names)."""
-    names = meta.get("class_names")
-    if not (
-        isinstance(names, list)
-        and len(names) == info.n_classes
-        and all(isinstance(n, str) for n in names)
-        and len(set(names)) == len(names)
-    ):
+def _class_names(info: ModelInfo) -> list[str] | None:
+    """The classes' names (iris: setosa, ...) when they say more than the labels do; None
+    otherwise (digits: 0..9, names given twice, or no names)."""
+    names = info.class_names
+    if names is None or len(set(names)) != len(names):
         return None
     if names == [label(info, k) for k in range(info.n_classes)]:
         return None
