@@ -152,8 +152,8 @@ def classification_report(
     if len(names) != k or len(set(names)) != k:
         raise ValueError(f"target_names must name the {k} classes once each, got {target_names!r}")
     if present_only:
-        seen = support > 0
-        seen[np.asarray(y_pred, dtype=np.int64)] = True
+        matrix = confusion_matrix(y_true, y_pred, n_classes)  # reads y_pred as every metric does
+        seen = (matrix.sum(axis=0) > 0) | (support > 0)
         precision, recall, f1, support = precision[seen], recall[seen], f1[seen], support[seen]
         names = [n for n, keep in zip(names, seen, strict=True) if keep]
 
