@@ -91,9 +91,8 @@ def _run(program: Program, inputs: dict[str, float] | None = None) -> Value:
     for name, source in statements:
         try:
             out = parse_expression(source, {}, bound)
-        except ExpressionError as e:
-            raise StepperError(f"{name} = {source}: {e}") from None
-        except (ArithmeticError, ValueError) as e:  # the math itself: log(-1), 1/0, ...
+        # ExpressionError (a ValueError) for the text; the math itself: log(-1), 1/0, ...
+        except (ArithmeticError, ValueError) as e:
             raise StepperError(f"{name} = {source}: {e}") from None
         if out.label and out.label in bound and bound[out.label] is out:
             out = out + 0.0  # `b = a` names a node that has a name already: give b its own
