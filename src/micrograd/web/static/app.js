@@ -219,7 +219,6 @@ function handle(msg) {
 
 function onHello(msg) {
   app.options = msg.options;
-  if (Array.isArray(msg.feature_choices)) app.options.feature_choices = msg.feature_choices;
   app.session = msg.session;
   $("download").href = `/api/sessions/${msg.session}/model.json`;
   buildControls();
