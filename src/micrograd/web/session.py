@@ -51,7 +51,7 @@ import numpy as np
 from .. import __version__
 from ..batched import Model
 from ..data import Dataset, dataset_metadata
-from ..features import FEATURE_NAMES, transform
+from ..features import FEATURE_NAMES
 from ..loop import Callback, TrainingDiverged, fit
 from ..nn import MLP
 from ..optim import LRScheduler, Optimizer
@@ -424,7 +424,7 @@ class Session:
                 self._full.task,
                 s.grid,
                 self._target_range,
-                None if s.features is None else functools.partial(transform, s.features),
+                functools.partial(network_inputs, setup=s),
             ),
         }
 
