@@ -45,6 +45,7 @@ def _parse_program(text: str) -> Program:
         raise StepperError("write the inputs, then the output: a = 2.0, b = -3.0; L = a*b + 1")
     inputs: dict[str, float] = {}
     statements: list[tuple[str, str]] = []
+    names: set[str] = set()  # every name given or defined so far
     for part in (p.strip() for p in text.replace("\n", ";").split(";")):
         if not part:
             continue
@@ -55,9 +56,10 @@ def _parse_program(text: str) -> Program:
             except ExpressionError as e:
                 raise StepperError(str(e)) from None
             for name, value in given.items():
-                if name in inputs or any(name == n for n, _ in statements):
+                if name in names:
                     raise StepperError(f"{name!r} is given twice: give each name one value")
                 inputs[name] = value
+                names.add(name)
             continue
         name, eq, source = part.partition("=")
         name = name.strip()
@@ -66,9 +68,10 @@ def _parse_program(text: str) -> Program:
                 f"write name = expression, one per part between semicolons, e.g. "
                 f"L = (a*b + c).tanh(); got {part!r}"
             )
-        if name in inputs or any(name == n for n, _ in statements):
+        if name in names:
             raise StepperError(f"{name!r} is defined twice: give each result its own name")
         statements.append((name, source.strip()))
+        names.add(name)
     if not statements:
         raise StepperError("after the inputs, name the output: e.g. L = (a*b + c).tanh()")
     return inputs, statements
