@@ -18,6 +18,7 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 import pytest
+import test_web_browser as wb
 
 from micrograd.expression import parse_expression
 
@@ -28,13 +29,7 @@ NEURON = (
     "o = (x1*w1 + x2*w2 + b).tanh()"
 )
 
-
-@pytest.fixture(scope="module")
-def bp_server() -> Iterator[str]:
-    from micrograd.web.server import Background
-
-    with Background() as url:
-        yield url
+server = wb.server  # the playground's Background server, as test_web_page shares it
 
 
 @pytest.fixture
@@ -96,9 +91,9 @@ def step_to_the_end(page: Any) -> list[str]:
 
 @pytest.mark.parametrize("program", [LECTURE, NEURON], ids=["lecture", "neuron"])
 def test_stepping_to_the_end_gives_every_node_the_engine_s_data_and_grad(
-    bp_page: Any, bp_server: str, program: str, tmp_path: Path
+    bp_page: Any, server: str, program: str, tmp_path: Path
 ) -> None:
-    build(bp_page, bp_server, program)
+    build(bp_page, server, program)
     assert all(n["data"] == "" for n in nodes(bp_page))  # nothing computed yet
     bp_page.keyboard.press("f")
     assert sum(n["data"] != "" for n in nodes(bp_page)) == 1
@@ -119,9 +114,9 @@ def test_stepping_to_the_end_gives_every_node_the_engine_s_data_and_grad(
 
 
 def test_the_rules_are_written_out_with_their_numbers(
-    bp_page: Any, bp_server: str, tmp_path: Path
+    bp_page: Any, server: str, tmp_path: Path
 ) -> None:
-    build(bp_page, bp_server, "x = 0.5, y = 1.5; z = (x ** 3 + y.exp()).log() * x + x")
+    build(bp_page, server, "x = 0.5, y = 1.5; z = (x ** 3 + y.exp()).log() * x + x")
     text = "\n".join(step_to_the_end(bp_page))
     shot(bp_page, tmp_path, "backprop-rules")
     assert "d(x**3)/dx = 3*x**(3-1) = 0.75" in text  # **
@@ -133,9 +128,9 @@ def test_the_rules_are_written_out_with_their_numbers(
 
 
 def test_a_value_used_twice_shows_its_second_contribution(
-    bp_page: Any, bp_server: str, tmp_path: Path
+    bp_page: Any, server: str, tmp_path: Path
 ) -> None:
-    build(bp_page, bp_server, "a = 1.0; b = a + a; c = b + b")
+    build(bp_page, server, "a = 1.0; b = a + a; c = b + b")
     step_to_the_end(bp_page)
     bp_page.keyboard.press("ArrowLeft")  # back to the last step, b's rule
     bp_page.keyboard.press("b")
@@ -147,9 +142,9 @@ def test_a_value_used_twice_shows_its_second_contribution(
 
 
 def test_the_naive_order_gets_the_reused_value_wrong(
-    bp_page: Any, bp_server: str, tmp_path: Path
+    bp_page: Any, server: str, tmp_path: Path
 ) -> None:
-    build(bp_page, bp_server, "a = 1.0; b = a + a; c = b + b")
+    build(bp_page, server, "a = 1.0; b = a + a; c = b + b")
     bp_page.click("#naive")
     rows = bp_page.eval_on_selector_all(
         "#naive-table tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent))"
@@ -160,8 +155,8 @@ def test_the_naive_order_gets_the_reused_value_wrong(
     shot(bp_page, tmp_path, "backprop-naive")
 
 
-def test_step_back_reset_and_a_bad_program(bp_page: Any, bp_server: str, tmp_path: Path) -> None:
-    build(bp_page, bp_server, LECTURE)
+def test_step_back_reset_and_a_bad_program(bp_page: Any, server: str, tmp_path: Path) -> None:
+    build(bp_page, server, LECTURE)
     step_to_the_end(bp_page)
     final = nodes(bp_page)
     bp_page.keyboard.press("ArrowLeft")
@@ -175,9 +170,9 @@ def test_step_back_reset_and_a_bad_program(bp_page: Any, bp_server: str, tmp_pat
     shot(bp_page, tmp_path, "backprop-error")
 
 
-def test_readable_at_400_px(browser: Any, bp_server: str, tmp_path: Path) -> None:
+def test_readable_at_400_px(browser: Any, server: str, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 400, "height": 800})
-    build(page, bp_server, LECTURE)
+    build(page, server, LECTURE)
     step_to_the_end(page)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400  # the graph scrolls inside its own box
@@ -185,9 +180,9 @@ def test_readable_at_400_px(browser: Any, bp_server: str, tmp_path: Path) -> Non
     page.close()
 
 
-def test_the_api_refuses_what_is_not_a_program(bp_server: str) -> None:
+def test_the_api_refuses_what_is_not_a_program(server: str) -> None:
     def post(body: bytes) -> tuple[int, dict[str, Any]]:
-        request = Request(bp_server + "api/backprop", data=body, method="POST")
+        request = Request(server + "api/backprop", data=body, method="POST")
         request.add_header("Content-Type", "application/json")
         try:
             with urlopen(request) as response:
@@ -224,16 +219,14 @@ def test_the_point_graph_opens_the_view_on_its_output_neuron() -> None:
 
 
 def test_the_graph_panel_links_the_point_s_output_neuron_to_the_view(
-    bp_page: Any, bp_server: str, tmp_path: Path
+    bp_page: Any, server: str, tmp_path: Path
 ) -> None:
-    from test_web_browser import click_point, open_page
-
-    open_page(bp_page, bp_server, "?dataset=moons&activation=tanh&layers=4&speed=0&epochs=30")
-    click_point(bp_page, "train", 2)
+    wb.open_page(bp_page, server, "?dataset=moons&activation=tanh&layers=4&speed=0&epochs=30")
+    wb.click_point(bp_page, "train", 2)
     bp_page.wait_for_selector("#graph-caption a.step-neuron", timeout=15_000)
     href = bp_page.get_attribute("#graph-caption a.step-neuron", "href")
     assert href is not None and href.startswith("/backprop?program=")
-    bp_page.goto(bp_server + href.lstrip("/"))
+    bp_page.goto(server + href.lstrip("/"))
     bp_page.wait_for_selector("#graph g.node")
     step_to_the_end(bp_page)
     labels = {n["label"] for n in nodes(bp_page)}

@@ -4,8 +4,6 @@ paused, the 2-D regression set, and the status (`state`) and graph numbering the
 from __future__ import annotations
 
 import base64
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args
 
@@ -13,41 +11,27 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the playground needs its extra: micrograd[playground]")
+import test_web_api as api
 from starlette.testclient import TestClient
 
 from micrograd.data import DATASETS, load_dataset
 from micrograd.features import FEATURE_NAMES, FEATURES, FeatureName, check, transform
 from micrograd.serialization import load, load_metadata
-from micrograd.web.app import create_app
 from micrograd.web.messages import DATASET_CHOICES, Setup, choices
 
-FAST = {"speed": 0, "samples": 100}
+FAST = api.FAST
+client = api.client  # the ASGI test client, with the tabs it opened closed before it
 
 
-@pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as c, contextlib.ExitStack() as tabs:
-        c.tabs = tabs  # type: ignore[attr-defined]  # sockets closed before the client
-        yield c
-
-
-def receive(ws: Any, kind: str, limit: int = 5000) -> dict[str, Any]:
-    """The next message of type `kind`, skipping others (frames keep coming while playing)."""
-    for _ in range(limit):
-        msg: dict[str, Any] = ws.receive_json()
-        if msg["type"] == kind:
-            return msg
-        if msg["type"] == "error" and kind != "error":
-            raise AssertionError(f"expected {kind}, got the error {msg['message']!r}")
-    raise AssertionError(f"no {kind} message in {limit} messages")
+def receive(ws: Any, kind: str) -> dict[str, Any]:
+    """The next message of type `kind`: `test_web_api.receive` with room for the many frames
+    a playing session sends."""
+    return api.receive(ws, kind, limit=5000)
 
 
 def open_session(client: TestClient, **setup: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """A connected tab with a setup applied: (socket, hello, ready); the first frame is read."""
-    ws = client.tabs.enter_context(client.websocket_connect("/ws"))  # type: ignore[attr-defined]
-    hello = receive(ws, "hello")
-    ws.send_json({"type": "setup", "setup": {**FAST, **setup}})
-    ready = receive(ws, "ready")
+    ws, hello, ready = api.open_session(client, **setup)
     receive(ws, "frame")
     return ws, hello, ready
 

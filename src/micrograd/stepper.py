@@ -45,6 +45,7 @@ def _parse_program(text: str) -> Program:
         raise StepperError("write the inputs, then the output: a = 2.0, b = -3.0; L = a*b + 1")
     inputs: dict[str, float] = {}
     statements: list[tuple[str, str]] = []
+    names: set[str] = set()  # every name given or defined so far
     for part in (p.strip() for p in text.replace("\n", ";").split(";")):
         if not part:
             continue
@@ -55,9 +56,10 @@ def _parse_program(text: str) -> Program:
             except ExpressionError as e:
                 raise StepperError(str(e)) from None
             for name, value in given.items():
-                if name in inputs or any(name == n for n, _ in statements):
+                if name in names:
                     raise StepperError(f"{name!r} is given twice: give each name one value")
                 inputs[name] = value
+                names.add(name)
             continue
         name, eq, source = part.partition("=")
         name = name.strip()
@@ -66,9 +68,10 @@ def _parse_program(text: str) -> Program:
                 f"write name = expression, one per part between semicolons, e.g. "
                 f"L = (a*b + c).tanh(); got {part!r}"
             )
-        if name in inputs or any(name == n for n, _ in statements):
+        if name in names:
             raise StepperError(f"{name!r} is defined twice: give each result its own name")
         statements.append((name, source.strip()))
+        names.add(name)
     if not statements:
         raise StepperError("after the inputs, name the output: e.g. L = (a*b + c).tanh()")
     return inputs, statements
@@ -91,9 +94,8 @@ def _run(program: Program, inputs: dict[str, float] | None = None) -> Value:
     for name, source in statements:
         try:
             out = parse_expression(source, {}, bound)
-        except ExpressionError as e:
-            raise StepperError(f"{name} = {source}: {e}") from None
-        except (ArithmeticError, ValueError) as e:  # the math itself: log(-1), 1/0, ...
+        # ExpressionError (a ValueError) for the text; the math itself: log(-1), 1/0, ...
+        except (ArithmeticError, ValueError) as e:
             raise StepperError(f"{name} = {source}: {e}") from None
         if out.label and out.label in bound and bound[out.label] is out:
             out = out + 0.0  # `b = a` names a node that has a name already: give b its own

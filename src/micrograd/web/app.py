@@ -45,6 +45,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..features import FEATURES
 from ..loop import DEFAULT_LOSS, TASK_LOSSES
 from .backprop import backprop_page, backprop_steps
+from .defaults import ANY_ADDRESSES
 from .messages import (
     LIMITS,
     GraphMessage,
@@ -70,7 +71,6 @@ MAX_SESSIONS = 16
 # once), and another machine (when the server listens beyond loopback) cannot take every slot.
 MAX_PER_CLIENT = 10
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
-_ANY = ("0.0.0.0", "::", "")
 _REASON_BYTES = 123  # the most a WebSocket close frame's reason may hold
 _MAX_ROWS = 10_000  # metric rows one merged frame carries, for a page that stopped reading
 
@@ -131,10 +131,10 @@ class Hosts:
         names = {*_LOOPBACK_NAMES, host}
         if address is not None:
             names.add(address)
-        wildcard = host in _ANY
+        wildcard = host in ANY_ADDRESSES
         if wildcard:
             names |= {sockets.gethostname(), sockets.getfqdn()}
-        return cls(names - set(_ANY), port, any_address=wildcard)
+        return cls(names - set(ANY_ADDRESSES), port, any_address=wildcard)
 
     def allows(self, netloc: str) -> bool:
         """True if `netloc` ("host:port", as a Host header or an origin carries it) is ours."""

@@ -26,6 +26,7 @@ __all__ = ["MAX_PROGRAM", "backprop_page", "backprop_steps"]
 
 MAX_PROGRAM = 2000  # characters: an expression a learner types
 _MAX_BODY = 4 * MAX_PROGRAM + 100  # bytes: the program as JSON, every character escaped
+_SEND_JSON = 'send JSON: {"program": "a = 2.0, b = -3.0; L = a*b"}'
 _PAGE = Path(__file__).parent / "static" / "backprop.html"
 
 
@@ -48,12 +49,12 @@ async def backprop_steps(request: Request) -> Response:
     try:
         raw = json.loads(body)
     except (ValueError, RecursionError):
-        return _refuse('send JSON: {"program": "a = 2.0, b = -3.0; L = a*b"}')
+        return _refuse(_SEND_JSON)
     program = raw.get("program") if isinstance(raw, dict) else None
     if not isinstance(program, str):
-        return _refuse('send JSON: {"program": "a = 2.0, b = -3.0; L = a*b"}')
+        return _refuse(_SEND_JSON)
     if len(program) > MAX_PROGRAM:
-        return _refuse(f"the program is too long: at most {MAX_PROGRAM} characters")
+        return too_long
     try:
         steps = await anyio.to_thread.run_sync(trace_program, program)
     except StepperError as e:

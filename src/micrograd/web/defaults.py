@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "is_loopback"]
+__all__ = ["ANY_ADDRESSES", "DEFAULT_HOST", "DEFAULT_PORT", "is_loopback"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+# What a host that means "every interface" is written as (the empty host binds them all too).
+ANY_ADDRESSES = ("0.0.0.0", "::", "")
 
 
 def is_loopback(host: str) -> bool:

@@ -37,20 +37,6 @@ __all__ = [
     "parse_setup",
 ]
 
-# The page draws the input plane, so it offers the registry's generated sets of one or two
-# features; the toy set (3 features) and the bundled real sets (4 to 64) have more.
-DATASET_CHOICES = (
-    "moons",
-    "circles",
-    "xor",
-    "blobs",
-    "spirals",
-    "yinyang",
-    "regression_1d",
-    "regression_2d",
-)
-CSV_DATASET = "csv"
-
 LIMITS: dict[str, int] = {
     "samples_min": 10,
     "samples_max": 2000,
@@ -74,6 +60,11 @@ DatasetName = Literal[
     "regression_2d",
     "csv",
 ]
+CSV_DATASET = "csv"
+# The page draws the input plane, so it offers the registry's generated sets of one or two
+# features; the toy set (3 features) and the bundled real sets (4 to 64) have more. The names
+# are `DatasetName`'s, read from it so there is one list to keep in step.
+DATASET_CHOICES: tuple[str, ...] = tuple(n for n in get_args(DatasetName) if n != CSV_DATASET)
 Width = Annotated[int, Field(ge=1, le=LIMITS["neurons_max"])]
 
 

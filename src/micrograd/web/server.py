@@ -26,12 +26,11 @@ from typing import Any
 import uvicorn
 
 from .app import MAX_PER_CLIENT, MAX_SESSIONS, Hosts, create_app
-from .defaults import DEFAULT_HOST, is_loopback
+from .defaults import ANY_ADDRESSES, DEFAULT_HOST, is_loopback
 from .messages import MAX_MESSAGE_BYTES
 
 __all__ = ["Background", "bind", "hosts_of", "note_of", "serve", "url_of"]
 
-_ANY = ("0.0.0.0", "::", "")
 # uvicorn refuses a larger WebSocket frame before buffering it (close 1009, "message too
 # big"); a message under this but over MAX_MESSAGE_BYTES is answered with an error by `parse`.
 WS_MAX_SIZE = 4 * MAX_MESSAGE_BYTES
@@ -74,12 +73,12 @@ def url_of(sock: socket.socket, host: str | None = None) -> str:
     """The URL a browser on this machine opens: the name the user gave (`host`), else the
     bound address, and 127.0.0.1 for a server on every interface (0.0.0.0 or ::)."""
     address, port = sock.getsockname()[:2]
-    if address in _ANY:
+    if address in ANY_ADDRESSES:
         v6only = sock.family == socket.AF_INET6 and sock.getsockopt(
             socket.IPPROTO_IPV6, socket.IPV6_V6ONLY
         )
         address = "::1" if v6only else "127.0.0.1"
-    elif host is not None and host not in _ANY and _is_name(host):
+    elif host is not None and host not in ANY_ADDRESSES and _is_name(host):
         address = host
     shown = f"[{address}]" if ":" in address else address
     return f"http://{shown}:{port}/"
@@ -94,7 +93,7 @@ def hosts_of(sock: socket.socket, host: str) -> Hosts:
 def note_of(sock: socket.socket, host: str) -> str:
     """One line on who can reach the server, for the user to read under the URL."""
     address, port = sock.getsockname()[:2]
-    if address in _ANY:
+    if address in ANY_ADDRESSES:
         return (
             f"listening on every interface ({host or address}): other machines can reach it "
             f"at this machine's addresses, e.g. http://{socket.gethostname()}:{port}/ "

@@ -51,7 +51,7 @@ import numpy as np
 from .. import __version__
 from ..batched import Model
 from ..data import Dataset, dataset_metadata
-from ..features import FEATURE_NAMES, transform
+from ..features import FEATURE_NAMES
 from ..loop import Callback, TrainingDiverged, fit
 from ..nn import MLP
 from ..optim import LRScheduler, Optimizer
@@ -63,7 +63,6 @@ from .setups import (
     DATA_FIELDS,
     MODEL_FIELDS,
     TRAIN_FIELDS,
-    Splits,
     build_model,
     build_optimizer,
     check_features,
@@ -107,7 +106,6 @@ class Session:
     """A tab's playground: configure it, then play, pause, step, reset, ask for graphs."""
 
     # Set by the first `configure` (every other method needs a setup first).
-    _data: Splits
     _full: Dataset
     _train: Dataset
     _test: Dataset
@@ -149,13 +147,15 @@ class Session:
         )
         if not changed and old is not None:
             return
-        data = load_data(setup, self._csv_lookup) if changed & set(DATA_FIELDS) else self._data
+        if changed & set(DATA_FIELDS):
+            data = load_data(setup, self._csv_lookup)
+        else:
+            data = (self._full, self._train, self._test)
         check_features(setup, data[0])
         loss = loss_for(setup, data[0])
         was_playing = self.playing
         self._halt()
         with self._lock:
-            self._data = data
             self._full, self._train, self._test = data
             self._fit_train = replace(self._train, X=network_inputs(self._train.X, setup))
             self._fit_test = replace(self._test, X=network_inputs(self._test.X, setup))
@@ -424,7 +424,7 @@ class Session:
                 self._full.task,
                 s.grid,
                 self._target_range,
-                None if s.features is None else functools.partial(transform, s.features),
+                functools.partial(network_inputs, setup=s),
             ),
         }
 

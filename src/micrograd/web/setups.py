@@ -144,7 +144,7 @@ def build_model(setup: Setup, ds: Dataset) -> Model:
     nout = ds.n_classes if ds.task == "multiclass" else 1
     form = BatchedMLP if setup.mode == "batched" else MLP
     return form(
-        len(setup.features) if setup.features is not None else ds.n_features,
+        len(feature_names(setup, ds.n_features)),
         [*setup.layers, nout],
         activation=setup.activation,
         rng=random.Random(setup.seed),

@@ -13,8 +13,7 @@ const PALETTE = [NEG, POS, [46, 160, 67], [148, 103, 189], [214, 39, 40], [140, 
 const MAX_CURVE = 2000;        // points kept per curve: older ones are thinned, not dropped all
 const GRAPH_REFRESH_MS = 1000; // an open graph is re-requested at most this often while training
 const MIN_GRAPH_ZOOM = 0.6;    // "fit" never shrinks a graph below this: it scrolls instead
-// TF Playground's input features, in its order (the server's list wins when it sends one).
-const FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"];
+// How the page writes the input features (their names and order are the server's registry).
 const FEATURE_LABELS = { x1: "x₁", x2: "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁·x₂",
   "sin(x1)": "sin x₁", "sin(x2)": "sin x₂" };
 const PLAY_ICON = '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M4 2.5v11l9-5.5z"/></svg>';
@@ -82,12 +81,9 @@ function checkLayers(layers) {
   return null;
 }
 
+// The server's registry (micrograd.features), sent with its options; none before the hello.
 function featureChoices() {
-  const o = app.options || {};
-  const listed = o.feature_choices || (o.choices && o.choices.features);
-  if (Array.isArray(listed)) return listed;
-  // A server that knows `features` has it among its defaults even when it lists no choices.
-  return o.defaults && "features" in o.defaults ? FEATURES : [];
+  return (app.options && app.options.feature_choices) || [];
 }
 
 function checkFeatures(features) {
@@ -223,7 +219,6 @@ function handle(msg) {
 
 function onHello(msg) {
   app.options = msg.options;
-  if (Array.isArray(msg.feature_choices)) app.options.feature_choices = msg.feature_choices;
   app.session = msg.session;
   $("download").href = `/api/sessions/${msg.session}/model.json`;
   buildControls();
@@ -522,20 +517,10 @@ function dataKey(msg) { return JSON.stringify([msg.dataset, msg.train.x.length, 
 function sameData(msg) { return app.dataKey === dataKey(msg); }
 
 // How many raw inputs the points have (1: the plane plots the target against x1).
-function rawInputs() {
-  const r = app.ready;
-  if (typeof r.inputs === "number") return r.inputs;
-  if (typeof r.features === "number") return r.features;
-  const x = r.train.x[0] || r.test.x[0];
-  return x ? x.length : 2;
-}
+function rawInputs() { return app.ready.inputs; }
 
-function inputNames() {
-  const r = app.ready;
-  if (Array.isArray(r.features)) return r.features;
-  const n = r.sizes[0];
-  return n === 1 ? ["x"] : Array.from({ length: n }, (_, j) => `x${j + 1}`);
-}
+// What the network reads, in order: the input features in use, or the raw inputs x1, x2.
+function inputNames() { return app.ready.features; }
 
 function buildNetwork() {
   const box = $("network");
