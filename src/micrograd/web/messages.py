@@ -34,7 +34,6 @@ __all__ = [
     "Setup",
     "choices",
     "parse",
-    "parse_setup",
 ]
 
 LIMITS: dict[str, int] = {
@@ -275,10 +274,3 @@ def parse(text: str | bytes) -> Incoming:
         known = isinstance(kind, str) and kind in MESSAGE_TYPES
         raise MessageError(_explain(e), kind if known else None) from None
 
-
-def parse_setup(raw: dict[str, Any]) -> Setup:
-    """A setup from a plain dict (the page's URL, a test), or `MessageError`."""
-    try:
-        return Setup.model_validate(raw)
-    except ValidationError as e:
-        raise MessageError(_explain(e)) from None
