@@ -273,4 +273,3 @@ def parse(text: str | bytes) -> Incoming:
         kind = raw["type"]
         known = isinstance(kind, str) and kind in MESSAGE_TYPES
         raise MessageError(_explain(e), kind if known else None) from None
-
