@@ -229,19 +229,20 @@ def run(args: argparse.Namespace) -> int:
         target, write, numbered=not explicit, force=args.force, placing=placing
     )
     name = placed.name
-    where = f"{escape(str(placed))}{os.sep}"
+    folder = f"{placed}{os.sep}"  # plain on stderr; `where` for the rich console
+    where = escape(folder)
     files = [placed / "model.json", *(placed / p.name for p in drawn), placed / "run.json"]
     if isinstance(stopped, TrainingDiverged):
         outcome = (
-            f"{stopped.reason}; saved the run as of epoch {epochs} (status diverged) in {where}"
+            f"{stopped.reason}; saved the run as of epoch {epochs} (status diverged) in {folder}"
         )
     elif isinstance(stopped, KeyboardInterrupt):
         outcome = (
             f"interrupted in epoch {epochs + 1} of {config.epochs}; saved the run as of "
-            f"epoch {epochs} (status interrupted) in {placed}{os.sep}"
+            f"epoch {epochs} (status interrupted) in {folder}"
         )
     else:
-        outcome = f"saved the run (status {status}) in {placed}{os.sep}"
+        outcome = f"saved the run (status {status}) in {folder}"
     if not_drawn or held_pressed or placing.pressed:
         when = "before" if held_pressed else "while" if not_drawn else "after"
         skipped = f"; not drawn: {', '.join(not_drawn)}" if not_drawn else ""
