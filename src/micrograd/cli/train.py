@@ -325,7 +325,7 @@ def _save_run(
     report: tuple[str, dict[str, Any]] | None,
 ) -> dict[str, Any]:
     """Write the run's model.json and run.json into the empty folder `out`; return run.json's
-    content (its "files" lists the pictures once they are drawn, `_draw`)."""
+    content (its "files" lists the pictures once they are drawn, `pictures.draw`)."""
     save(result.model, out / "model.json", metadata=_metadata(result, ds))
     h = result.history
     record = {
