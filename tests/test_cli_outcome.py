@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import select
 import signal
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cli_helpers import command, command_env, installed, read_json
+from cli_helpers import Capsys, assert_error, command, command_env, installed, read_json
 
 from micrograd import losses
 from micrograd.data import load_dataset
@@ -136,6 +137,17 @@ def test_a_diverged_run_saves_the_weights_its_metrics_describe(tmp_path: Path, l
         ["predict", "--model", "d/model.json", "--input", "0.5,0.2", "--format", "csv"], tmp_path
     )
     assert predicted.returncode == 0, predicted.stderr
+
+
+def test_a_diverged_run_names_its_folder_as_it_is_on_disk(
+    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stderr line is plain text: a folder with brackets is not written rich-escaped."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--lr", "1e10", "--epochs", "30", "--out", "[d]", "--no-plots", "--quiet"]
+    line = assert_error(argv, capsys, "diverged")
+    assert line.endswith(f"in [d]{os.sep}"), line
+    assert (tmp_path / "[d]" / "run.json").is_file()
 
 
 # -- 4: a loss that explodes is divergence, and no float prints as a string of digits --------

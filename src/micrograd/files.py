@@ -59,14 +59,6 @@ def _is_stream(path: Path) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
-@contextlib.contextmanager
-def _streaming(path: Path) -> Iterator[Path]:
-    try:
-        yield path
-    except OSError as e:
-        raise _naming(e, path, path) from None
-
-
 def process_alive(pid: int) -> bool:
     """Whether process `pid` runs (on POSIX; elsewhere every process counts as running)."""
     if os.name != "posix":  # os.kill(pid, 0) is a liveness test only on POSIX
@@ -119,8 +111,10 @@ def replacing(path: Path) -> Iterator[Path]:
     A `path` that is a device, a FIFO, a socket or a link is yielded itself, to be written into as a
     stream (nothing to rename, nothing to undo); an error writing it names `path`."""
     if _is_stream(path):
-        with _streaming(path) as stream:
-            yield stream
+        try:
+            yield path
+        except OSError as e:
+            raise _naming(e, path, path) from None
         return
     folder = path.parent
     if not folder.is_dir():

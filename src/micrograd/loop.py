@@ -373,6 +373,8 @@ def fit(
         "mode": mode,
         "model": model,
     }
+    if validation is not None:
+        val_X, val_y = _as_xy(validation)  # once: every epoch scores the same arrays
     for cb in listeners:
         cb.on_train_begin(info)
     best_val, best_params, waited = math.inf, [p.data for p in params], 0
@@ -426,7 +428,6 @@ def fit(
             row: dict[str, float] = {"epoch": epoch, "loss": total_loss / n}
             row.update(_metrics(task, y[seen], out))
             if validation is not None:
-                val_X, val_y = _as_xy(validation)
                 with gc_paused(), np.errstate(over="ignore", invalid="ignore"):
                     val_pred = _forward(model, val_X)
                 if not np.all(np.isfinite(_outputs(val_pred))):

@@ -151,9 +151,10 @@ def sample(text: str) -> list[float]:
     return _comma_list(text, number, "value", "expected numbers separated by commas, e.g. 0.5,1.2")
 
 
-_NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_NEGATIVE = re.compile(rf"^-{_NUMBER[2:]}$")  # a negative number, never an option
-_NEGATIVE_LIST = re.compile(rf"^-(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:\s*,\s*{_NUMBER})*$")
+_UNSIGNED = r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBER = rf"-?{_UNSIGNED}"
+_NEGATIVE = re.compile(rf"^-{_UNSIGNED}$")  # a negative number, never an option
+_NEGATIVE_LIST = re.compile(rf"^-{_UNSIGNED}(?:\s*,\s*{_NUMBER})*$")
 
 
 def attach_negative_values(argv: list[str]) -> list[str]:

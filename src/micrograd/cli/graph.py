@@ -35,7 +35,7 @@ from .arguments import PROG, UsageError, add_command, positive_int, sample
 from .models import check_width, label, model_info, model_scaler, sample_text
 from .output import console, make_folder, names
 
-__all__ = ["DEFAULT_OUT", "register", "run"]
+__all__ = ["register", "run"]
 
 # Where the pictures go without --out: under runs/ like a run, not into the current folder.
 DEFAULT_OUT = Path("runs") / "graph"

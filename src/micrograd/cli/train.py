@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rich import box
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -198,26 +199,25 @@ def run(args: argparse.Namespace) -> int:
     diverged_at = stopped.epoch if isinstance(stopped, TrainingDiverged) else None
     epochs = result.history.epochs
     report = _per_class(result)
-    shown_once = False
+    metrics = _final_metrics(result)
+    talk = not args.quiet and stopped is None  # a stopped run tells its outcome on stderr
+    summary_due = talk
 
     def write(folder: Path, name: str) -> tuple[bool, list[Path], list[str]]:
         """Save the run into `folder` as the run `name` (its folder's name), model.json and
-        run.json first with Ctrl-C held back, then draw: Ctrl-C while drawing stops only that."""
-        nonlocal shown_once
+        run.json first with Ctrl-C held back, then draw: Ctrl-C while drawing stops only that.
+        The summary shows once, though `save_run` may write the run again under another name."""
+        nonlocal summary_due
         with interrupts_held() as held:
-            record = _save_run(result, ds, folder, seconds, name, status, diverged_at, own, report)
-        if not args.quiet and stopped is None and not shown_once:  # a second try: said already
-            shown_once = True
-            shown.print(_summary_table(result, name))
-            # Two classes scored on the data they trained on add little to the table above:
-            # the default run's summary stays short (run.json has the report all the same).
-            if report is not None and (report[0] != "training" or result.train.n_classes > 2):
-                shown.print(per_class_table(report[1], f"on the {report[0]} split"))
-            shown.print(_summary_lines(result, seconds))
-        metrics = _final_metrics(result)
+            record = _save_run(
+                result, ds, folder, seconds, name, status, diverged_at, own, metrics, report
+            )
+        if summary_due:
+            summary_due = False
+            _show_summary(shown, result, name, metrics, report, seconds)
         planned = [] if args.no_plots else pictures(result, ds, name, status, metrics)
         announce = None
-        if planned and not args.quiet and stopped is None:
+        if planned and talk:
             announce = "drawing the pictures (Ctrl-C skips them and keeps the run)"
         drawn, not_drawn = draw(planned, folder, record, held.pressed, announce, shown)
         return held.pressed, drawn, not_drawn
@@ -229,19 +229,20 @@ def run(args: argparse.Namespace) -> int:
         target, write, numbered=not explicit, force=args.force, placing=placing
     )
     name = placed.name
-    where = f"{escape(str(placed))}{os.sep}"
+    folder = f"{placed}{os.sep}"  # plain on stderr; `where` for the rich console
+    where = escape(folder)
     files = [placed / "model.json", *(placed / p.name for p in drawn), placed / "run.json"]
     if isinstance(stopped, TrainingDiverged):
         outcome = (
-            f"{stopped.reason}; saved the run as of epoch {epochs} (status diverged) in {where}"
+            f"{stopped.reason}; saved the run as of epoch {epochs} (status diverged) in {folder}"
         )
     elif isinstance(stopped, KeyboardInterrupt):
         outcome = (
             f"interrupted in epoch {epochs + 1} of {config.epochs}; saved the run as of "
-            f"epoch {epochs} (status interrupted) in {placed}{os.sep}"
+            f"epoch {epochs} (status interrupted) in {folder}"
         )
     else:
-        outcome = f"saved the run (status {status}) in {placed}{os.sep}"
+        outcome = f"saved the run (status {status}) in {folder}"
     if not_drawn or held_pressed or placing.pressed:
         when = "before" if held_pressed else "while" if not_drawn else "after"
         skipped = f"; not drawn: {', '.join(not_drawn)}" if not_drawn else ""
@@ -320,10 +321,11 @@ def _save_run(
     status: str,
     diverged_at: int | None,
     own: dict[str, Any],
+    metrics: dict[str, float],
     report: tuple[str, dict[str, Any]] | None,
 ) -> dict[str, Any]:
     """Write the run's model.json and run.json into the empty folder `out`; return run.json's
-    content (its "files" lists the pictures once they are drawn, `_draw`)."""
+    content (its "files" lists the pictures once they are drawn, `pictures.draw`)."""
     save(result.model, out / "model.json", metadata=_metadata(result, ds))
     h = result.history
     record = {
@@ -348,7 +350,7 @@ def _save_run(
             "parameters": len(flat_parameters(result.model)),
         },
         "loss": result.loss,
-        "metrics": _final_metrics(result),
+        "metrics": metrics,
         "per_class": None if report is None else {"split": report[0], **report[1]},
         "status": status,
         "epochs": h.epochs,
@@ -379,8 +381,24 @@ def _per_class(result: TrainResult) -> tuple[str, dict[str, Any]] | None:
     return split, classification_report(ds.y, predicted, ds.n_classes, names)
 
 
-def _summary_table(result: TrainResult, name: str) -> Table:
-    metrics = _final_metrics(result)
+def _show_summary(
+    shown: Console,
+    result: TrainResult,
+    name: str,
+    metrics: dict[str, float],
+    report: tuple[str, dict[str, Any]] | None,
+    seconds: float,
+) -> None:
+    """The summary table of the finished run `name`, its per-class table and how it stopped."""
+    shown.print(_summary_table(result, name, metrics))
+    # Two classes scored on the data they trained on add little to the table above:
+    # the default run's summary stays short (run.json has the report all the same).
+    if report is not None and (report[0] != "training" or result.train.n_classes > 2):
+        shown.print(per_class_table(report[1], f"on the {report[0]} split"))
+    shown.print(_summary_lines(result, seconds))
+
+
+def _summary_table(result: TrainResult, name: str, metrics: dict[str, float]) -> Table:
     splits = [("train", "")]
     if result.val is not None:
         splits.append(("validation", "val_"))
