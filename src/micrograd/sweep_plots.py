@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from .plots import PathLike, new_figure, save_png
-from .sweep.results import SettingResult, show_value
+from .sweep.results import SettingResult, higher_is_better, show_value
 
 __all__ = ["plot_best_curves", "plot_boxes", "plot_heatmap", "plot_parallel", "plot_scatter"]
 
 
 def _better(metric: str) -> str:
-    return "higher is better" if metric.endswith("accuracy") else "lower is better"
+    return "higher is better" if higher_is_better(metric) else "lower is better"
 
 
 def _ordered(texts: set[str]) -> list[str]:
@@ -77,7 +77,7 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
     from matplotlib import colormaps
 
     # Higher accuracy, lower RMSE: better is always bright. Cells with no score are grey.
-    cmap = colormaps["viridis" if metric.endswith("accuracy") else "viridis_r"].with_extremes(
+    cmap = colormaps["viridis" if higher_is_better(metric) else "viridis_r"].with_extremes(
         bad="#dddddd"
     )
     finite = grid[np.isfinite(grid)]
@@ -95,7 +95,7 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
             value = grid[i, j]
             diverged, runs = counts.get((cx, cy), [0, 0])
             if math.isfinite(value):
-                light = (value < mid) == metric.endswith("accuracy")
+                light = (value < mid) == higher_is_better(metric)
                 text = _short(value) + (f"\n{diverged} diverged" if diverged else "")
                 ax.text(
                     j,
@@ -272,7 +272,7 @@ def plot_parallel(results: Sequence[SettingResult], path: PathLike, top: int = 2
 
     scores = [r.score for r in best]
     lo, hi = (min(scores), max(scores)) if scores else (0.0, 1.0)
-    cmap = colormaps["viridis" if metric.endswith("accuracy") else "viridis_r"]
+    cmap = colormaps["viridis" if higher_is_better(metric) else "viridis_r"]
     for r in reversed(best):  # the best drawn last, on top
         share = 0.5 if hi == lo else (r.score - lo) / (hi - lo)
         ys = [height(k, r) for k in range(len(axes))] + [share]
@@ -326,7 +326,7 @@ def plot_best_curves(result: SettingResult, path: PathLike) -> Path:
         ax_loss.set_yscale("log")
     ax_loss.set_title("training loss" + (" (log scale)" if positive else ""))
     ax_metric.set_title(f"training {metric} ({_better(metric)})")
-    if metric.endswith("accuracy"):
+    if higher_is_better(metric):
         ax_metric.set_ylim(-0.02, 1.02)
     for ax in (ax_loss, ax_metric):
         ax.set_xlabel("epoch")

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .. import sweep_plots
 from ..sweep import SettingResult, Store, StoreError, runs_csv, summarise, summary_json
-from ..sweep.results import METRICS, show_value
+from ..sweep.results import METRICS, higher_is_better, show_value
 from ..sweep.spec import SweepError
 from ..sweep.store import Plan
 from .arguments import UsageError, positive_int
@@ -109,7 +109,7 @@ def table(plan: Plan, results: list[SettingResult], top: int) -> Table:
         if not plan.varied:
             cells.append("(one setting)")
         cells += [
-            _mean_std(s.score, 3 if metric.endswith("accuracy") else 4),
+            _mean_std(s.score, 3 if higher_is_better(metric) else 4),
             _mean_std(s.loss, 4),
             f"{len(r.records)}/{r.planned}",
             f"{s.converged}/{counted}",
