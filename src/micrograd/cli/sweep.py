@@ -204,8 +204,7 @@ def _backend(args: argparse.Namespace) -> Backend:
         return Backend.parse(args.cluster)
     if args.scheduler is not None:
         return Backend.parse(args.scheduler)
-    workers = args.workers or os.cpu_count() or 1
-    return Backend("serial", 1) if workers == 1 else Backend("processes", workers)
+    return Backend.local(args.workers or os.cpu_count() or 1)
 
 
 def _capped(backend: Backend, runs: int, args: argparse.Namespace) -> Backend:
