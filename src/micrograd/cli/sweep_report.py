@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 from pathlib import Path
@@ -154,13 +153,6 @@ def _default_axes(plan: Plan, results: list[SettingResult]) -> tuple[str, str] |
     return x, y
 
 
-def is_random(plan: Plan) -> bool:
-    """A random search: its settings are fewer than every combination of the values they
-    use (a grid has each combination exactly once)."""
-    combinations = math.prod(len({json.dumps(s[k]) for s in plan.settings}) for k in plan.varied)
-    return len(plan.settings) < combinations
-
-
 def _pictures(
     args: argparse.Namespace, plan: Plan, results: list[SettingResult], db: Path
 ) -> list[Path]:
@@ -170,7 +162,7 @@ def _pictures(
     out = Path(args.plots) if args.plots is not None else db.with_name(f"{db.stem}-plots")
     make_folder(out)
     files = []
-    if plan.varied and is_random(plan):  # no grid to map: each setting drew its own values
+    if plan.varied and plan.is_random():  # no grid to map: each setting drew its own values
         files.append(sweep_plots.plot_scatter(results, out / "scatter.png"))
     else:
         if axes is not None:

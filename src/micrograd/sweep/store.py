@@ -82,6 +82,14 @@ class Plan:
         varied = [k for k in sweep.varied if len({json.dumps(s[k]) for s in settings}) > 1]
         return cls(settings, list(sweep.seeds), varied, description)
 
+    def is_random(self) -> bool:
+        """A random search: its settings are fewer than every combination of the values they
+        use (a grid has each combination exactly once)."""
+        combinations = math.prod(
+            len({json.dumps(s[k]) for s in self.settings}) for k in self.varied
+        )
+        return len(self.settings) < combinations
+
     def jobs(self) -> list[Job]:
         configs = [config_from_dict(s) for s in self.settings]
         keyed = [(setting_key(c), c) for c in configs]
