@@ -154,8 +154,8 @@ class Store:
         tmp = temporary_beside(path)
         try:
             try:
-                db = cls._connect(tmp)
-                try:
+                # closed before linking: the last connection folds the WAL into the file
+                with contextlib.closing(cls._connect(tmp)) as db:
                     db.executescript(_SCHEMA)
                     db.execute("BEGIN")
                     db.executemany(
@@ -163,8 +163,6 @@ class Store:
                         [("schema_version", str(SCHEMA_VERSION)), ("plan", plan.to_json())],
                     )
                     db.execute("COMMIT")
-                finally:
-                    db.close()  # the last connection folds the WAL into the file
                 link_new(tmp, path)
             except sqlite3.Error as e:
                 raise StoreError(
