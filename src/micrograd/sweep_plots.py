@@ -25,6 +25,16 @@ def _better(metric: str) -> str:
     return "higher is better" if higher_is_better(metric) else "lower is better"
 
 
+def _numeric(results: Sequence[SettingResult], name: str) -> bool:
+    """Are all of `name`'s values numbers (an axis of values, not of names)?"""
+    return all(isinstance(r.values[name], int | float) for r in results)
+
+
+def _spans_decades(values: Sequence[float]) -> bool:
+    """Positive values over more than a factor 20, as log-uniform draws are: a log axis."""
+    return bool(values) and min(values) > 0 and max(values) / min(values) > 20
+
+
 def _ordered(texts: set[str]) -> list[str]:
     """Numbers by value; layer sizes (8,8,1) by their sizes, smaller networks first; the rest
     as text."""
@@ -208,7 +218,7 @@ def plot_scatter(results: Sequence[SettingResult], path: PathLike) -> Path:
     best = scored[0] if scored else None
     for ax, name in zip(axes, names, strict=False):
         texts = _ordered({show_value(r.values[name]) for r in results})
-        numeric = all(isinstance(r.values[name], int | float) for r in results)
+        numeric = _numeric(results, name)
 
         xs = [_position(r.values[name], texts, numeric) for r in scored]
         ys = [r.score for r in scored]
@@ -225,8 +235,7 @@ def plot_scatter(results: Sequence[SettingResult], path: PathLike) -> Path:
                 label="best",
             )
             ax.legend(loc="best", fontsize=8)
-        positive = numeric and xs and min(xs) > 0
-        if positive and max(xs) / min(xs) > 20:
+        if numeric and _spans_decades(xs):
             ax.set_xscale("log")
             ax.set_xlabel(f"{name} (log scale)")
         else:
@@ -253,9 +262,9 @@ def plot_parallel(results: Sequence[SettingResult], path: PathLike, top: int = 2
     spans: list[tuple[float, float]] = []  # each numeric axis's range, on its own scale
     for name in names:
         texts = _ordered({show_value(r.values[name]) for r in results})
-        numeric = all(isinstance(r.values[name], int | float) for r in results)
+        numeric = _numeric(results, name)
         values = [float(r.values[name]) for r in results] if numeric else [0.0]
-        log = numeric and min(values) > 0 and max(values) / min(values) > 20
+        log = numeric and _spans_decades(values)
         scaled = [math.log10(v) for v in values] if log else values
         axes.append((name, texts, numeric, log))
         spans.append((min(scaled), max(scaled)))
