@@ -199,9 +199,9 @@ def execute(
                 except BrokenProcessPool:
                     pending[future] = i  # not finished: the caller may run it again
                     raise
+                except (KeyboardInterrupt, SystemExit):
+                    raise
                 except BaseException as e:  # KilledWorker, a lost scheduler, CancelledError
-                    if isinstance(e, KeyboardInterrupt | SystemExit):
-                        raise
                     record = _lost(jobs[i], e)
                 yield i, record
     finally:
