@@ -188,7 +188,7 @@ def report(args: argparse.Namespace, store: Store, db: Path) -> int:
     except (SweepError, StoreError) as e:
         raise UsageError(str(e)) from None
     counts = store.counts_by_status()
-    total = len(plan.jobs())
+    total = plan.runs
     written: list[Path] = []
     if args.csv is not None:
         path = Path(args.csv)

@@ -90,6 +90,11 @@ class Plan:
         )
         return len(self.settings) < combinations
 
+    @property
+    def runs(self) -> int:
+        """How many runs the plan holds (`len(self.jobs())`, without building them)."""
+        return len(self.settings) * len(self.seeds)
+
     def jobs(self) -> list[Job]:
         configs = [config_from_dict(s) for s in self.settings]
         keyed = [(setting_key(c), c) for c in configs]
