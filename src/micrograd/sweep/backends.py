@@ -270,11 +270,11 @@ def _answers(address: str | None, client: Any) -> bool:
 WORKERS_WAIT = 30.0  # seconds for a scheduler with no workers to get one, before saying so
 
 
-def _await_workers(client: Any, address: str, seconds: float | None = None) -> None:
+def _await_workers(client: Any, address: str) -> None:
     """A scheduler with no workers would take the runs and never start them: wait a while for
     a worker, then say what to do instead of hanging silently."""
     try:
-        client.wait_for_workers(1, timeout=WORKERS_WAIT if seconds is None else seconds)
+        client.wait_for_workers(1, timeout=WORKERS_WAIT)
     except TimeoutError:
         raise BackendError(
             f"the Dask scheduler at {address} has had no workers for {WORKERS_WAIT:g} s: start "
