@@ -8,7 +8,6 @@ from pathlib import Path
 from cli_helpers import Capsys
 from cli_helpers import run as run_main
 
-from micrograd.cli.sweep_report import is_random
 from micrograd.sweep import Plan, Sweep
 from micrograd.sweep_plots import _ordered
 
@@ -21,11 +20,11 @@ def test_layer_sizes_sort_by_size_not_as_text() -> None:
 
 def test_a_grid_is_told_from_a_random_search() -> None:
     grid = Plan.from_sweep(Sweep(grid={"lr": [0.1, 1.0], "layers": [(4, 1), (8, 1)]}, seeds=[0]))
-    assert not is_random(grid)
+    assert not grid.is_random()
     drawn = Plan.from_sweep(
         Sweep(grid={"lr": [0.1, 1.0, 3.0], "layers": [(4, 1), (8, 1)]}, seeds=[0], draws=3)
     )
-    assert is_random(drawn)  # 3 of the 6 combinations
+    assert drawn.is_random()  # 3 of the 6 combinations
 
 
 def test_a_random_search_draws_scatter_plots_and_a_grid_a_heatmap(

@@ -7,14 +7,13 @@ processes, with the same results as a serial run), so this module sits above the
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import Executor
 
 from .loop import DEFAULT_LOSS, check_task_loss
 from .run import RunsSummary, TrainConfig, build_model, load_data
 from .sweep import runner
-from .sweep.backends import Backend
+from .sweep.backends import Backend, cores, local_workers
 
 __all__ = ["EvaluationInterrupted", "evaluate"]
 
@@ -50,8 +49,7 @@ def evaluate(
     check_task_loss(data.task, config.loss or DEFAULT_LOSS[data.task])
     build_model(config, data)
     jobs = runner.jobs_for(config, seeds)
-    count = min(workers or os.cpu_count() or 1, len(jobs))
-    backend = Backend("serial", 1) if count <= 1 else Backend("processes", count)
+    backend = Backend.local(local_workers(workers or cores(), len(jobs)))
     records: dict[int, runner.RunRecord] = {}
     try:
         runner.run_jobs(jobs, backend, records.__setitem__, executor=executor)

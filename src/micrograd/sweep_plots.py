@@ -16,13 +16,23 @@ from typing import Any
 import numpy as np
 
 from .plots import PathLike, new_figure, save_png
-from .sweep.results import SettingResult, show_value
+from .sweep.results import SettingResult, higher_is_better, show_value
 
 __all__ = ["plot_best_curves", "plot_boxes", "plot_heatmap", "plot_parallel", "plot_scatter"]
 
 
 def _better(metric: str) -> str:
-    return "higher is better" if metric.endswith("accuracy") else "lower is better"
+    return "higher is better" if higher_is_better(metric) else "lower is better"
+
+
+def _numeric(results: Sequence[SettingResult], name: str) -> bool:
+    """Are all of `name`'s values numbers (an axis of values, not of names)?"""
+    return all(isinstance(r.values[name], int | float) for r in results)
+
+
+def _spans_decades(values: Sequence[float]) -> bool:
+    """Positive values over more than a factor 20, as log-uniform draws are: a log axis."""
+    return bool(values) and min(values) > 0 and max(values) / min(values) > 20
 
 
 def _ordered(texts: set[str]) -> list[str]:
@@ -77,7 +87,7 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
     from matplotlib import colormaps
 
     # Higher accuracy, lower RMSE: better is always bright. Cells with no score are grey.
-    cmap = colormaps["viridis" if metric.endswith("accuracy") else "viridis_r"].with_extremes(
+    cmap = colormaps["viridis" if higher_is_better(metric) else "viridis_r"].with_extremes(
         bad="#dddddd"
     )
     finite = grid[np.isfinite(grid)]
@@ -95,7 +105,7 @@ def plot_heatmap(results: Sequence[SettingResult], x: str, y: str, path: PathLik
             value = grid[i, j]
             diverged, runs = counts.get((cx, cy), [0, 0])
             if math.isfinite(value):
-                light = (value < mid) == metric.endswith("accuracy")
+                light = (value < mid) == higher_is_better(metric)
                 text = _short(value) + (f"\n{diverged} diverged" if diverged else "")
                 ax.text(
                     j,
@@ -208,7 +218,7 @@ def plot_scatter(results: Sequence[SettingResult], path: PathLike) -> Path:
     best = scored[0] if scored else None
     for ax, name in zip(axes, names, strict=False):
         texts = _ordered({show_value(r.values[name]) for r in results})
-        numeric = all(isinstance(r.values[name], int | float) for r in results)
+        numeric = _numeric(results, name)
 
         xs = [_position(r.values[name], texts, numeric) for r in scored]
         ys = [r.score for r in scored]
@@ -225,8 +235,7 @@ def plot_scatter(results: Sequence[SettingResult], path: PathLike) -> Path:
                 label="best",
             )
             ax.legend(loc="best", fontsize=8)
-        positive = numeric and xs and min(xs) > 0
-        if positive and max(xs) / min(xs) > 20:
+        if numeric and _spans_decades(xs):
             ax.set_xscale("log")
             ax.set_xlabel(f"{name} (log scale)")
         else:
@@ -253,9 +262,9 @@ def plot_parallel(results: Sequence[SettingResult], path: PathLike, top: int = 2
     spans: list[tuple[float, float]] = []  # each numeric axis's range, on its own scale
     for name in names:
         texts = _ordered({show_value(r.values[name]) for r in results})
-        numeric = all(isinstance(r.values[name], int | float) for r in results)
+        numeric = _numeric(results, name)
         values = [float(r.values[name]) for r in results] if numeric else [0.0]
-        log = numeric and min(values) > 0 and max(values) / min(values) > 20
+        log = numeric and _spans_decades(values)
         scaled = [math.log10(v) for v in values] if log else values
         axes.append((name, texts, numeric, log))
         spans.append((min(scaled), max(scaled)))
@@ -272,7 +281,7 @@ def plot_parallel(results: Sequence[SettingResult], path: PathLike, top: int = 2
 
     scores = [r.score for r in best]
     lo, hi = (min(scores), max(scores)) if scores else (0.0, 1.0)
-    cmap = colormaps["viridis" if metric.endswith("accuracy") else "viridis_r"]
+    cmap = colormaps["viridis" if higher_is_better(metric) else "viridis_r"]
     for r in reversed(best):  # the best drawn last, on top
         share = 0.5 if hi == lo else (r.score - lo) / (hi - lo)
         ys = [height(k, r) for k in range(len(axes))] + [share]
@@ -326,7 +335,7 @@ def plot_best_curves(result: SettingResult, path: PathLike) -> Path:
         ax_loss.set_yscale("log")
     ax_loss.set_title("training loss" + (" (log scale)" if positive else ""))
     ax_metric.set_title(f"training {metric} ({_better(metric)})")
-    if metric.endswith("accuracy"):
+    if higher_is_better(metric):
         ax_metric.set_ylim(-0.02, 1.02)
     for ax in (ax_loss, ax_metric):
         ax.set_xlabel("epoch")

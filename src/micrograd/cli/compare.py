@@ -17,7 +17,7 @@ from .. import __version__, plots
 from ..data import Dataset
 from ..loop import DEFAULT_LOSS
 from ..run import RunOutcome, RunsSummary, TrainConfig
-from ..sweep.backends import Backend, cores
+from ..sweep.backends import Backend, cores, local_workers
 from ..sweep.runner import RunRecord, jobs_for, outcome, run_jobs
 from ..sweep.spec import MAX_RUNS
 from .arguments import (
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     shown = console()
     # No more processes than cores nor runs (each is a Python with numpy, ~100 MB): the runner
     # caps them so; the line below says the number it starts.
-    workers = max(1, min(args.workers or cores(), cores(), runs * len(settings)))
+    workers = local_workers(args.workers or cores(), runs * len(settings))
     if args.workers is not None and args.workers > workers:
         print(
             f"{PROG}: note: --workers {args.workers}: using {workers}, no more than the CPU cores "
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     labels = list(settings)
     # Every run goes through the sweep runner, the one way to run many runs.
     jobs = [job for config, _ in settings.values() for job in jobs_for(config, seeds)]
-    backend = Backend("serial", 1) if workers == 1 else Backend("processes", workers)
+    backend = Backend.local(workers)
     finished: dict[str, list[RunOutcome]] = {label: [] for label in labels}
     failures: list[str] = []
     with maybe_progress(not args.quiet) as progress:

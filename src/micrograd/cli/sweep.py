@@ -204,8 +204,7 @@ def _backend(args: argparse.Namespace) -> Backend:
         return Backend.parse(args.cluster)
     if args.scheduler is not None:
         return Backend.parse(args.scheduler)
-    workers = args.workers or os.cpu_count() or 1
-    return Backend("serial", 1) if workers == 1 else Backend("processes", workers)
+    return Backend.local(args.workers or os.cpu_count() or 1)
 
 
 def _capped(backend: Backend, runs: int, args: argparse.Namespace) -> Backend:
@@ -234,7 +233,7 @@ def _duration(seconds: float) -> str:
 
 def _dry_run(plan: Plan, remaining: list[Any], backend: Backend, db: Path) -> int:
     shown = console()
-    total = len(plan.jobs())
+    total = plan.runs
     shown.print(
         f"{len(plan.settings)} settings x {len(plan.seeds)} seeds = {total} runs"
         + (f", {len(remaining)} not in {escape(str(db))} yet" if total != len(remaining) else "")
@@ -290,7 +289,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _execute(args: argparse.Namespace, store: Store, plan: Plan, backend: Backend, db: Path) -> int:
     shown = console()
-    total = len(plan.jobs())
+    total = plan.runs
     left = len(store.remaining())
     if not args.quiet:
         again = f", {total - left} already stored" if left != total else ""

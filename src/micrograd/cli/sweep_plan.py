@@ -180,7 +180,7 @@ def _widen(store: Store, items: list[str]) -> None:
         for k in plan.varied:
             if s[k] not in values[k]:
                 values[k].append(s[k])
-    if len(plan.settings) != math.prod(len(v) for v in values.values()):
+    if plan.is_random():
         raise UsageError(
             f"{store.path} is a random search: it grows with --seeds N, not with new grid values"
         )

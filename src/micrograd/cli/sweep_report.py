@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 from pathlib import Path
@@ -18,7 +17,7 @@ from rich.table import Table
 
 from .. import sweep_plots
 from ..sweep import SettingResult, Store, StoreError, runs_csv, summarise, summary_json
-from ..sweep.results import METRICS, show_value
+from ..sweep.results import METRICS, higher_is_better, show_value
 from ..sweep.spec import SweepError
 from ..sweep.store import Plan
 from .arguments import UsageError, positive_int
@@ -109,7 +108,7 @@ def table(plan: Plan, results: list[SettingResult], top: int) -> Table:
         if not plan.varied:
             cells.append("(one setting)")
         cells += [
-            _mean_std(s.score, 3 if metric.endswith("accuracy") else 4),
+            _mean_std(s.score, 3 if higher_is_better(metric) else 4),
             _mean_std(s.loss, 4),
             f"{len(r.records)}/{r.planned}",
             f"{s.converged}/{counted}",
@@ -154,13 +153,6 @@ def _default_axes(plan: Plan, results: list[SettingResult]) -> tuple[str, str] |
     return x, y
 
 
-def is_random(plan: Plan) -> bool:
-    """A random search: its settings are fewer than every combination of the values they
-    use (a grid has each combination exactly once)."""
-    combinations = math.prod(len({json.dumps(s[k]) for s in plan.settings}) for k in plan.varied)
-    return len(plan.settings) < combinations
-
-
 def _pictures(
     args: argparse.Namespace, plan: Plan, results: list[SettingResult], db: Path
 ) -> list[Path]:
@@ -170,7 +162,7 @@ def _pictures(
     out = Path(args.plots) if args.plots is not None else db.with_name(f"{db.stem}-plots")
     make_folder(out)
     files = []
-    if plan.varied and is_random(plan):  # no grid to map: each setting drew its own values
+    if plan.varied and plan.is_random():  # no grid to map: each setting drew its own values
         files.append(sweep_plots.plot_scatter(results, out / "scatter.png"))
     else:
         if axes is not None:
@@ -196,7 +188,7 @@ def report(args: argparse.Namespace, store: Store, db: Path) -> int:
     except (SweepError, StoreError) as e:
         raise UsageError(str(e)) from None
     counts = store.counts_by_status()
-    total = len(plan.jobs())
+    total = plan.runs
     written: list[Path] = []
     if args.csv is not None:
         path = Path(args.csv)

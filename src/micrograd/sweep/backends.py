@@ -33,6 +33,7 @@ __all__ = [
     "Backend",
     "BackendError",
     "cores",
+    "local_workers",
     "one_line",
     "open_backend",
     "require_dask",
@@ -83,14 +84,17 @@ class Backend:
             "LocalCluster) or tcp://HOST:PORT (a Dask scheduler)"
         )
 
+    @classmethod
+    def local(cls, workers: int) -> Backend:
+        """`workers` local processes; a single one runs here instead (serial)."""
+        return cls("serial", 1) if workers <= 1 else cls("processes", workers)
+
     def capped(self, runs: int) -> Backend:
-        """This backend with no more local workers than cores, nor than `runs` (at least 1):
-        runs are CPU-bound, so more processes than cores only slow each other down while each
-        holds its own Python and numpy (about 100 MB; --workers 10000 once started 3,500 of
-        them for two runs). A scheduler's workers are its own."""
+        """This backend with no more local workers than `local_workers` allows. A scheduler's
+        workers are its own."""
         if self.kind not in ("processes", "local") or self.workers is None:
             return self
-        return replace(self, workers=max(1, min(self.workers, cores(), runs)))
+        return replace(self, workers=local_workers(self.workers, runs))
 
     def describe(self) -> str:
         if self.kind == "serial":
@@ -100,6 +104,13 @@ class Backend:
         if self.kind == "local":
             return f"a Dask LocalCluster of {self.workers} worker processes on 127.0.0.1"
         return f"the Dask scheduler at {self.address}"
+
+
+def local_workers(workers: int, runs: int) -> int:
+    """`workers`, but no more than the cores, nor than `runs` (at least 1): runs are CPU-bound,
+    so more processes than cores only slow each other down while each holds its own Python and
+    numpy (about 100 MB; --workers 10000 once started 3,500 of them for two runs)."""
+    return max(1, min(workers, cores(), runs))
 
 
 def cores() -> int:
@@ -259,11 +270,11 @@ def _answers(address: str | None, client: Any) -> bool:
 WORKERS_WAIT = 30.0  # seconds for a scheduler with no workers to get one, before saying so
 
 
-def _await_workers(client: Any, address: str, seconds: float | None = None) -> None:
+def _await_workers(client: Any, address: str) -> None:
     """A scheduler with no workers would take the runs and never start them: wait a while for
     a worker, then say what to do instead of hanging silently."""
     try:
-        client.wait_for_workers(1, timeout=WORKERS_WAIT if seconds is None else seconds)
+        client.wait_for_workers(1, timeout=WORKERS_WAIT)
     except TimeoutError:
         raise BackendError(
             f"the Dask scheduler at {address} has had no workers for {WORKERS_WAIT:g} s: start "

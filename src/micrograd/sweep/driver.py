@@ -33,7 +33,7 @@ def run_sweep(
     not stored, so a resumed sweep runs it again. Ctrl-C (KeyboardInterrupt) cancels the queued
     runs and goes on up; what was stored stays."""
     jobs = store.remaining()
-    total = len(store.plan().jobs())
+    total = store.plan().runs
     done = total - len(jobs)
     ran = 0
 

@@ -112,14 +112,13 @@ def summarise(
     records = list(records)
     if metric is not None and metric not in METRICS:
         raise SweepError(f"unknown metric {metric!r}: expected one of {', '.join(METRICS)}")
-    chosen = metric
-    if chosen is not None and records and not any(chosen in r.metrics for r in records):
+    if metric is not None and records and not any(metric in r.metrics for r in records):
         have = sorted({k for r in records for k in r.metrics} & set(METRICS))
         raise SweepError(
-            f"the runs have no {chosen!r}: they report {', '.join(have) or 'nothing yet'}"
-            + (" (give --val or --test to keep held-out data)" if "_" in chosen else "")
+            f"the runs have no {metric!r}: they report {', '.join(have) or 'nothing yet'}"
+            + (" (give --val or --test to keep held-out data)" if "_" in metric else "")
         )
-    metric = chosen or metric_of(records)
+    metric = metric or metric_of(records)
     by_key: dict[str, list[RunRecord]] = {}
     for r in records:
         by_key.setdefault(r.key, []).append(r)

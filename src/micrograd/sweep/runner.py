@@ -29,7 +29,7 @@ from typing import Any
 from ..data import Dataset
 from ..loop import Callback, History, TrainingDiverged
 from ..run import RunOutcome, TrainConfig, load_data, train
-from .backends import Backend, cores, one_line, open_backend
+from .backends import Backend, one_line, open_backend
 from .spec import Job, setting_key
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
     "outcome",
     "run",
     "run_jobs",
-    "run_seeds",
 ]
 
 STATUSES = ("finished", "diverged", "error")
@@ -200,9 +199,9 @@ def execute(
                 except BrokenProcessPool:
                     pending[future] = i  # not finished: the caller may run it again
                     raise
+                except (KeyboardInterrupt, SystemExit):
+                    raise
                 except BaseException as e:  # KilledWorker, a lost scheduler, CancelledError
-                    if isinstance(e, KeyboardInterrupt | SystemExit):
-                        raise
                     record = _lost(jobs[i], e)
                 yield i, record
     finally:
@@ -248,27 +247,6 @@ def run_jobs(
 def jobs_for(config: TrainConfig, seeds: Sequence[int]) -> list[Job]:
     """One job per seed of one config."""
     return [Job(setting_key(config), replace(config, seed=s), s) for s in seeds]
-
-
-def run_seeds(
-    config: TrainConfig,
-    seeds: Sequence[int],
-    *,
-    workers: int | None = None,
-    executor: Executor | None = None,
-) -> list[RunRecord]:
-    """One run of `config` per seed, records in the seeds' order: on `executor`, or on
-    `workers` local processes (default one per core; 1 runs here)."""
-    jobs = jobs_for(config, seeds)
-    count = min(workers or cores(), cores(), len(jobs))
-    backend = Backend("serial", 1) if count <= 1 else Backend("processes", count)
-    records: list[RunRecord | None] = [None] * len(jobs)
-
-    def keep(i: int, record: RunRecord) -> None:
-        records[i] = record
-
-    run_jobs(jobs, backend, keep, executor=executor)
-    return [r for r in records if r is not None]
 
 
 def outcome(record: RunRecord, metric: str) -> RunOutcome:

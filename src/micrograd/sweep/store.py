@@ -82,6 +82,19 @@ class Plan:
         varied = [k for k in sweep.varied if len({json.dumps(s[k]) for s in settings}) > 1]
         return cls(settings, list(sweep.seeds), varied, description)
 
+    def is_random(self) -> bool:
+        """A random search: its settings are fewer than every combination of the values they
+        use (a grid has each combination exactly once)."""
+        combinations = math.prod(
+            len({json.dumps(s[k]) for s in self.settings}) for k in self.varied
+        )
+        return len(self.settings) < combinations
+
+    @property
+    def runs(self) -> int:
+        """How many runs the plan holds (`len(self.jobs())`, without building them)."""
+        return len(self.settings) * len(self.seeds)
+
     def jobs(self) -> list[Job]:
         configs = [config_from_dict(s) for s in self.settings]
         keyed = [(setting_key(c), c) for c in configs]
@@ -146,8 +159,8 @@ class Store:
         tmp = temporary_beside(path)
         try:
             try:
-                db = cls._connect(tmp)
-                try:
+                # closed before linking: the last connection folds the WAL into the file
+                with contextlib.closing(cls._connect(tmp)) as db:
                     db.executescript(_SCHEMA)
                     db.execute("BEGIN")
                     db.executemany(
@@ -155,8 +168,6 @@ class Store:
                         [("schema_version", str(SCHEMA_VERSION)), ("plan", plan.to_json())],
                     )
                     db.execute("COMMIT")
-                finally:
-                    db.close()  # the last connection folds the WAL into the file
                 link_new(tmp, path)
             except sqlite3.Error as e:
                 raise StoreError(
