@@ -41,6 +41,18 @@ def assert_error(argv: list[str], capsys: Capsys, *needles: str) -> str:
     return lines[0]
 
 
+def one_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """The installed command (`installed`) failed with exit status 2 and one stderr line naming
+    the problem, no traceback; that line."""
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("micrograd: error: ") and "Traceback" not in done.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
 def read_json(path: Path) -> Any:
     def refuse(constant: str) -> None:
         raise AssertionError(f"{path} holds {constant}, which is not JSON")

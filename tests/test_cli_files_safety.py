@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import assert_error, command, command_env, read_json, run
+from cli_helpers import assert_error, command, command_env, one_error, read_json, run
 from cli_helpers import installed as run_installed
 
 from micrograd import plots
@@ -46,16 +46,6 @@ def installed(
 
     env = {**command_env(), "PYTHONDONTWRITEBYTECODE": "1"}
     return run_installed(args, cwd, timeout=timeout, env=env, preexec_fn=cap_file_size)
-
-
-def one_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("micrograd: error: "), done.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 class FifoReader:

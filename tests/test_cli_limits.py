@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_helpers import installed
+from cli_helpers import installed, one_error
 
 from micrograd.cli.limits import available_memory, memory_needed
 from micrograd.cli.sweep_plan import parameters
@@ -32,16 +32,6 @@ def limit_memory() -> None:
 
 def micrograd(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return installed(args, cwd, preexec_fn=limit_memory)
-
-
-def one_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("micrograd: error: ") and "Traceback" not in done.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 def cores() -> int:
