@@ -361,6 +361,30 @@ def test_a_client_at_its_cap_is_told_so_and_another_client_still_connects() -> N
         assert json.loads(mine.recv(timeout=10))["type"] == "hello"
 
 
+@serves
+def test_closing_a_busy_tab_at_the_cap_frees_its_slot_for_the_next_one() -> None:
+    """Regression: a tab closed while its pause waited for a slow epoch still held its slot
+    when the next tab opened, so closing one tab and opening another was refused (the
+    playground benchmark's ten tabs followed by one more failed CI this way)."""
+    from micrograd.web.server import Background
+
+    slow = {"mode": "per-sample", "samples": 2000, "layers": [16, 16, 16], "speed": 0}
+    with Background(max_per_client=2) as url, contextlib.ExitStack() as tabs:
+        kept = tabs.enter_context(_ws(url))
+        assert json.loads(kept.recv(timeout=10))["type"] == "hello"
+        with _ws(url) as busy:
+            assert json.loads(busy.recv(timeout=10))["type"] == "hello"
+            busy.send(json.dumps({"type": "setup", "setup": slow}))
+            while json.loads(busy.recv(timeout=30))["type"] != "ready":
+                pass
+            busy.send(json.dumps({"type": "play"}))
+            while not json.loads(reply := busy.recv(timeout=30)).get("playing", False):
+                assert json.loads(reply)["type"] != "error", reply
+            busy.send(json.dumps({"type": "pause"}))
+        with _ws(url) as next_tab:
+            assert json.loads(next_tab.recv(timeout=10))["type"] == "hello"
+
+
 class _Bound:
     """A listening socket's answers, without binding one (IPv6 may be off on a CI machine)."""
 

@@ -70,6 +70,10 @@ MAX_SESSIONS = 16
 # Tabs one client address may hold: a user's ten tabs fit (bench/playground.py opens ten at
 # once), and another machine (when the server listens beyond loopback) cannot take every slot.
 MAX_PER_CLIENT = 10
+# A tab closed a moment ago may still be ending on the server (its last message, e.g. a pause
+# waiting for the current epoch, is handled before its disconnect): a new tab at the limit waits
+# this long for such a slot before it is refused, so closing one tab and opening another works.
+CLOSING_GRACE_SECONDS = 3.0
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 _REASON_BYTES = 123  # the most a WebSocket close frame's reason may hold
 _MAX_ROWS = 10_000  # metric rows one merged frame carries, for a page that stopped reading
@@ -329,6 +333,12 @@ def create_app(
     async def socket(ws: WebSocket) -> None:
         await ws.accept()
         client = _client_of(ws)
+        waited = 0.0
+        while (
+            per_client[client] >= max_per_client or len(sessions) >= max_sessions
+        ) and waited < CLOSING_GRACE_SECONDS:
+            await asyncio.sleep(0.05)
+            waited += 0.05
         if per_client[client] >= max_per_client:
             await refuse(
                 ws,
