@@ -321,3 +321,32 @@ def test_compare_sigint_to_the_parent_stops_the_workers_at_once(tmp_path: Path) 
     assert [r["seed"] for r in result["settings"]["1"]["runs"]] == [0, 1, 2]
     assert result["settings"]["5000"]["runs"] == []
     assert hidden(tmp_path) == []
+
+
+def test_ctrl_c_between_the_drawing_and_the_placing_still_places_the_run(tmp_path: Path) -> None:
+    """Regression: a Ctrl-C that came after the last picture was drawn but before the run was
+    placed escaped into the staging folder's clean-up and lost the saved run (seen on a loaded
+    CI machine). Now Ctrl-C is held back for the whole write, except inside `interruptible`."""
+    from micrograd.cli.runs import Held, interruptible, save_run
+
+    def write(folder: Path, name: str) -> str:
+        (folder / "model.json").write_text("{}")
+        try:
+            with interruptible():
+                os.kill(os.getpid(), signal.SIGINT)  # while "drawing": stops the drawing
+                time.sleep(1)
+            drawing = "finished"
+        except KeyboardInterrupt:
+            drawing = "stopped"
+        os.kill(os.getpid(), signal.SIGINT)  # after the drawing, before the placing
+        return drawing
+
+    placing = Held()
+    placed, drawing = save_run(
+        tmp_path / "run", write, numbered=False, force=False, placing=placing
+    )
+    assert drawing == "stopped"
+    assert placing.pressed
+    assert placed == tmp_path / "run" and (placed / "model.json").read_text() == "{}"
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folder left
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -14,7 +14,7 @@ from .. import plots
 from ..data import Dataset
 from ..train import TrainResult
 from .output import num, write_json
-from .runs import interrupts_held
+from .runs import interruptible
 
 __all__ = ["Picture", "draw", "held_out", "pictures"]
 
@@ -31,23 +31,24 @@ def draw(
     shown: Console,
 ) -> tuple[list[Path], list[str]]:
     """Draw the `pictures` into the run's `folder`, each written whole, and list them in its
-    run.json (`record`), after printing `announce` if given. Ctrl-C stops the drawing, not the
-    run: (drawn, names not drawn)."""
+    run.json (`record`), after printing `announce` if given; none if `skip`. Called where
+    Ctrl-C is held back (`save_run`), it lets Ctrl-C stop the drawing only, never the run:
+    (drawn, names not drawn)."""
     drawn: list[Path] = []
     try:
-        if skip:
-            raise KeyboardInterrupt
-        if announce is not None:
-            shown.print(announce)
-        for _, picture in pictures:
-            drawn.append(picture(folder))
+        with interruptible():
+            if skip:
+                raise KeyboardInterrupt
+            if announce is not None:
+                shown.print(announce)
+            for _, picture in pictures:
+                drawn.append(picture(folder))
     except KeyboardInterrupt:
         pass
     not_drawn = [file for file, _ in pictures[len(drawn) :]]
     if drawn:
         record["files"] = ["model.json", *(p.name for p in drawn), "run.json"]
-        with interrupts_held():
-            write_json(folder / "run.json", record)
+        write_json(folder / "run.json", record)
     return drawn, not_drawn
 
 

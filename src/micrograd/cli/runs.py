@@ -34,6 +34,7 @@ __all__ = [
     "RUN_FILES",
     "Held",
     "check_target",
+    "interruptible",
     "interrupts_held",
     "place",
     "save_run",
@@ -133,6 +134,26 @@ def interrupts_held(held: Held | None = None) -> Iterator[Held]:
     previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield held
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Inside `interrupts_held`, let Ctrl-C and SIGTERM stop this block again, as
+    KeyboardInterrupt: a long part of a saved run (drawing its pictures) that may be skipped,
+    while the parts before and after it stay held back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
@@ -246,14 +267,14 @@ def save_run(
     `name` is the name of the folder the run ends up in, for its files to carry: a `numbered`
     run's folder is chosen before it is written, and should another run take that name first,
     the run is written again under the next free one. An explicit target never moves.
-    Ctrl-C and SIGTERM are held back while the run is placed, noted in `placing`.
+    Ctrl-C and SIGTERM are held back throughout, noted in `placing`, except where `write` lets
+    them through (`interruptible`): a run once written is placed, never lost half-way.
     """
     while True:
         dest = _free(target) if numbered and not force else target
-        with staging(dest) as folder:
+        with interrupts_held(placing), staging(dest) as folder:
             written = write(folder, dest.name)
-            with interrupts_held(placing):
-                if force or not numbered:
-                    return place(folder, dest, force=force, numbered=False, flag=flag), written
-                if _rename(folder, dest):
-                    return dest, written
+            if force or not numbered:
+                return place(folder, dest, force=force, numbered=False, flag=flag), written
+            if _rename(folder, dest):
+                return dest, written

@@ -57,7 +57,7 @@ from .output import (
     write_json,
 )
 from .pictures import draw, held_out, pictures
-from .runs import Held, check_target, interrupts_held, save_run
+from .runs import Held, check_target, save_run
 
 __all__ = ["register", "run"]
 
@@ -203,15 +203,19 @@ def run(args: argparse.Namespace) -> int:
     talk = not args.quiet and stopped is None  # a stopped run tells its outcome on stderr
     summary_due = talk
 
+    # Ctrl-C is held back from here until the run is placed (noted in `placing`), except while
+    # the pictures are drawn; the folder is placed whole at the end, so a concurrent run
+    # (--force) never finds, nor replaces, a run still being drawn.
+    placing = Held()
+
     def write(folder: Path, name: str) -> tuple[bool, list[Path], list[str]]:
         """Save the run into `folder` as the run `name` (its folder's name), model.json and
-        run.json first with Ctrl-C held back, then draw: Ctrl-C while drawing stops only that.
-        The summary shows once, though `save_run` may write the run again under another name."""
+        run.json first, then draw: Ctrl-C while drawing stops only that. The summary shows
+        once, though `save_run` may write the run again under another name."""
         nonlocal summary_due
-        with interrupts_held() as held:
-            record = _save_run(
-                result, ds, folder, seconds, name, status, diverged_at, own, metrics, report
-            )
+        record = _save_run(
+            result, ds, folder, seconds, name, status, diverged_at, own, metrics, report
+        )
         if summary_due:
             summary_due = False
             _show_summary(shown, result, name, metrics, report, seconds)
@@ -219,12 +223,10 @@ def run(args: argparse.Namespace) -> int:
         announce = None
         if planned and talk:
             announce = "drawing the pictures (Ctrl-C skips them and keeps the run)"
-        drawn, not_drawn = draw(planned, folder, record, held.pressed, announce, shown)
-        return held.pressed, drawn, not_drawn
+        before = placing.pressed
+        drawn, not_drawn = draw(planned, folder, record, before, announce, shown)
+        return before, drawn, not_drawn
 
-    # The folder is placed whole at the end, Ctrl-C held back meanwhile, so a concurrent run
-    # (--force) never finds, nor replaces, a run still being drawn.
-    placing = Held()
     placed, (held_pressed, drawn, not_drawn) = save_run(
         target, write, numbered=not explicit, force=args.force, placing=placing
     )
