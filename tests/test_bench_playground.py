@@ -28,4 +28,5 @@ def test_the_playground_benchmark_runs_and_reports_every_figure(tmp_path: Path) 
     assert len(result["concurrent"]) == 10
     assert all(tab["frames"] > 0 and tab["errors"] == [] for tab in result["concurrent"])
     assert result["memory"]["rss_max_mib"] > 0
+    assert result["page_fps"] > 0
     assert "server stopped with exit status 0" in done.stdout

@@ -314,16 +314,14 @@ def test_regression_2d_is_drawn_as_a_value_heat_map(page: Any, server: str) -> N
     shot(page, "regression_2d.png")
 
 
-def test_the_page_draws_at_least_20_frames_a_second(page: Any, server: str) -> None:
+def test_the_page_draws_frames_while_it_trains(page: Any, server: str) -> None:
+    # The rate (at least 20 frames a second) is a figure of bench/playground.py, not a test.
     open_page(page, server, "?speed=0")  # the default setup, at full speed
     page.click("#play")
     wait(page, "window.playground.frame.epoch > 50")
-    before, t0 = state(page, "framesDrawn"), time.perf_counter()
-    time.sleep(3)
-    rate = (state(page, "framesDrawn") - before) / (time.perf_counter() - t0)
+    before = state(page, "framesDrawn")
+    wait(page, f"window.playground.framesDrawn >= {before + 20}", timeout=60_000)
     page.click("#play")
-    print(f"the page drew {rate:.1f} frames/s")
-    assert rate >= 20, rate
 
 
 # -- layout ------------------------------------------------------------------------------------
