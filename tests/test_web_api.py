@@ -739,3 +739,38 @@ def test_an_upload_s_declared_size_is_refused_before_the_body_is_read(
     assert answer.status_code == 413 and "larger than 1,000,000 bytes" in answer.json()["error"]
     bad = client.post("/api/csv?name=a.csv", content=CSV, headers={"content-length": "-5"})
     assert bad.status_code == 400 and "Content-Length" in bad.json()["error"]
+
+
+def _workers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("playground-")]
+
+
+def _until_no_workers() -> None:
+    deadline = time.monotonic() + 30
+    while _workers():
+        assert time.monotonic() < deadline, "a closed tab's worker still trains"
+        time.sleep(0.01)
+
+
+def test_a_tab_closed_while_its_play_is_handled_never_leaves_training_running() -> None:
+    """Since the socket is read while a message is handled (a closing tab frees its slot at
+    once), a tab may close in the middle of a message that starts training: no worker may
+    train on for nobody, and play on a closed session does nothing."""
+    from micrograd.web.messages import Setup
+    from micrograd.web.session import Session
+
+    _until_no_workers()
+    session = Session(lambda message: None, lambda name: None)
+    session.configure(Setup(dataset="moons", speed=0, epochs=0))
+    session.play()
+    assert session.playing
+    session.close()
+    session.play()  # a play handled just after the close
+    _until_no_workers()
+    assert not session.playing
+
+    racing = Session(lambda message: None, lambda name: None)
+    racing.configure(Setup(dataset="moons", speed=0, epochs=0))
+    racing.play()
+    racing.closed = True  # the close came between play's check and its new worker's start
+    _until_no_workers()

@@ -70,10 +70,9 @@ MAX_SESSIONS = 16
 # Tabs one client address may hold: a user's ten tabs fit (bench/playground.py opens ten at
 # once), and another machine (when the server listens beyond loopback) cannot take every slot.
 MAX_PER_CLIENT = 10
-# A tab closed a moment ago may still be ending on the server (its last message, e.g. a pause
-# waiting for the current epoch, is handled before its disconnect): a new tab at the limit waits
-# this long for such a slot before it is refused, so closing one tab and opening another works.
-CLOSING_GRACE_SECONDS = 3.0
+# Messages a tab may have waiting while an earlier one is handled (a pause waits for the current
+# epoch); a page sends one per click, so only a flood fills this and is then read no further.
+_PENDING_MESSAGES = 64
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 _REASON_BYTES = 123  # the most a WebSocket close frame's reason may hold
 _MAX_ROWS = 10_000  # metric rows one merged frame carries, for a page that stopped reading
@@ -333,12 +332,6 @@ def create_app(
     async def socket(ws: WebSocket) -> None:
         await ws.accept()
         client = _client_of(ws)
-        waited = 0.0
-        while (
-            per_client[client] >= max_per_client or len(sessions) >= max_sessions
-        ) and waited < CLOSING_GRACE_SECONDS:
-            await asyncio.sleep(0.05)
-            waited += 0.05
         if per_client[client] >= max_per_client:
             await refuse(
                 ws,
@@ -359,36 +352,16 @@ def create_app(
         per_client[client] += 1
         outbox.put({"type": "hello", "session": session.id, "options": options()})
         sender = asyncio.create_task(outbox.pump(ws))
+        # The socket is read while a message is handled, so a tab that closes frees its slot
+        # at once, not after its last message (a pause waits for the current epoch).
+        inbox: asyncio.Queue[str | None] = asyncio.Queue(_PENDING_MESSAGES)
+        handler = asyncio.create_task(handle(session, outbox, inbox))
         try:
             while True:
                 event = await ws.receive()
                 if event["type"] == "websocket.disconnect":
                     break
-                text = event.get("text")
-                if text is None:
-                    outbox.put({"type": "error", "message": "messages must be JSON text"})
-                    continue
-                request = None
-                try:
-                    message = parse(text)
-                    request = message.type
-                    reply = await anyio.to_thread.run_sync(_dispatch, session, message)
-                except MessageError as e:
-                    outbox.put(
-                        {"type": "error", "request": request or e.request, "message": str(e)}
-                    )
-                    continue
-                except Exception as e:  # a bug: the page gets a message, the server goes on
-                    outbox.put(
-                        {
-                            "type": "error",
-                            "request": request,
-                            "message": f"internal error: {type(e).__name__}: {e}",
-                        }
-                    )
-                    continue
-                if reply is not None:
-                    outbox.put(reply)
+                await inbox.put(event.get("text"))
         except WebSocketDisconnect:
             pass
         finally:
@@ -398,7 +371,35 @@ def create_app(
             per_client[client] -= 1
             if per_client[client] <= 0:
                 del per_client[client]
+            handler.cancel()
             sender.cancel()
+
+    async def handle(session: Session, outbox: Outbox, inbox: asyncio.Queue[str | None]) -> None:
+        """Handle one tab's messages in the order they came, each answered in its outbox."""
+        while True:
+            text = await inbox.get()
+            if text is None:
+                outbox.put({"type": "error", "message": "messages must be JSON text"})
+                continue
+            request = None
+            try:
+                message = parse(text)
+                request = message.type
+                reply = await anyio.to_thread.run_sync(_dispatch, session, message)
+            except MessageError as e:
+                outbox.put({"type": "error", "request": request or e.request, "message": str(e)})
+                continue
+            except Exception as e:  # a bug: the page gets a message, the server goes on
+                outbox.put(
+                    {
+                        "type": "error",
+                        "request": request,
+                        "message": f"internal error: {type(e).__name__}: {e}",
+                    }
+                )
+                continue
+            if reply is not None:
+                outbox.put(reply)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -208,7 +208,7 @@ class Session:
 
     def play(self) -> None:
         s = self._settings
-        if self.playing:
+        if self.playing or self.closed:
             return
         self._halt()
         if self._posted_last_epoch(s):
@@ -321,7 +321,8 @@ class Session:
         reason = ""
         status: Status = "paused"
         try:
-            while not stop.is_set():
+            # `closed` too: the tab may close while a message that starts training is handled.
+            while not stop.is_set() and not self.closed:
                 if self._at_last_epoch(s):
                     reason = f"reached epoch {s.epochs}, the last one set by 'epochs'"
                     status = "finished"
