@@ -32,25 +32,32 @@ def assert_error(argv: list[str], capsys: Capsys, *needles: str) -> str:
     status = run(argv)
     out, err = capsys.readouterr()
     assert status == 2, (argv, status, out, err)
+    return error_line(err, *needles)
+
+
+def one_line(err: str) -> str:
+    """The command's stderr is one line "micrograd: ...", no traceback; that line."""
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith("micrograd: error: "), err
+    assert lines[0].startswith("micrograd: "), err
     assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
     return lines[0]
+
+
+def error_line(err: str, *needles: str) -> str:
+    """The command's stderr is one line "micrograd: error: ..." holding every needle; that line."""
+    line = one_line(err)
+    assert line.startswith("micrograd: error: "), line
+    for needle in needles:
+        assert needle in line, (needle, line)
+    return line
 
 
 def one_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
     """The installed command (`installed`) failed with exit status 2 and one stderr line naming
     the problem, no traceback; that line."""
     assert done.returncode == 2, (done.stdout, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("micrograd: error: ") and "Traceback" not in done.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
+    return error_line(done.stderr, *needles)
 
 
 def read_json(path: Path) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cli_helpers import assert_error, installed
+from cli_helpers import assert_error, installed, one_error
 
 from micrograd import MLP, cli
 from micrograd.data import load_dataset
@@ -32,15 +32,6 @@ ort = pytest.importorskip("onnxruntime", reason="export needs onnxruntime (the e
 def micrograd(*argv: str | Path) -> subprocess.CompletedProcess[str]:
     """The installed command."""
     return installed([*map(str, argv)], Path.cwd())
-
-
-def assert_refused(done: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr  # no numpy warning, no traceback
-    assert lines[0].startswith("micrograd: error: "), done.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 def session(path: Path) -> Any:
@@ -162,11 +153,11 @@ def test_export_replaces_an_existing_file_only_with_force(tmp_path: Path) -> Non
     save(MLP(3, [4, 1]), tmp_path / "model.json")
     old = tmp_path / name
     old.write_bytes(b"precious")
-    assert_refused(micrograd("export", tmp_path / "model.json", "--format", fmt), name, "--force")
+    one_error(micrograd("export", tmp_path / "model.json", "--format", fmt), name, "--force")
     assert old.read_bytes() == b"precious"
     other = tmp_path / f"other{old.suffix}"
     other.write_bytes(b"precious")
-    assert_refused(
+    one_error(
         micrograd("export", tmp_path / "model.json", "--format", fmt, "--output", other),
         other.name,
         "--force",
@@ -194,7 +185,7 @@ def test_a_model_whose_outputs_overflow_is_refused_and_leaves_no_file(
     # 1e308 twice along a ReLU path: micrograd's own outputs overflow float64 on usual inputs
     model_path = huge(tmp_path / "big.json", 1e308, "relu", (0, 1))
     done = micrograd("export", model_path, "--format", fmt, "--dtype", "float64")
-    assert_refused(done, "big.json", "overflow", "float64")
+    one_error(done, "big.json", "overflow", "float64")
     assert "bug" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
 
@@ -204,7 +195,7 @@ def test_weights_beyond_float32_are_refused_for_a_float32_export(tmp_path: Path)
     model_path = huge(tmp_path / "big.json", 1e308, "tanh", (0,))
     for fmt in ("onnx", "torch"):
         done = micrograd("export", model_path, "--format", fmt, "--dtype", "float32")
-        assert_refused(done, "big.json", "float32", "--dtype float64")
+        one_error(done, "big.json", "float32", "--dtype float64")
         assert "bug" not in done.stderr
         assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json"]
     done = micrograd("export", model_path, "--format", "onnx", "--dtype", "float64")
@@ -236,5 +227,5 @@ def test_a_network_that_overflows_float32_inside_is_refused(tmp_path: Path) -> N
         neuron.w[0].data = 1e-30
     save(model, tmp_path / "inner.json", metadata={"task": "multiclass", "n_classes": 2})
     done = micrograd("export", tmp_path / "inner.json", "--format", "onnx")
-    assert_refused(done, "inner.json", "overflows float32 inside", "--dtype float64")
+    one_error(done, "inner.json", "overflows float32 inside", "--dtype float64")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inner.json"]

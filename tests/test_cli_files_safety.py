@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import assert_error, command, command_env, one_error, read_json, run
+from cli_helpers import assert_error, command, command_env, error_line, one_error, read_json, run
 from cli_helpers import installed as run_installed
 
 from micrograd import plots
@@ -217,9 +217,7 @@ def test_the_loser_of_a_race_for_an_explicit_out_is_refused_not_renamed(tmp_path
         first.send_signal(signal.SIGCONT)
     out, err = first.communicate(timeout=300)
     assert first.returncode == 2, (out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("micrograd: error: "), err
-    assert "--out x already holds files" in lines[0] and "--force" in lines[0]
+    error_line(err, "--out x already holds files", "--force")
     assert read_json(tmp_path / "x" / "run.json")["config"]["seed"] == 2  # the winner's run
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]  # no x-2, no staging folder
 

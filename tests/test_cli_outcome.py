@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cli_helpers import Capsys, assert_error, command, command_env, installed, read_json
+from cli_helpers import (
+    Capsys,
+    assert_error,
+    command,
+    command_env,
+    installed,
+    one_line,
+    read_json,
+)
 
 from micrograd import losses
 from micrograd.data import load_dataset
@@ -28,14 +36,6 @@ from micrograd.run import TrainConfig, split
 from micrograd.serialization import load
 
 micrograd = installed
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("micrograd: "), err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 # -- 2: Ctrl-C while the pictures are drawn keeps the finished run ---------------------------

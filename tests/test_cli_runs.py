@@ -18,21 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import command, command_env, read_json, run
+from cli_helpers import Capsys, command, command_env, one_line, read_json, run
 
 from micrograd.cli import train as train_command
 from micrograd.serialization import load, load_metadata
 
-Capsys = pytest.CaptureFixture[str]
 SMALL = ["--samples", "60", "--epochs", "15"]
-
-
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("micrograd: "), err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def assert_one_run(folder: Path) -> dict[str, Any]:
@@ -68,7 +59,7 @@ def test_an_interrupted_run_saves_its_last_epoch_curves_and_status(
     monkeypatch.setattr(train_command, "train", ctrl_c_in_epoch_22)
     out = tmp_path / "run"
     assert run(["train", "--out", str(out)]) == 130
-    line = one_error_line(capsys.readouterr().err)
+    line = one_line(capsys.readouterr().err)
     assert "interrupted" in line and "epoch 21" in line and str(out) in line
     run_json = assert_one_run(out)
     assert (run_json["status"], run_json["epochs"], len(run_json["history"])) == (
@@ -86,7 +77,7 @@ def test_a_diverged_run_saves_its_last_good_epoch(tmp_path: Path, capsys: Capsys
     out = tmp_path / "d"
     argv = ["train", "--lr", "1e6", "--loss", "mse", "--epochs", "30", "--out", str(out)]
     assert run(argv) == 2
-    line = one_error_line(capsys.readouterr().err)
+    line = one_line(capsys.readouterr().err)
     assert "training diverged" in line and "smaller learning rate" in line
     assert "status diverged" in line and str(out) in line
     run_json = assert_one_run(out)
@@ -125,7 +116,7 @@ def test_an_explicit_out_is_replaced_only_with_force(tmp_path: Path, capsys: Cap
     assert run(["train", *SMALL, "--out", str(out), "--quiet"]) == 0
     before = (out / "model.json").read_bytes()
     assert run(["train", *SMALL, "--seed", "5", "--out", str(out), "--quiet"]) == 2
-    line = one_error_line(capsys.readouterr().err)
+    line = one_line(capsys.readouterr().err)
     assert str(out) in line and "--force" in line
     assert (out / "model.json").read_bytes() == before
     assert run(["train", *SMALL, "--seed", "5", "--out", str(out), "--quiet", "--force"]) == 0
@@ -136,7 +127,7 @@ def test_an_explicit_out_is_replaced_only_with_force(tmp_path: Path, capsys: Cap
 def test_force_never_replaces_a_folder_of_other_files(tmp_path: Path, capsys: Capsys) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     assert run(["train", *SMALL, "--out", str(tmp_path), "--force"]) == 2
-    assert "not a micrograd run" in one_error_line(capsys.readouterr().err)
+    assert "not a micrograd run" in one_line(capsys.readouterr().err)
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
@@ -155,7 +146,7 @@ def test_an_out_that_cannot_hold_a_run_is_one_line(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.txt").write_text("x")
     assert run(["train", *SMALL, "--out", out]) == 2
-    assert needle in one_error_line(capsys.readouterr().err)
+    assert needle in one_line(capsys.readouterr().err)
     assert sorted(os.listdir(tmp_path)) == ["a.txt"]
 
 
@@ -167,7 +158,7 @@ def test_the_current_folder_is_never_a_run_folder(
     (work / "model.json").write_text("{}")
     monkeypatch.chdir(work)
     assert run(["train", *SMALL, "--out", str(work), "--force"]) == 2
-    assert "current folder" in one_error_line(capsys.readouterr().err)
+    assert "current folder" in one_line(capsys.readouterr().err)
 
 
 def test_a_failed_write_leaves_no_folder_and_names_the_users_path(
@@ -184,7 +175,7 @@ def test_a_failed_write_leaves_no_folder_and_names_the_users_path(
     monkeypatch.setattr("micrograd.serialization.write_atomic", full_disk)
     out = tmp_path / "run"
     assert run(["train", *SMALL, "--out", str(out), "--no-plots"]) == 2
-    line = one_error_line(capsys.readouterr().err)
+    line = one_line(capsys.readouterr().err)
     assert "No space left on device" in line and str(out) in line and ".tmp" not in line
     assert os.listdir(tmp_path) == []
 
@@ -244,7 +235,7 @@ def test_sigterm_stops_a_run_which_saves_what_it_has(tmp_path: Path) -> None:
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
-    assert "interrupted" in one_error_line(err)
+    assert "interrupted" in one_line(err)
     run_json = assert_one_run(tmp_path / "run")
     assert run_json["status"] == "interrupted" and run_json["epochs"] >= 1
     assert hidden(tmp_path) == []
@@ -292,7 +283,7 @@ def test_compare_ctrl_c_serially_reports_the_finished_runs(
     argv = ["compare", "--activation", "tanh", "relu", "--runs", "3", *SMALL, "--workers", "1"]
     assert run([*argv, "--out", str(out), "--quiet"]) == 130
     captured = capsys.readouterr()
-    assert "2 of 6 runs finished" in one_error_line(captured.err)
+    assert "2 of 6 runs finished" in one_line(captured.err)
     assert "tanh" in captured.out  # the table of what finished
     result = read_json(out / "compare.json")
     assert result["status"] == "interrupted" and result["finished"] == 2
@@ -312,7 +303,7 @@ def test_compare_sigint_to_the_parent_stops_the_workers_at_once(tmp_path: Path) 
     _, err = process.communicate(timeout=60)
     stopped_after = time.monotonic() - sent
     assert process.returncode == 130, err
-    line = one_error_line(err)
+    line = one_line(err)
     # Before, the parent waited for every queued run (minutes here); now it ends the workers.
     assert stopped_after < 10, stopped_after
     result = read_json(tmp_path / "cmp" / "compare.json")

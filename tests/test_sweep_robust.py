@@ -94,31 +94,15 @@ def test_a_scheduler_with_no_workers_is_reported_not_waited_on_forever(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A real `dask scheduler` process on loopback with no worker: the backend says so."""
-    import socket
-    import subprocess
-    import sys
     import time
+
+    from dask_helpers import dask_scheduler, free_port
 
     import micrograd.sweep.backends as backends
     from micrograd.sweep import BackendError
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    scheduler = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "distributed.cli.dask_scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-dashboard",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
+    scheduler = dask_scheduler(port)
     try:
         monkeypatch.setattr(backends, "WORKERS_WAIT", 2.0)
         address = f"tcp://127.0.0.1:{port}"

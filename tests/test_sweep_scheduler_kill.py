@@ -5,20 +5,13 @@ and its worker are real processes on loopback."""
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from cli_helpers import command, command_env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from dask_helpers import dask_scheduler, dask_workers, free_port
 
 
 def counts(db: Path) -> dict[str, int]:
@@ -34,37 +27,11 @@ def counts(db: Path) -> dict[str, int]:
 def test_a_killed_scheduler_loses_its_runs_and_none_is_stored_as_a_result(tmp_path: Path) -> None:
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    scheduler = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "distributed.cli.dask_scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-dashboard",
-        ],
-        **quiet,
-    )
+    scheduler = dask_scheduler(port)
     worker = None
     try:
         time.sleep(2)
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "distributed.cli.dask_worker",
-                address,
-                "--nthreads",
-                "1",
-                "--nworkers",
-                "4",  # one per run: a short run never waits behind a long one
-                "--no-dashboard",
-            ],
-            **quiet,
-        )
+        worker = dask_workers(address, 4)  # one per run: a short run never waits behind a long one
         db = tmp_path / "k.db"
         # two short runs that finish at once, two long ones still running when it dies
         argv = [command(), "sweep", "--grid", "epochs=2,400000", "lr=0.1,0.3", "--samples", "40"]
