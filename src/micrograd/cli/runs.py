@@ -119,24 +119,32 @@ class Held:
 
 
 @contextlib.contextmanager
+def _on_interrupt(handler: Callable[[int, object], None]) -> Iterator[None]:
+    """Ctrl-C and SIGTERM go to `handler` while the block runs (in the main thread: only it
+    receives signals; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
 def interrupts_held(held: Held | None = None) -> Iterator[Held]:
     """Hold back Ctrl-C and SIGTERM while the block runs, noting them in `held` (a new one if
     not given) instead: writing and placing a finished run is quick and must not be cut in
     half."""
     held = Held() if held is None else held
-    if threading.current_thread() is not threading.main_thread():
-        yield held  # only the main thread receives signals
-        return
 
     def note(signum: int, frame: object) -> None:
         held.pressed = True
 
-    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with _on_interrupt(note):
         yield held
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager
@@ -144,19 +152,12 @@ def interruptible() -> Iterator[None]:
     """Inside `interrupts_held`, let Ctrl-C and SIGTERM stop this block again, as
     KeyboardInterrupt: a long part of a saved run (drawing its pictures) that may be skipped,
     while the parts before and after it stay held back."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with _on_interrupt(stop):
         yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager
