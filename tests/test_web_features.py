@@ -220,6 +220,46 @@ def test_a_model_with_features_says_so_in_its_file(
     assert "features" not in plain and plain["n_features"] == 2
 
 
+def test_a_model_file_read_while_the_setup_changes_describes_the_model_it_holds(
+    tmp_path: Path,
+) -> None:
+    """Regression: the model file read the setup and data before it took the session's lock
+    (held for an epoch while training), so a setup that changed the features meanwhile gave
+    the new model with the old setup's metadata (2 inputs named, 3 read)."""
+    import threading
+
+    from micrograd.web.session import Session
+
+    class Watched:
+        """The session's lock, saying when another thread is waiting for it."""
+
+        def __init__(self, lock: Any) -> None:
+            self.lock, self.waiting = lock, threading.Event()
+
+        def __enter__(self) -> None:
+            if threading.current_thread() is not threading.main_thread():
+                self.waiting.set()
+            self.lock.acquire()
+
+        def __exit__(self, *exc: object) -> None:
+            self.lock.release()
+
+    session = Session(lambda message: None, lambda name: None)
+    session.configure(Setup(dataset="xor", layers=[4], speed=0))
+    watched = Watched(session._lock)
+    session._lock = watched  # type: ignore[assignment]
+    files: list[bytes] = []
+    with watched:  # as an epoch holds it
+        reader = threading.Thread(target=lambda: files.append(session.model_file()))
+        reader.start()
+        assert watched.waiting.wait(30)
+        session.configure(Setup(dataset="xor", layers=[4], speed=0, features=["x1", "x2", "x1*x2"]))
+    reader.join(30)
+    path = tmp_path / "model.json"
+    path.write_bytes(files[0])
+    assert load_metadata(path)["n_features"] == load(path).nin == 3
+
+
 # -- training until paused, the 2-D regression set ----------------------------------------
 
 

@@ -451,7 +451,17 @@ class Session:
 
     def model_file(self) -> bytes:
         """The model as `micrograd train` saves it (model.json), loadable by `micrograd
-        predict`, with the task and the playground's setup in its metadata."""
+        predict`, with the task and the playground's setup in its metadata. Read under the
+        lock: a setup applied meanwhile changes the model and its metadata together."""
+        with self._lock:
+            meta = self._model_metadata()
+            with tempfile.TemporaryDirectory(prefix="micrograd-model-") as folder:
+                path = Path(folder) / "model.json"
+                save(self._model, path, metadata=meta)
+                return path.read_bytes()
+
+    def _model_metadata(self) -> dict[str, Any]:
+        """What the model file says about the model: its data, setup and input features."""
         s, ds = self._settings, self._full
         meta = {
             **dataset_metadata(ds),
@@ -476,7 +486,4 @@ class Session:
                     "in that order"
                 ),
             }
-        with self._lock, tempfile.TemporaryDirectory(prefix="micrograd-model-") as folder:
-            path = Path(folder) / "model.json"
-            save(self._model, path, metadata=meta)
-            return path.read_bytes()
+        return meta
