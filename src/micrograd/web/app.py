@@ -40,7 +40,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from ..features import FEATURES
 from ..loop import DEFAULT_LOSS, TASK_LOSSES
@@ -357,13 +357,9 @@ def create_app(
         inbox: asyncio.Queue[str | None] = asyncio.Queue(_PENDING_MESSAGES)
         handler = asyncio.create_task(handle(session, outbox, inbox))
         try:
-            while True:
-                event = await ws.receive()
-                if event["type"] == "websocket.disconnect":
-                    break
+            # A closed socket is a disconnect event here (only receive_text() raises for it).
+            while (event := await ws.receive())["type"] != "websocket.disconnect":
                 await inbox.put(event.get("text"))
-        except WebSocketDisconnect:
-            pass
         finally:
             outbox.closed = True
             session.close()
