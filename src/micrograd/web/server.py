@@ -125,14 +125,11 @@ def serve(
     port: int,
     open_browser: bool,
     say: Callable[[str], None],
-    max_sessions: int | None = None,
 ) -> int:
     """Serve until Ctrl-C; `say` prints a line for the user. Returns the exit status."""
     sock = bind(host, port, say)
     url = url_of(sock, host)
-    hosts = hosts_of(sock, host)
-    app = create_app(hosts=hosts) if max_sessions is None else create_app(max_sessions, hosts)
-    server = _server(sock, app)
+    server = _server(sock, create_app(hosts=hosts_of(sock, host)))
 
     def announce() -> None:
         # Once uvicorn is up its Ctrl-C handler is in place: the URL is safe to use then.
