@@ -104,7 +104,9 @@ def note_of(sock: socket.socket, host: str) -> str:
     return f"listening on {address}: other machines that reach {host} can use it (it has no login)"
 
 
-def _server(sock: socket.socket, app: Any) -> uvicorn.Server:
+def _server(app: Any) -> uvicorn.Server:
+    """uvicorn serving `app`; the listening socket is handed to its run() (so Config needs no
+    host or port)."""
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -116,7 +118,6 @@ def _server(sock: socket.socket, app: Any) -> uvicorn.Server:
         proxy_headers=False,
         lifespan="on",
     )
-    del sock  # the socket is handed to run(); Config needs no host or port
     return uvicorn.Server(config)
 
 
@@ -129,7 +130,7 @@ def serve(
     """Serve until Ctrl-C; `say` prints a line for the user. Returns the exit status."""
     sock = bind(host, port, say)
     url = url_of(sock, host)
-    server = _server(sock, create_app(hosts=hosts_of(sock, host)))
+    server = _server(create_app(hosts=hosts_of(sock, host)))
 
     def announce() -> None:
         # Once uvicorn is up its Ctrl-C handler is in place: the URL is safe to use then.
@@ -165,7 +166,7 @@ class Background:
         self.sock = bind(host, 0, lambda _: None)
         self.url = url_of(self.sock, host)
         self.app = create_app(max_sessions, hosts_of(self.sock, host), max_per_client)
-        self.server = _server(self.sock, self.app)
+        self.server = _server(self.app)
         self.thread = threading.Thread(
             target=self.server.run,
             kwargs={"sockets": [self.sock]},
