@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
@@ -30,16 +29,13 @@ NEURON = (
 )
 
 server = wb.server  # the playground's Background server, as test_web_page shares it
+page = wb.page  # a fresh tab that fails the test on any script error
 
 
 @pytest.fixture
-def bp_page(browser: Any) -> Iterator[Any]:
-    pg = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    pg.close()
-    assert errors == [], errors
+def bp_page(page: Any) -> Any:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return page
 
 
 def shot(page: Any, tmp_path: Path, name: str) -> None:
