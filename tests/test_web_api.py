@@ -741,10 +741,6 @@ def test_an_upload_s_declared_size_is_refused_before_the_body_is_read(
     assert bad.status_code == 400 and "Content-Length" in bad.json()["error"]
 
 
-def _workers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("playground-")]
-
-
 def _until_no_workers() -> None:
     deadline = time.monotonic() + 30
     while _workers():
