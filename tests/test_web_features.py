@@ -3,7 +3,6 @@ paused, the 2-D regression set, and the status (`state`) and graph numbering the
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any, get_args
 
@@ -36,18 +35,8 @@ def open_session(client: TestClient, **setup: Any) -> tuple[Any, dict[str, Any],
     return ws, hello, ready
 
 
-def decoded(b64: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(b64), dtype=np.uint8)
-
-
-def steps(ws: Any, n: int) -> dict[str, Any]:
-    """Train `n` epochs one step at a time; the last frame."""
-    for _ in range(n):
-        ws.send_json({"type": "step"})
-    frame: dict[str, Any] = {}
-    for _ in range(n):
-        frame = receive(ws, "frame")
-    return frame
+decoded = api.decoded
+steps = api._steps  # train n epochs one step at a time; the last frame
 
 
 # -- the registry -------------------------------------------------------------------------
