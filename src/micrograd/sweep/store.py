@@ -158,27 +158,24 @@ class Store:
             raise StoreError(f"cannot create {path}: the folder {path.parent} does not exist")
         tmp = temporary_beside(path)
         try:
-            try:
-                # closed before linking: the last connection folds the WAL into the file
-                with contextlib.closing(cls._connect(tmp)) as db:
-                    db.executescript(_SCHEMA)
-                    db.execute("BEGIN")
-                    db.executemany(
-                        "INSERT INTO sweep (name, value) VALUES (?, ?)",
-                        [("schema_version", str(SCHEMA_VERSION)), ("plan", plan.to_json())],
-                    )
-                    db.execute("COMMIT")
-                link_new(tmp, path)
-            except sqlite3.Error as e:
-                raise StoreError(
-                    f"cannot create {path}: {e}{_full(path)}; nothing was written"
-                ) from None
-            except FileExistsError:
-                raise StoreError(
-                    f"{path} already exists: resume it, or choose another file"
-                ) from None
-            except OSError as e:
-                raise OSError(e.errno, e.strerror, str(path)) from None
+            # closed before linking: the last connection folds the WAL into the file
+            with contextlib.closing(cls._connect(tmp)) as db:
+                db.executescript(_SCHEMA)
+                db.execute("BEGIN")
+                db.executemany(
+                    "INSERT INTO sweep (name, value) VALUES (?, ?)",
+                    [("schema_version", str(SCHEMA_VERSION)), ("plan", plan.to_json())],
+                )
+                db.execute("COMMIT")
+            link_new(tmp, path)
+        except sqlite3.Error as e:
+            raise StoreError(
+                f"cannot create {path}: {e}{_full(path)}; nothing was written"
+            ) from None
+        except FileExistsError:
+            raise StoreError(f"{path} already exists: resume it, or choose another file") from None
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, str(path)) from None
         finally:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with contextlib.suppress(OSError):
