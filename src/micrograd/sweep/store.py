@@ -148,6 +148,13 @@ class Store:
         return db
 
     @classmethod
+    def _opened(cls, path: Path) -> Store:
+        try:
+            return cls(path, cls._connect(path))
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open {path}: {e}") from None
+
+    @classmethod
     def create(cls, path: str | Path, plan: Plan) -> Store:
         """A new database at `path` holding `plan`; refuses a `path` that exists. Nothing is
         left at `path` (nor beside it) when it cannot be written whole."""
@@ -180,10 +187,7 @@ class Store:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with contextlib.suppress(OSError):
                     os.unlink(f"{tmp}{suffix}")
-        try:
-            return cls(path, cls._connect(path))
-        except sqlite3.Error as e:
-            raise StoreError(f"cannot open {path}: {e}") from None
+        return cls._opened(path)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -207,10 +211,7 @@ class Store:
             ) from None
         if row is None or row[0] != str(SCHEMA_VERSION):
             raise StoreError(f"{path} has sweep schema {row and row[0]}, expected {SCHEMA_VERSION}")
-        try:
-            return cls(path, cls._connect(path))
-        except sqlite3.Error as e:
-            raise StoreError(f"cannot open {path}: {e}") from None
+        return cls._opened(path)
 
     def __enter__(self) -> Store:
         return self
