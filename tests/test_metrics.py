@@ -124,6 +124,18 @@ def test_probabilities_match_torch_softmax_and_sigmoid() -> None:
 # -- per-class precision, recall and F1 -------------------------------------------------------
 
 
+def assert_same_report(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
+    """Our report is scikit-learn's: the same keys in order, supports exact, ratios to 1e-12."""
+    assert list(ours) == list(theirs)
+    for key, want in theirs.items():
+        if isinstance(want, dict):
+            assert ours[key]["support"] == want["support"], key
+            for metric in ("precision", "recall", "f1-score"):
+                assert ours[key][metric] == pytest.approx(want[metric], abs=1e-12), (key, metric)
+        else:
+            assert ours[key] == pytest.approx(want, abs=1e-12)
+
+
 @pytest.mark.parametrize(
     ("seed", "n_classes", "n"),
     [(0, 2, 40), (1, 3, 30), (2, 5, 50), (3, 10, 25), (4, 4, 7)],
@@ -144,14 +156,7 @@ def test_classification_report_is_scikit_learns(seed: int, n_classes: int, n: in
         output_dict=True,
         zero_division=0,
     )
-    assert list(ours) == list(theirs)
-    for key, want in theirs.items():
-        if isinstance(want, dict):
-            assert ours[key]["support"] == want["support"], key
-            for metric in ("precision", "recall", "f1-score"):
-                assert ours[key][metric] == pytest.approx(want[metric], abs=1e-12), (key, metric)
-        else:
-            assert ours[key] == pytest.approx(want, abs=1e-12)
+    assert_same_report(ours, theirs)
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, n_classes)
     tp, tr, tf, ts = sklearn_metrics.precision_recall_fscore_support(
         y_true, y_pred, labels=list(range(n_classes)), zero_division=0
@@ -177,13 +182,7 @@ def test_classification_report_of_the_classes_present_is_scikit_learns_default(s
         output_dict=True,
         zero_division=0,
     )
-    assert list(ours) == list(theirs)
-    for key, want in theirs.items():
-        if isinstance(want, dict):
-            for metric in ("precision", "recall", "f1-score", "support"):
-                assert ours[key][metric] == pytest.approx(want[metric], abs=1e-12), (key, metric)
-        else:
-            assert ours[key] == pytest.approx(want, abs=1e-12)
+    assert_same_report(ours, theirs)
 
 
 def test_classification_report_by_hand() -> None:

@@ -64,3 +64,19 @@ def test_a_small_grid_is_not_pruned_and_resume_refuses_prune(
     )
     assert run_main(["sweep", "--resume", str(db), "--prune"]) == 2
     assert "--prune screens a new sweep" in capsys.readouterr().err
+
+
+def test_pruning_by_a_metric_the_runs_lack_is_refused_before_anything_is_stored(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    """--metric val_accuracy without --val: the screening runs have no such score. Ranked by
+    it, every setting tied and the first third (here the smallest learning rates) went on, ran
+    in full and filled the database before the report said the runs lack the metric."""
+    db = tmp_path / "s.db"
+    argv = ["sweep", "--grid", "lr=0.001,0.003,0.01,0.03,0.1,0.3,1,3,10,30", "--prune"]
+    argv += ["--metric", "val_accuracy", "--epochs", "9", "--samples", "40", "--seeds", "1"]
+    code = run_main([*argv, "--workers", "1", "--db", str(db), "--no-plots", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "the runs have no 'val_accuracy'" in err and "--val" in err
+    assert not db.exists()

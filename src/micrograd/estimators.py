@@ -258,14 +258,18 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
                 f"({classes[0]!r})"
             )
         self.classes_ = classes
-        task = "binary" if len(classes) == 2 else "multiclass"
+        task = self._task()
         self._train(X, codes, task, _LOSSES[task], 1 if task == "binary" else len(classes))
         return self
+
+    def _task(self) -> str:
+        """What `classes_` make of the problem: one logistic output for two, else one each."""
+        return "binary" if len(self.classes_) == 2 else "multiclass"
 
     def predict_proba(self, X: Any) -> NDArray[np.float64]:
         """P(class | sample): one row per sample, one column per class in `classes_` order."""
         out = self._outputs(X)
-        task = "binary" if len(self.classes_) == 2 else "multiclass"
+        task = self._task()
         proba = probabilities(out, task, _LOSSES[task])
         assert proba is not None  # both losses are log-losses
         return proba

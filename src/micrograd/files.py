@@ -88,6 +88,18 @@ def temporary_beside(path: Path) -> Path:
     return path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
 
 
+def _existing_folder(path: Path) -> Path:
+    """`path`'s folder, or a FileNotFoundError naming it when it does not exist."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"cannot write {path.name}: the folder {str(folder)!r} does not exist",
+            str(path),
+        )
+    return folder
+
+
 def _create_beside(path: Path) -> Path:
     """A new empty file with a fresh name in `path`'s folder, created exclusively."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -116,13 +128,7 @@ def replacing(path: Path) -> Iterator[Path]:
         except OSError as e:
             raise _naming(e, path, path) from None
         return
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            errno.ENOENT,
-            f"cannot write {path.name}: the folder {str(folder)!r} does not exist",
-            str(path),
-        )
+    folder = _existing_folder(path)
     tmp = _create_beside(path)
     try:
         yield tmp
@@ -168,12 +174,7 @@ def link_new(tmp: Path, path: Path) -> None:
 def write_new(path: Path, data: bytes) -> None:
     """Create `path` holding `data`, whole or not at all, never replacing a file: raises
     FileExistsError when `path` exists, and leaves nothing when the write fails (a full disk)."""
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            errno.ENOENT,
-            f"cannot write {path.name}: the folder {str(path.parent)!r} does not exist",
-            str(path),
-        )
+    _existing_folder(path)
     tmp = _create_beside(path)
     try:
         with open(tmp, "wb") as f:

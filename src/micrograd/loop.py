@@ -28,6 +28,7 @@ from . import losses as L
 from .batched import BatchedMLP, Model, batched
 from .engine import Value
 from .metrics import accuracy, r2_score, rmse
+from .numeric import sigmoid
 from .optim import SGD, LRScheduler, Optimizer
 
 __all__ = [
@@ -266,10 +267,7 @@ def probabilities(out: Any, task: str, loss: str) -> NDArray[np.float64] | None:
         return None
     z = np.asarray(out, dtype=np.float64)
     if task == "binary":
-        z = z.reshape(-1)
-        # exp(-|z|) never overflows; the two branches are the logistic function's stable forms
-        e = np.exp(-np.abs(z))
-        p1 = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        p1 = sigmoid(z.reshape(-1))  # the engine's stable logistic: never overflows
         return np.stack([1.0 - p1, p1], axis=1)
     shifted = z - z.max(axis=1, keepdims=True)
     e = np.exp(shifted)

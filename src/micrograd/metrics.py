@@ -116,7 +116,13 @@ def precision_recall_fscore_support(
     the number truly k. A ratio with nothing to divide by (k never predicted, never present) is
     0.0, as scikit-learn's `zero_division=0` gives it.
     """
-    matrix = confusion_matrix(y_true, y_pred, n_classes)
+    return _per_class(confusion_matrix(y_true, y_pred, n_classes))
+
+
+def _per_class(
+    matrix: NDArray[np.int64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """(precision, recall, F1, support) per class of a confusion matrix."""
     right = np.diag(matrix).astype(np.float64)
     predicted = matrix.sum(axis=0).astype(np.float64)
     support = matrix.sum(axis=1)
@@ -146,13 +152,13 @@ def classification_report(
     as scikit-learn does when not given `labels`: five digits scored alone are not averaged
     with five classes that were never there to get right.
     """
-    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, n_classes)
+    matrix = confusion_matrix(y_true, y_pred, n_classes)
+    precision, recall, f1, support = _per_class(matrix)
     k = len(support)
     names = [str(c) for c in range(k)] if target_names is None else [str(n) for n in target_names]
     if len(names) != k or len(set(names)) != k:
         raise ValueError(f"target_names must name the {k} classes once each, got {target_names!r}")
     if present_only:
-        matrix = confusion_matrix(y_true, y_pred, n_classes)  # reads y_pred as every metric does
         seen = (matrix.sum(axis=0) > 0) | (support > 0)
         precision, recall, f1, support = precision[seen], recall[seen], f1[seen], support[seen]
         names = [n for n, keep in zip(names, seen, strict=True) if keep]
@@ -166,7 +172,7 @@ def classification_report(
     }
     total = int(support.sum())
     weights = support / total
-    report["accuracy"] = accuracy(y_true, y_pred)
+    report["accuracy"] = float(np.trace(matrix) / matrix.sum())  # as `accuracy` gives it
     report["macro avg"] = row(
         float(precision.mean()), float(recall.mean()), float(f1.mean()), total
     )

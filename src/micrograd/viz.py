@@ -463,9 +463,10 @@ def trace_model(
     return root
 
 
-def _lecture_neuron(neuron: Neuron, x: list[Value], name: str, start: int = 0) -> Value:
+def _lecture_neuron(neuron: Neuron, x: list[Value], name: str, start: int) -> Value:
     """`activation(w0*x0 + w1*x1 + ... + b)` as the lecture's chain of nodes, on new leaves
-    holding the neuron's numbers (labelled `name.w0 ... name.b`); the output is labelled `name`."""
+    holding the neuron's numbers (labelled `name.w0 ... name.b`, weights counted from `start`);
+    the output is labelled `name`."""
     w = [Value(p.data, label=f"{name}.w{i + start}") for i, p in enumerate(neuron.w)]
     b = Value(neuron.b.data, label=f"{name}.b")
     act = w[0] * x[0]

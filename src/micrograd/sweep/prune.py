@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, replace
 
 from .backends import Backend
-from .results import higher_is_better, metric_of
+from .results import higher_is_better, ranking_metric
 from .runner import RunRecord, run_jobs
 from .spec import Job, config_from_dict, setting_key
 from .store import Plan
@@ -45,7 +45,8 @@ def _score(record: RunRecord | None, name: str) -> float:
 
 
 def successive_halving(plan: Plan, backend: Backend, metric: str | None = None) -> Pruning:
-    """Screen `plan`'s settings on `backend` and keep the best at each rung (see the module)."""
+    """Screen `plan`'s settings on `backend` and keep the best at each rung (see the module),
+    ranked by `metric` (`SweepError` when the screening runs do not report it)."""
     settings = list(plan.settings)
     rungs: list[tuple[float, int, int]] = []
     seed = plan.seeds[0]
@@ -59,7 +60,7 @@ def successive_halving(plan: Plan, backend: Backend, metric: str | None = None) 
             jobs.append(Job(setting_key(config), short, seed))
         records: dict[int, RunRecord] = {}
         run_jobs(jobs, backend, records.__setitem__)
-        name = metric or metric_of(records.values())
+        name = ranking_metric(list(records.values()), metric)  # one the runs report
         scores = [_score(records.get(i), name) for i in range(len(settings))]
         keep = math.ceil(len(settings) / ETA)
         order = sorted(range(len(settings)), key=lambda i: (scores[i], i))

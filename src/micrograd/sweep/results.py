@@ -28,6 +28,7 @@ __all__ = [
     "by_value",
     "higher_is_better",
     "metric_of",
+    "ranking_metric",
     "runs_csv",
     "show_value",
     "summarise",
@@ -61,6 +62,22 @@ def metric_of(records: Iterable[RunRecord]) -> str:
         if name in keys and not name.endswith("loss"):
             return name
     return "accuracy"
+
+
+def ranking_metric(records: Sequence[RunRecord], metric: str | None = None) -> str:
+    """`metric`, checked to be one the runs report (`SweepError` if not), or by default
+    `metric_of(records)`: what `summarise` ranks by, and `prune` screens by."""
+    if metric is None:
+        return metric_of(records)
+    if metric not in METRICS:
+        raise SweepError(f"unknown metric {metric!r}: expected one of {', '.join(METRICS)}")
+    if records and not any(metric in r.metrics for r in records):
+        have = sorted({k for r in records for k in r.metrics} & set(METRICS))
+        raise SweepError(
+            f"the runs have no {metric!r}: they report {', '.join(have) or 'nothing yet'}"
+            + (" (give --val or --test to keep held-out data)" if "_" in metric else "")
+        )
+    return metric
 
 
 def higher_is_better(metric: str) -> bool:
@@ -110,15 +127,7 @@ def summarise(
     """Every planned setting with its runs so far, best first by `metric` (default: the
     held-out score when the runs have one, see `metric_of`)."""
     records = list(records)
-    if metric is not None and metric not in METRICS:
-        raise SweepError(f"unknown metric {metric!r}: expected one of {', '.join(METRICS)}")
-    if metric is not None and records and not any(metric in r.metrics for r in records):
-        have = sorted({k for r in records for k in r.metrics} & set(METRICS))
-        raise SweepError(
-            f"the runs have no {metric!r}: they report {', '.join(have) or 'nothing yet'}"
-            + (" (give --val or --test to keep held-out data)" if "_" in metric else "")
-        )
-    metric = metric or metric_of(records)
+    metric = ranking_metric(records, metric)
     by_key: dict[str, list[RunRecord]] = {}
     for r in records:
         by_key.setdefault(r.key, []).append(r)

@@ -148,6 +148,13 @@ class Store:
         return db
 
     @classmethod
+    def _opened(cls, path: Path) -> Store:
+        try:
+            return cls(path, cls._connect(path))
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open {path}: {e}") from None
+
+    @classmethod
     def create(cls, path: str | Path, plan: Plan) -> Store:
         """A new database at `path` holding `plan`; refuses a `path` that exists. Nothing is
         left at `path` (nor beside it) when it cannot be written whole."""
@@ -158,35 +165,29 @@ class Store:
             raise StoreError(f"cannot create {path}: the folder {path.parent} does not exist")
         tmp = temporary_beside(path)
         try:
-            try:
-                # closed before linking: the last connection folds the WAL into the file
-                with contextlib.closing(cls._connect(tmp)) as db:
-                    db.executescript(_SCHEMA)
-                    db.execute("BEGIN")
-                    db.executemany(
-                        "INSERT INTO sweep (name, value) VALUES (?, ?)",
-                        [("schema_version", str(SCHEMA_VERSION)), ("plan", plan.to_json())],
-                    )
-                    db.execute("COMMIT")
-                link_new(tmp, path)
-            except sqlite3.Error as e:
-                raise StoreError(
-                    f"cannot create {path}: {e}{_full(path)}; nothing was written"
-                ) from None
-            except FileExistsError:
-                raise StoreError(
-                    f"{path} already exists: resume it, or choose another file"
-                ) from None
-            except OSError as e:
-                raise OSError(e.errno, e.strerror, str(path)) from None
+            # closed before linking: the last connection folds the WAL into the file
+            with contextlib.closing(cls._connect(tmp)) as db:
+                db.executescript(_SCHEMA)
+                db.execute("BEGIN")
+                db.executemany(
+                    "INSERT INTO sweep (name, value) VALUES (?, ?)",
+                    [("schema_version", str(SCHEMA_VERSION)), ("plan", plan.to_json())],
+                )
+                db.execute("COMMIT")
+            link_new(tmp, path)
+        except sqlite3.Error as e:
+            raise StoreError(
+                f"cannot create {path}: {e}{_full(path)}; nothing was written"
+            ) from None
+        except FileExistsError:
+            raise StoreError(f"{path} already exists: resume it, or choose another file") from None
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, str(path)) from None
         finally:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with contextlib.suppress(OSError):
                     os.unlink(f"{tmp}{suffix}")
-        try:
-            return cls(path, cls._connect(path))
-        except sqlite3.Error as e:
-            raise StoreError(f"cannot open {path}: {e}") from None
+        return cls._opened(path)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -210,10 +211,7 @@ class Store:
             ) from None
         if row is None or row[0] != str(SCHEMA_VERSION):
             raise StoreError(f"{path} has sweep schema {row and row[0]}, expected {SCHEMA_VERSION}")
-        try:
-            return cls(path, cls._connect(path))
-        except sqlite3.Error as e:
-            raise StoreError(f"cannot open {path}: {e}") from None
+        return cls._opened(path)
 
     def __enter__(self) -> Store:
         return self
