@@ -36,14 +36,13 @@ from ..train import (
 from .arguments import PROG, add_command, add_output_options, count
 from .limits import add_allow_large, check_memory, check_samples
 from .options import (
-    BY_FIELD,
     OPTIONS,
     add_config_options,
     make_config,
     model_shape,
     own_defaults_help,
     prepare,
-    show,
+    typed,
 )
 from .output import (
     ProgressCallback,
@@ -174,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
             f"({config.schedule}), {count(config.epochs, 'epoch')}"
         )
         if own:
-            flags = " ".join(f"{BY_FIELD[k].flag} {show(k, v)}" for k, v in own.items())
+            flags = " ".join(typed(own))
             # one line however long: a terminal wraps it; a pipe or a grep keeps it whole
             shown.print(
                 f"the dataset's own defaults: {escape(flags)} (an option given wins)",
