@@ -31,7 +31,7 @@ from .arguments import (
 )
 from .limits import add_allow_large
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
-from .output import console, maybe_progress, names, num, plus_minus, write_json
+from .output import console, maybe_progress, mean_std, names, num, plus_minus, write_json
 from .runs import check_target, place, staging
 
 __all__ = ["register", "run"]
@@ -238,10 +238,7 @@ def _varied(args: argparse.Namespace) -> tuple[Option, list[Any], dict[str, Any]
 def _stats_text(stats: dict[str, float], digits: int = 4) -> tuple[str, str]:
     if math.isnan(stats["mean"]):
         return "-", "-"
-    return (
-        f"{num(stats['mean'], digits)} {plus_minus()} {num(stats['std'], digits)}",
-        f"{num(stats['min'], digits)} / {num(stats['max'], digits)}",
-    )
+    return mean_std(stats, digits), f"{num(stats['min'], digits)} / {num(stats['max'], digits)}"
 
 
 def _compare_table(option: Option, summaries: dict[str, RunsSummary]) -> Table:
