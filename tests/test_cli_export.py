@@ -291,6 +291,23 @@ def test_export_errors_are_one_line_and_write_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+def test_a_model_named_like_its_export_is_told_apart_from_its_default_output(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    """A model file named m.onnx is its own default output: the error named an --output that was
+    not given, and advised the very same path."""
+    save(MLP(3, [4, 1]), tmp_path / "m.onnx")
+    err = assert_error(
+        ["export", str(tmp_path / "m.onnx"), "--format", "onnx"],
+        capsys,
+        "the default output",
+        "is the model file itself",
+        f"--output {tmp_path / 'm-export.onnx'}",
+    )
+    assert "--output " + str(tmp_path / "m.onnx") not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
 def test_missing_export_packages_are_one_line(
     tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
