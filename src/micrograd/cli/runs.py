@@ -205,7 +205,7 @@ def _rename(staged: Path, dest: Path) -> bool:
     return True
 
 
-def place(staged: Path, target: Path, *, force: bool, numbered: bool, flag: str = "--out") -> Path:
+def place(staged: Path, target: Path, *, force: bool, numbered: bool) -> Path:
     """Rename the `staged` folder to `target` and return where it went.
 
     `force`: an older run at `target` is moved aside and removed. Otherwise, when `target`
@@ -223,7 +223,7 @@ def place(staged: Path, target: Path, *, force: bool, numbered: bool, flag: str 
     if not numbered:
         if _rename(staged, target):
             return target
-        raise UsageError(_taken(target, flag))
+        raise UsageError(_taken(target, "--out"))
     for n in itertools.count(1):
         dest = _numbered(target, n)
         if _rename(staged, dest):
@@ -259,7 +259,6 @@ def save_run(
     *,
     numbered: bool,
     force: bool,
-    flag: str = "--out",
     placing: Held | None = None,
 ) -> tuple[Path, T]:
     """Write a run with `write(folder, name)` into a staging folder and place it (see `place`);
@@ -276,6 +275,6 @@ def save_run(
         with interrupts_held(placing), staging(dest) as folder:
             written = write(folder, dest.name)
             if force or not numbered:
-                return place(folder, dest, force=force, numbered=False, flag=flag), written
+                return place(folder, dest, force=force, numbered=False), written
             if _rename(folder, dest):
                 return dest, written
