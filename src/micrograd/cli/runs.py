@@ -35,7 +35,6 @@ __all__ = [
     "Held",
     "check_target",
     "interruptible",
-    "interrupts_held",
     "place",
     "save_run",
     "staging",
