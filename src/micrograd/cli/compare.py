@@ -32,7 +32,7 @@ from .arguments import (
 from .limits import add_allow_large
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
 from .output import console, maybe_progress, mean_std, names, num, plus_minus, write_json
-from .runs import check_target, place, staging
+from .runs import Held, check_target, interruptible, save_run
 
 __all__ = ["register", "run"]
 
@@ -51,7 +51,9 @@ examples:
 
 Every other option is fixed at the value given (or its default: a real dataset's own, as
 train --help lists them); each setting is trained with seeds 0..RUNS-1. Writes compare.png
-(every run's final loss and accuracy, per setting) and compare.json into --out.
+(every run's final loss and accuracy, per setting) and compare.json into --out. Ctrl-C stops
+the runs and saves those finished (status interrupted); while compare.png is drawn it stops
+only the drawing, and the comparison is saved all the same (exit status 130).
 """
 
 
@@ -149,17 +151,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: interrupted before any run finished; nothing to save", file=sys.stderr)
         return 130
     status = "completed" if completed else "interrupted"
-    with staging(target) as folder:
+    # Ctrl-C is held back from here until the comparison is placed, except while compare.png is
+    # drawn: as for `train`, a Ctrl-C then stops the drawing, never the saving of the runs.
+    placing = Held()
+    draw = not args.no_plots and any(s.finished for s in summaries.values())
+    stopped_drawing = False
+
+    def write(folder: Path, name: str) -> list[Path]:
+        nonlocal stopped_drawing
         files = []
-        if not args.no_plots and any(s.finished for s in summaries.values()):
-            files.append(
-                plots.plot_comparison(
-                    summaries,
-                    folder / "compare.png",
-                    option=option.flag,
-                    loss_name=_loss_name(settings),
-                )
-            )
+        if draw and not placing.pressed:
+            try:
+                with interruptible():
+                    files.append(
+                        plots.plot_comparison(
+                            summaries,
+                            folder / "compare.png",
+                            option=option.flag,
+                            loss_name=_loss_name(settings),
+                        )
+                    )
+            except KeyboardInterrupt:
+                stopped_drawing = True
         files.append(folder / "compare.json")
         write_json(
             folder / "compare.json",
@@ -176,7 +189,12 @@ def run(args: argparse.Namespace) -> int:
                 "micrograd_version": __version__,
             },
         )
-        placed = place(folder, target, force=args.force, numbered=not explicit)
+        return files
+
+    placed, written = save_run(
+        target, write, numbered=not explicit, force=args.force, placing=placing
+    )
+    files = [placed / f.name for f in written]
     where = f"{escape(str(placed))}{os.sep}"
     if not args.quiet or not completed:
         if placed != target:
@@ -187,10 +205,26 @@ def run(args: argparse.Namespace) -> int:
         if any(s.config.tolerance is not None for s in summaries.values()):
             shown.print(_TOLERANCE_NOTE)
         shown.print(f"wrote {where}: {names(files)}")
+    drawn = any(f.name == "compare.png" for f in written)
+    not_drawn = "; not drawn: compare.png" if draw and not drawn else ""
     if not completed:
         print(
             f"{PROG}: interrupted: {done_runs} of {len(jobs)} runs finished; the table shows them "
-            f"and {placed}{os.sep}compare.json holds them (status interrupted)",
+            f"and {placed}{os.sep}compare.json holds them (status interrupted){not_drawn}",
+            file=sys.stderr,
+        )
+        return 130
+    if stopped_drawing or placing.pressed:
+        when = (
+            "while drawing compare.png"
+            if stopped_drawing
+            else "after drawing compare.png"
+            if drawn
+            else "while saving the comparison"
+        )
+        print(
+            f"{PROG}: interrupted {when}; saved the comparison (status completed) in "
+            f"{placed}{os.sep}{not_drawn}",
             file=sys.stderr,
         )
         return 130
