@@ -32,7 +32,8 @@ from .arguments import (
 from .limits import add_allow_large
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
 from .output import console, maybe_progress, mean_std, names, num, plus_minus, write_json
-from .runs import Held, check_target, interruptible, save_run
+from .pictures import Picture, draw
+from .runs import Held, check_target, save_run
 
 __all__ = ["register", "run"]
 
@@ -154,25 +155,17 @@ def run(args: argparse.Namespace) -> int:
     # Ctrl-C is held back from here until the comparison is placed, except while compare.png is
     # drawn: as for `train`, a Ctrl-C then stops the drawing, never the saving of the runs.
     placing = Held()
-    draw = not args.no_plots and any(s.finished for s in summaries.values())
-    stopped_drawing = False
+    picture: Picture = (
+        "compare.png",
+        lambda out: plots.plot_comparison(
+            summaries, out / "compare.png", option=option.flag, loss_name=_loss_name(settings)
+        ),
+    )
+    drawing = not args.no_plots and any(s.finished for s in summaries.values())
 
-    def write(folder: Path, name: str) -> list[Path]:
-        nonlocal stopped_drawing
-        files = []
-        if draw and not placing.pressed:
-            try:
-                with interruptible():
-                    files.append(
-                        plots.plot_comparison(
-                            summaries,
-                            folder / "compare.png",
-                            option=option.flag,
-                            loss_name=_loss_name(settings),
-                        )
-                    )
-            except KeyboardInterrupt:
-                stopped_drawing = True
+    def write(folder: Path, name: str) -> tuple[bool, list[Path], list[str]]:
+        before = placing.pressed
+        files, not_drawn = draw([picture] if drawing else [], folder, before, None, shown)
         files.append(folder / "compare.json")
         write_json(
             folder / "compare.json",
@@ -189,9 +182,9 @@ def run(args: argparse.Namespace) -> int:
                 "micrograd_version": __version__,
             },
         )
-        return files
+        return before, files, not_drawn
 
-    placed, written = save_run(
+    placed, (held_pressed, written, not_drawn) = save_run(
         target, write, numbered=not explicit, force=args.force, placing=placing
     )
     files = [placed / f.name for f in written]
@@ -205,26 +198,19 @@ def run(args: argparse.Namespace) -> int:
         if any(s.config.tolerance is not None for s in summaries.values()):
             shown.print(_TOLERANCE_NOTE)
         shown.print(f"wrote {where}: {names(files)}")
-    drawn = any(f.name == "compare.png" for f in written)
-    not_drawn = "; not drawn: compare.png" if draw and not drawn else ""
+    skipped = f"; not drawn: {', '.join(not_drawn)}" if not_drawn else ""
     if not completed:
         print(
             f"{PROG}: interrupted: {done_runs} of {len(jobs)} runs finished; the table shows them "
-            f"and {placed}{os.sep}compare.json holds them (status interrupted){not_drawn}",
+            f"and {placed}{os.sep}compare.json holds them (status interrupted){skipped}",
             file=sys.stderr,
         )
         return 130
-    if stopped_drawing or placing.pressed:
-        when = (
-            "while drawing compare.png"
-            if stopped_drawing
-            else "after drawing compare.png"
-            if drawn
-            else "while saving the comparison"
-        )
+    if not_drawn or placing.pressed:
+        when = "before" if held_pressed else "while" if not_drawn else "after"
         print(
-            f"{PROG}: interrupted {when}; saved the comparison (status completed) in "
-            f"{placed}{os.sep}{not_drawn}",
+            f"{PROG}: interrupted {when} drawing compare.png; saved the comparison (status "
+            f"completed) in {placed}{os.sep}{skipped}",
             file=sys.stderr,
         )
         return 130
