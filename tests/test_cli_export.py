@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from cli_helpers import (  # the command's own checkers: one line, exit status 2
     assert_error,
-    one_error,
+    error_line,
+    run_without,
 )
 
 from micrograd import MLP, cli
@@ -291,6 +292,23 @@ def test_export_errors_are_one_line_and_write_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+def test_a_model_named_like_its_export_is_told_apart_from_its_default_output(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    """A model file named m.onnx is its own default output: the error named an --output that was
+    not given, and advised the very same path."""
+    save(MLP(3, [4, 1]), tmp_path / "m.onnx")
+    err = assert_error(
+        ["export", str(tmp_path / "m.onnx"), "--format", "onnx"],
+        capsys,
+        "the default output",
+        "is the model file itself",
+        f"--output {tmp_path / 'm-export.onnx'}",
+    )
+    assert "--output " + str(tmp_path / "m.onnx") not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
 def test_missing_export_packages_are_one_line(
     tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -313,31 +331,20 @@ def test_missing_export_packages_are_one_line(
     )
 
 
-# The extra as truly absent: a fresh interpreter in which importing torch, onnx or onnxruntime
-# fails, as it does where they were never installed.
-_WITHOUT_EXPORT = """
-import sys
-for name in ("torch", "onnx", "onnxruntime"):
-    sys.modules[name] = None
-from micrograd.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 @pytest.mark.parametrize("fmt", ["onnx", "torch"])
 def test_without_the_export_extra_export_is_one_line_and_exit_2(tmp_path: Path, fmt: str) -> None:
+    """The extra as truly absent: a fresh interpreter in which importing torch, onnx or
+    onnxruntime fails, as it does where they were never installed."""
     save(MLP(3, [4, 1]), tmp_path / "model.json")
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "COLUMNS")}
-    done = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_EXPORT, "export", str(tmp_path / "model.json"),
-         "--format", fmt],
-        capture_output=True,
-        text=True,
-        env=env,
+    status, out, err, _ = run_without(
+        ("torch", "onnx", "onnxruntime"),
+        ["export", str(tmp_path / "model.json"), "--format", fmt],
+        tmp_path,
         timeout=120,
-    )  # fmt: skip
-    one_error(done, 'pip install "micrograd[export]"')
-    assert done.stdout == ""
+    )
+    assert status == 2, (out, err)
+    error_line(err, 'pip install "micrograd[export]"')
+    assert out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
 
 

@@ -341,3 +341,39 @@ def test_ctrl_c_between_the_drawing_and_the_placing_still_places_the_run(tmp_pat
     assert placed == tmp_path / "run" and (placed / "model.json").read_text() == "{}"
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folder left
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("when", ["while", "after"])
+def test_compare_ctrl_c_while_or_after_drawing_keeps_the_finished_comparison(
+    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """Regression: a Ctrl-C while compare.png was drawn (or just after, before the folder was
+    placed) escaped the staging folder and lost every finished run, as it did for `train`. Now
+    the comparison is saved as `train` saves a run: Ctrl-C stops only the drawing."""
+    from micrograd import plots
+    from micrograd.cli import compare as compare_command
+
+    real_plot, real_write = plots.plot_comparison, compare_command.write_json
+
+    def ctrl_c_while_drawing(*args: Any, **kwargs: Any) -> Path:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)
+        return real_plot(*args, **kwargs)
+
+    def ctrl_c_after_drawing(*args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        real_write(*args, **kwargs)
+
+    if when == "while":
+        monkeypatch.setattr(plots, "plot_comparison", ctrl_c_while_drawing)
+    else:
+        monkeypatch.setattr(compare_command, "write_json", ctrl_c_after_drawing)
+    out = tmp_path / "cmp"
+    argv = ["compare", "--activation", "tanh", "relu", "--runs", "2", *SMALL, "--workers", "1"]
+    assert run([*argv, "--out", str(out), "--quiet"]) == 130
+    line = one_line(capsys.readouterr().err)
+    assert f"interrupted {when} drawing compare.png" in line and str(out) in line
+    result = read_json(out / "compare.json")
+    assert result["status"] == "completed" and result["finished"] == 4
+    assert (out / "compare.png").is_file() == (when == "after")
+    assert hidden(tmp_path) == []

@@ -31,8 +31,9 @@ from .arguments import (
 )
 from .limits import add_allow_large
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
-from .output import console, maybe_progress, names, num, plus_minus, write_json
-from .runs import check_target, place, staging
+from .output import console, maybe_progress, mean_std, names, num, plus_minus, write_json
+from .pictures import Picture, draw
+from .runs import Held, check_target, save_run
 
 __all__ = ["register", "run"]
 
@@ -51,7 +52,9 @@ examples:
 
 Every other option is fixed at the value given (or its default: a real dataset's own, as
 train --help lists them); each setting is trained with seeds 0..RUNS-1. Writes compare.png
-(every run's final loss and accuracy, per setting) and compare.json into --out.
+(every run's final loss and accuracy, per setting) and compare.json into --out. Ctrl-C stops
+the runs and saves those finished (status interrupted); while compare.png is drawn it stops
+only the drawing, and the comparison is saved all the same (exit status 130).
 """
 
 
@@ -149,17 +152,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: interrupted before any run finished; nothing to save", file=sys.stderr)
         return 130
     status = "completed" if completed else "interrupted"
-    with staging(target) as folder:
-        files = []
-        if not args.no_plots and any(s.finished for s in summaries.values()):
-            files.append(
-                plots.plot_comparison(
-                    summaries,
-                    folder / "compare.png",
-                    option=option.flag,
-                    loss_name=_loss_name(settings),
-                )
-            )
+    # Ctrl-C is held back from here until the comparison is placed, except while compare.png is
+    # drawn: as for `train`, a Ctrl-C then stops the drawing, never the saving of the runs.
+    placing = Held()
+    picture: Picture = (
+        "compare.png",
+        lambda out: plots.plot_comparison(
+            summaries, out / "compare.png", option=option.flag, loss_name=_loss_name(settings)
+        ),
+    )
+    drawing = not args.no_plots and any(s.finished for s in summaries.values())
+
+    def write(folder: Path, name: str) -> tuple[bool, list[Path], list[str]]:
+        before = placing.pressed
+        files, not_drawn = draw([picture] if drawing else [], folder, before, None, shown)
         files.append(folder / "compare.json")
         write_json(
             folder / "compare.json",
@@ -176,7 +182,12 @@ def run(args: argparse.Namespace) -> int:
                 "micrograd_version": __version__,
             },
         )
-        placed = place(folder, target, force=args.force, numbered=not explicit)
+        return before, files, not_drawn
+
+    placed, (held_pressed, written, not_drawn) = save_run(
+        target, write, numbered=not explicit, force=args.force, placing=placing
+    )
+    files = [placed / f.name for f in written]
     where = f"{escape(str(placed))}{os.sep}"
     if not args.quiet or not completed:
         if placed != target:
@@ -187,10 +198,19 @@ def run(args: argparse.Namespace) -> int:
         if any(s.config.tolerance is not None for s in summaries.values()):
             shown.print(_TOLERANCE_NOTE)
         shown.print(f"wrote {where}: {names(files)}")
+    skipped = f"; not drawn: {', '.join(not_drawn)}" if not_drawn else ""
     if not completed:
         print(
             f"{PROG}: interrupted: {done_runs} of {len(jobs)} runs finished; the table shows them "
-            f"and {placed}{os.sep}compare.json holds them (status interrupted)",
+            f"and {placed}{os.sep}compare.json holds them (status interrupted){skipped}",
+            file=sys.stderr,
+        )
+        return 130
+    if not_drawn or placing.pressed:
+        when = "before" if held_pressed else "while" if not_drawn else "after"
+        print(
+            f"{PROG}: interrupted {when} drawing compare.png; saved the comparison (status "
+            f"completed) in {placed}{os.sep}{skipped}",
             file=sys.stderr,
         )
         return 130
@@ -238,10 +258,7 @@ def _varied(args: argparse.Namespace) -> tuple[Option, list[Any], dict[str, Any]
 def _stats_text(stats: dict[str, float], digits: int = 4) -> tuple[str, str]:
     if math.isnan(stats["mean"]):
         return "-", "-"
-    return (
-        f"{num(stats['mean'], digits)} {plus_minus()} {num(stats['std'], digits)}",
-        f"{num(stats['min'], digits)} / {num(stats['max'], digits)}",
-    )
+    return mean_std(stats, digits), f"{num(stats['min'], digits)} / {num(stats['max'], digits)}"
 
 
 def _compare_table(option: Option, summaries: dict[str, RunsSummary]) -> Table:

@@ -121,9 +121,13 @@ def _target(source: Path, fmt: str, output: str | None, force: bool) -> Path:
             f"{flag} {target} is a folder: give a file path, e.g. {target / ('model' + suffix)}"
         )
     if target.exists() and target.resolve() == source.resolve():
+        # A model named like its export (m.onnx) is its own default output: name another.
+        instead = source.with_suffix(suffix)
+        if instead == source:
+            instead = source.with_name(f"{source.stem}-export{suffix}")
         raise UsageError(
-            f"--output {target} is the model file itself: choose another path, e.g. "
-            f"{source.with_suffix(suffix)}"
+            f"{flag} {target} is the model file itself: choose another path, e.g. --output "
+            f"{instead}"
         )
     for other, other_suffix in SUFFIXES.items():
         if other != fmt and target.suffix.lower() == other_suffix:

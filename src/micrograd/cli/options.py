@@ -48,6 +48,7 @@ __all__ = [
     "own_defaults_help",
     "prepare",
     "show",
+    "typed",
 ]
 
 
@@ -294,7 +295,7 @@ def own_defaults_help() -> str:
     for name in DATASETS:
         own = training_defaults(name)
         if own:
-            pairs = [f"{BY_FIELD[k].flag} {show(k, v)}" for k, v in own.items()]
+            pairs = typed(own)
             line = f"  {name:<15}{pairs[0]}"
             for pair in pairs[1:]:  # a flag and its value stay on one line
                 if len(line) + 1 + len(pair) > 94:
@@ -353,10 +354,15 @@ def make_config(given: dict[str, Any]) -> TrainConfig:
         if not own:
             raise UsageError(str(e)) from None
         name = given.get("dataset") or DEFAULTS.dataset
-        flags = " ".join(f"{BY_FIELD[k].flag} {show(k, v)}" for k, v in own.items())
         raise UsageError(
-            f"{e} ({name} trains with {flags} unless told otherwise: give the option to change it)"
+            f"{e} ({name} trains with {' '.join(typed(own))} unless told otherwise: give the "
+            "option to change it)"
         ) from None
+
+
+def typed(values: dict[str, Any]) -> list[str]:
+    """Config `values` by field as options typed on the command line: ["--lr 0.01", ...]."""
+    return [f"{BY_FIELD[k].flag} {show(k, v)}" for k, v in values.items()]
 
 
 def show(field: str, value: Any) -> str:

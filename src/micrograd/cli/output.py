@@ -40,6 +40,7 @@ __all__ = [
     "jsonable",
     "make_folder",
     "maybe_progress",
+    "mean_std",
     "names",
     "num",
     "per_class_table",
@@ -79,6 +80,14 @@ _LOOK_ALIKES = str.maketrans(_ASCII)
 def plus_minus() -> str:
     """ "±", or "+/-" where standard output cannot encode it: tables measure what they print."""
     return "±" if _encodes(sys.stdout, "±") else "+/-"
+
+
+def mean_std(stats: dict[str, float], digits: int) -> str:
+    """ "mean ± std" of a `RunsSummary` statistic (`stats`: mean, std, min, max); "-" when
+    it has no runs."""
+    if math.isnan(stats["mean"]):
+        return "-"
+    return f"{num(stats['mean'], digits)} {plus_minus()} {num(stats['std'], digits)}"
 
 
 class _Degrading:

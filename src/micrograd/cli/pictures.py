@@ -1,19 +1,18 @@
 """A run's pictures, drawn after its model.json and run.json are saved: Ctrl-C stops the
-drawing, not the run (`draw`)."""
+drawing, not the run (`draw`, which `compare` draws its picture with too)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
 from .. import plots
 from ..data import Dataset
 from ..train import TrainResult
-from .output import num, write_json
+from .output import num
 from .runs import interruptible
 
 __all__ = ["Picture", "draw", "held_out", "pictures"]
@@ -23,17 +22,12 @@ Picture = tuple[str, Callable[[Path], Path]]
 
 
 def draw(
-    pictures: list[Picture],
-    folder: Path,
-    record: dict[str, Any],
-    skip: bool,
-    announce: str | None,
-    shown: Console,
+    pictures: list[Picture], folder: Path, skip: bool, announce: str | None, shown: Console
 ) -> tuple[list[Path], list[str]]:
-    """Draw the `pictures` into the run's `folder`, each written whole, and list them in its
-    run.json (`record`), after printing `announce` if given; none if `skip`. Called where
-    Ctrl-C is held back (`save_run`), it lets Ctrl-C stop the drawing only, never the run:
-    (drawn, names not drawn)."""
+    """Draw the `pictures` into the `folder` of a run (or a comparison), each written whole,
+    after printing `announce` if given; none if `skip`. Called where Ctrl-C is held back
+    (`save_run`), it lets Ctrl-C stop the drawing only, never the saving: (drawn, names not
+    drawn)."""
     drawn: list[Path] = []
     try:
         with interruptible():
@@ -45,11 +39,7 @@ def draw(
                 drawn.append(picture(folder))
     except KeyboardInterrupt:
         pass
-    not_drawn = [file for file, _ in pictures[len(drawn) :]]
-    if drawn:
-        record["files"] = ["model.json", *(p.name for p in drawn), "run.json"]
-        write_json(folder / "run.json", record)
-    return drawn, not_drawn
+    return drawn, [file for file, _ in pictures[len(drawn) :]]
 
 
 def pictures(

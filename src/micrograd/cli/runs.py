@@ -6,7 +6,7 @@ create: two runs aiming at the same folder never interleave. An explicit `--out`
 run that comes second is refused as it would be had it started later (or, with `--force`, moves
 the older run aside first). The default folder takes the next free name (`NAME-2`, `NAME-3`,
 ...), chosen before the run is written so that its files carry the name of the folder they end
-up in (`save`).
+up in (`save_run`).
 A temporary folder is removed on every exit path; those left by a killed process (their names
 carry its process id) are swept away by the next run in the same parent folder.
 """
@@ -35,10 +35,7 @@ __all__ = [
     "Held",
     "check_target",
     "interruptible",
-    "interrupts_held",
-    "place",
     "save_run",
-    "staging",
     "sweep_stale",
 ]
 
@@ -205,12 +202,11 @@ def _rename(staged: Path, dest: Path) -> bool:
     return True
 
 
-def place(staged: Path, target: Path, *, force: bool, numbered: bool, flag: str = "--out") -> Path:
-    """Rename the `staged` folder to `target` and return where it went.
+def place(staged: Path, target: Path, *, force: bool) -> Path:
+    """Rename the `staged` folder to `target` and return it.
 
     `force`: an older run at `target` is moved aside and removed. Otherwise, when `target`
-    holds files (another run took it since `check_target`), a `numbered` run takes the next
-    free name `target-2`, `target-3`, ... rather than be lost; any other is refused with
+    holds files (another run took it since `check_target`), the run is refused with
     `UsageError`, as `check_target` would have refused it.
     """
     if force:
@@ -220,15 +216,9 @@ def place(staged: Path, target: Path, *, force: bool, numbered: bool, flag: str 
                 os.rename(target, old)
             shutil.rmtree(old, ignore_errors=True)
         return target
-    if not numbered:
-        if _rename(staged, target):
-            return target
-        raise UsageError(_taken(target, flag))
-    for n in itertools.count(1):
-        dest = _numbered(target, n)
-        if _rename(staged, dest):
-            return dest
-    raise AssertionError("unreachable")  # pragma: no cover
+    if _rename(staged, target):
+        return target
+    raise UsageError(_taken(target, "--out"))
 
 
 def _numbered(target: Path, n: int) -> Path:
@@ -259,7 +249,6 @@ def save_run(
     *,
     numbered: bool,
     force: bool,
-    flag: str = "--out",
     placing: Held | None = None,
 ) -> tuple[Path, T]:
     """Write a run with `write(folder, name)` into a staging folder and place it (see `place`);
@@ -276,6 +265,6 @@ def save_run(
         with interrupts_held(placing), staging(dest) as folder:
             written = write(folder, dest.name)
             if force or not numbered:
-                return place(folder, dest, force=force, numbered=False, flag=flag), written
+                return place(folder, dest, force=force), written
             if _rename(folder, dest):
                 return dest, written

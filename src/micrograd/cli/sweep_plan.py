@@ -145,7 +145,7 @@ def open_sweep(args: argparse.Namespace) -> tuple[Store | None, Plan, Path]:
     if db.exists():
         try:
             with Store.open(db) as old:
-                held = f"a sweep ({old.count()} of {len(old.plan().jobs())} runs stored)"
+                held = f"a sweep ({old.count()} of {old.plan().runs} runs stored)"
         except StoreError:
             held = "a file that is not a sweep database"
         raise UsageError(

@@ -21,7 +21,7 @@ from ..sweep.results import METRICS, higher_is_better, show_value
 from ..sweep.spec import SweepError
 from ..sweep.store import Plan
 from .arguments import UsageError, positive_int
-from .output import console, make_folder, names, num, plus_minus, write_json, write_text
+from .output import console, make_folder, mean_std, names, plus_minus, write_json, write_text
 
 __all__ = ["add_report_options", "heatmap_axes", "report", "table"]
 
@@ -74,12 +74,6 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _mean_std(stats: dict[str, float], digits: int) -> str:
-    if math.isnan(stats["mean"]):
-        return "-"
-    return f"{num(stats['mean'], digits)} {plus_minus()} {num(stats['std'], digits)}"
-
-
 def table(plan: Plan, results: list[SettingResult], top: int) -> Table:
     """The best `top` settings: swept values, score and loss over seeds, run counts."""
     metric = results[0].metric if results else "accuracy"
@@ -108,8 +102,8 @@ def table(plan: Plan, results: list[SettingResult], top: int) -> Table:
         if not plan.varied:
             cells.append("(one setting)")
         cells += [
-            _mean_std(s.score, 3 if higher_is_better(metric) else 4),
-            _mean_std(s.loss, 4),
+            mean_std(s.score, 3 if higher_is_better(metric) else 4),
+            mean_std(s.loss, 4),
             f"{len(r.records)}/{r.planned}",
             f"{s.converged}/{counted}",
             f"{s.diverged}/{counted}",
@@ -226,7 +220,7 @@ def report(args: argparse.Namespace, store: Store, db: Path) -> int:
         best = results[0]
         shown.print(
             f"best: {escape(best.label())}: {best.metric} "
-            f"{_mean_std(best.summary.score, 4)} over {len(best.summary.runs)} seeds"
+            f"{mean_std(best.summary.score, 4)} over {len(best.summary.runs)} seeds"
         )
     tolerance = any(r.summary.config.tolerance is not None for r in results)
     shown.print(

@@ -36,14 +36,13 @@ from ..train import (
 from .arguments import PROG, add_command, add_output_options, count
 from .limits import add_allow_large, check_memory, check_samples
 from .options import (
-    BY_FIELD,
     OPTIONS,
     add_config_options,
     make_config,
     model_shape,
     own_defaults_help,
     prepare,
-    show,
+    typed,
 )
 from .output import (
     ProgressCallback,
@@ -174,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
             f"({config.schedule}), {count(config.epochs, 'epoch')}"
         )
         if own:
-            flags = " ".join(f"{BY_FIELD[k].flag} {show(k, v)}" for k, v in own.items())
+            flags = " ".join(typed(own))
             # one line however long: a terminal wraps it; a pipe or a grep keeps it whole
             shown.print(
                 f"the dataset's own defaults: {escape(flags)} (an option given wins)",
@@ -224,7 +223,10 @@ def run(args: argparse.Namespace) -> int:
         if planned and talk:
             announce = "drawing the pictures (Ctrl-C skips them and keeps the run)"
         before = placing.pressed
-        drawn, not_drawn = draw(planned, folder, record, before, announce, shown)
+        drawn, not_drawn = draw(planned, folder, before, announce, shown)
+        if drawn:  # run.json lists the pictures drawn
+            record["files"] = ["model.json", *(p.name for p in drawn), "run.json"]
+            write_json(folder / "run.json", record)
         return before, drawn, not_drawn
 
     placed, (held_pressed, drawn, not_drawn) = save_run(
@@ -327,7 +329,7 @@ def _save_run(
     report: tuple[str, dict[str, Any]] | None,
 ) -> dict[str, Any]:
     """Write the run's model.json and run.json into the empty folder `out`; return run.json's
-    content (its "files" lists the pictures once they are drawn, `pictures.draw`)."""
+    content (its "files" lists the pictures once they are drawn)."""
     save(result.model, out / "model.json", metadata=_metadata(result, ds))
     h = result.history
     record = {
