@@ -388,3 +388,14 @@ def test_the_collector_pause_changes_nothing_but_time(monkeypatch: pytest.Monkey
         gc.enable()
     monkeypatch.setattr(loop, "gc_paused", contextlib.nullcontext)
     assert run() == paused
+
+
+@pytest.mark.parametrize(("task", "outputs"), [("binary", 1), ("multiclass", 3)])
+def test_decide_on_the_raw_outputs_is_predict(task: str, outputs: int) -> None:
+    """`predict` and `export` decide from outputs they already have (`loop.decide`) instead of
+    running the model again: the same classes as `predict`."""
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    model = MLP(2, [8, outputs], rng=random.Random(1))
+    decided = loop.decide(loop.raw_outputs(model, X), task)
+    assert decided.shape == (200,)
+    np.testing.assert_array_equal(decided, loop.predict(model, X, task))

@@ -42,6 +42,7 @@ __all__ = [
     "History",
     "TrainingDiverged",
     "check_task_loss",
+    "decide",
     "fit",
     "gc_paused",
     "model_mode",
@@ -218,9 +219,12 @@ def _outputs(pred: Any) -> np.ndarray:
     return np.array([v.data for v in pred])
 
 
-def _decide(out: np.ndarray, task: str) -> np.ndarray:
+def decide(out: np.ndarray, task: str) -> np.ndarray:
+    """The decisions from outputs `out` ((N,) for one output, or (N, outputs) as `raw_outputs`
+    gives them): class indices, shape (N,) (binary: output > 0; multiclass: argmax) or, for
+    regression, the outputs."""
     if task == "binary":
-        return (out > 0).astype(np.int64)
+        return (np.ravel(out) > 0).astype(np.int64)
     if task == "multiclass":
         return np.asarray(out.argmax(axis=1))
     return out
@@ -229,7 +233,7 @@ def _decide(out: np.ndarray, task: str) -> np.ndarray:
 def _metrics(task: str, y: np.ndarray, out: np.ndarray, prefix: str = "") -> dict[str, float]:
     if task == "regression":
         return {f"{prefix}rmse": rmse(y, out), f"{prefix}r2": r2_score(y, out)}
-    return {f"{prefix}accuracy": accuracy(y, _decide(out, task))}
+    return {f"{prefix}accuracy": accuracy(y, decide(out, task))}
 
 
 def raw_outputs(model: Model, X: Any) -> NDArray[np.float64]:
@@ -251,7 +255,7 @@ def predict(model: Model, X: Any, task: str) -> np.ndarray:
     if X.ndim != 2:
         raise ValueError(f"predict expects a 2-D array of samples x features, got shape {X.shape}")
     with np.errstate(over="ignore", invalid="ignore"):
-        return _decide(_outputs(batched(model)(X)), task)
+        return decide(_outputs(batched(model)(X)), task)
 
 
 # The losses whose outputs are log-odds, so softmax or the logistic function of them estimates

@@ -19,10 +19,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..data import label_text, read_csv_table
-from ..loop import probabilities
+from ..loop import decide, probabilities
 from ..metrics import accuracy, classification_report, r2_score, rmse
 from ..serialization import load, load_metadata
-from ..train import predict, raw_outputs
+from ..train import raw_outputs
 from .arguments import PROG, UsageError, add_command, count, sample
 from .limits import add_allow_large, check_csv
 from .models import ModelInfo, check_width, label, model_info, model_scaler, sample_text
@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     summary = ""
     report = None
     if info.task != "regression":
-        predicted = predict(model, seen, info.task)
+        predicted = decide(outputs, info.task)
         decided.append(("class", "class", [label(info, int(k)) for k in predicted.tolist()]))
         names_of = _class_names(info)
         called = names_of or [label(info, k) for k in range(info.n_classes)]
