@@ -17,7 +17,7 @@ from typing import IO, Any, cast
 
 import numpy as np
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -28,6 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from ..files import write_atomic
 from ..train import Callback, History
@@ -213,16 +214,13 @@ def make_folder(path: Path) -> None:
         raise UsageError(f"{path} is a file: expected a folder to write into") from None
 
 
-def per_class_table(report: dict[str, Any], where: str) -> Table:
-    """A `metrics.classification_report` as scikit-learn prints it, within 80 columns, titled
-    with `where` the samples came from ("on the test split")."""
+def per_class_table(report: dict[str, Any], where: str) -> Group:
+    """A `metrics.classification_report` as scikit-learn prints it, within 80 columns, under a
+    line saying `where` the samples came from ("on the test split"): a line of its own, as a
+    table's title would be wrapped to the table's width."""
     total = report["macro avg"]["support"]
     right = round(report["accuracy"] * total)
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        title=f"per class, {where}: {right} of {total} right",
-        title_justify="left",
-    )
+    table = Table(box=box.SIMPLE_HEAD)
     table.add_column("class")
     for column in ("precision", "recall", "f1-score", "support"):
         table.add_column(column, justify="right")
@@ -236,4 +234,4 @@ def per_class_table(report: dict[str, Any], where: str) -> Table:
             str(row["support"]),
             end_section=i == len(rows) - 3,
         )
-    return table
+    return Group(Text(f"per class, {where}: {right} of {total} right"), table)

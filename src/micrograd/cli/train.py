@@ -398,12 +398,16 @@ def _show_summary(
     # Two classes scored on the data they trained on add little to the table above:
     # the default run's summary stays short (run.json has the report all the same).
     if report is not None and (report[0] != "training" or result.train.n_classes > 2):
-        shown.print(per_class_table(report[1], f"on the {report[0]} split"))
+        after = " after training" if report[0] == "training" else ""  # see _summary_table
+        shown.print(per_class_table(report[1], f"on the {report[0]} split{after}"))
     shown.print(_summary_lines(result, seconds))
 
 
 def _summary_table(result: TrainResult, name: str, metrics: dict[str, float]) -> Table:
-    splits = [("train", "")]
+    # The training metrics are measured as the last epoch ran, as its batches were learnt
+    # (as Keras and PyTorch loops report them); the other splits, and the per-class table,
+    # score the weights after it, so the header says which is which.
+    splits = [("train (last epoch)", "")]
     if result.val is not None:
         splits.append(("validation", "val_"))
     if result.test is not None:
