@@ -377,3 +377,23 @@ def test_compare_ctrl_c_while_or_after_drawing_keeps_the_finished_comparison(
     assert result["status"] == "completed" and result["finished"] == 4
     assert (out / "compare.png").is_file() == (when == "after")
     assert hidden(tmp_path) == []
+
+
+def test_train_ctrl_c_while_saving_without_pictures_keeps_the_run_and_says_so(
+    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --no-plots there is nothing to draw: a Ctrl-C while the run is written is told as
+    "interrupted while saving" (it said "after drawing the pictures"), and the run is kept."""
+    real_write = train_command.write_json
+
+    def ctrl_c_while_writing(*args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        real_write(*args, **kwargs)
+
+    monkeypatch.setattr(train_command, "write_json", ctrl_c_while_writing)
+    out = tmp_path / "run"
+    assert run(["train", *SMALL, "--no-plots", "--quiet", "--out", str(out)]) == 130
+    line = one_line(capsys.readouterr().err)
+    assert "interrupted while saving; saved the run (status completed)" in line, line
+    assert "drawing" not in line
+    assert_one_run(out)

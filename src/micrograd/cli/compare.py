@@ -32,7 +32,7 @@ from .arguments import (
 from .limits import add_allow_large
 from .options import BY_FIELD, OPTIONS, Option, add_config_options, make_config, prepare, show
 from .output import console, maybe_progress, mean_std, names, num, plus_minus, write_json
-from .pictures import Picture, draw
+from .pictures import Picture, draw, interrupted
 from .runs import Held, check_target, save_run
 
 __all__ = ["register", "run"]
@@ -207,10 +207,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     if not_drawn or placing.pressed:
-        when = "before" if held_pressed else "while" if not_drawn else "after"
+        when = interrupted(held_pressed, drawing, not_drawn, "compare.png")
         print(
-            f"{PROG}: interrupted {when} drawing compare.png; saved the comparison (status "
-            f"completed) in {placed}{os.sep}{skipped}",
+            f"{PROG}: {when}; saved the comparison (status completed) in {placed}{os.sep}{skipped}",
             file=sys.stderr,
         )
         return 130

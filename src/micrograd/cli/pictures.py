@@ -15,7 +15,7 @@ from ..train import TrainResult
 from .output import num
 from .runs import interruptible
 
-__all__ = ["Picture", "draw", "held_out", "pictures"]
+__all__ = ["Picture", "draw", "held_out", "interrupted", "pictures"]
 
 # A picture: its file name, and a function that draws it into a folder and returns its path.
 Picture = tuple[str, Callable[[Path], Path]]
@@ -40,6 +40,16 @@ def draw(
     except KeyboardInterrupt:
         pass
     return drawn, [file for file, _ in pictures[len(drawn) :]]
+
+
+def interrupted(before: bool, planned: bool, not_drawn: list[str], what: str) -> str:
+    """When a Ctrl-C held back during a save (`save_run`) came, for the command's last line:
+    `before` drawing `what` ("the pictures"), while (some are `not_drawn`) or after; with no
+    picture `planned` (--no-plots), while saving."""
+    if not planned:
+        return "interrupted while saving"
+    when = "before" if before else "while" if not_drawn else "after"
+    return f"interrupted {when} drawing {what}"
 
 
 def pictures(

@@ -55,7 +55,7 @@ from .output import (
     per_class_table,
     write_json,
 )
-from .pictures import draw, held_out, pictures
+from .pictures import draw, held_out, interrupted, pictures
 from .runs import Held, check_target, save_run
 
 __all__ = ["register", "run"]
@@ -247,12 +247,10 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         outcome = f"saved the run (status {status}) in {folder}"
-    if not_drawn or held_pressed or placing.pressed:
-        when = "before" if held_pressed else "while" if not_drawn else "after"
+    if not_drawn or placing.pressed:
+        when = interrupted(held_pressed, bool(drawn or not_drawn), not_drawn, "the pictures")
         skipped = f"; not drawn: {', '.join(not_drawn)}" if not_drawn else ""
-        print(
-            f"{PROG}: interrupted {when} drawing the pictures; {outcome}{skipped}", file=sys.stderr
-        )
+        print(f"{PROG}: {when}; {outcome}{skipped}", file=sys.stderr)
         return 130
     if isinstance(stopped, TrainingDiverged):
         return fail(outcome)
