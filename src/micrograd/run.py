@@ -51,6 +51,7 @@ __all__ = [
     "build_model",
     "config_for",
     "dataset_defaults",
+    "layer_widths",
     "load_data",
     "output_width",
     "split",
@@ -199,6 +200,12 @@ def output_width(ds: Dataset) -> int:
     return ds.n_classes if ds.task == "multiclass" else 1
 
 
+def layer_widths(config: TrainConfig, ds: Dataset) -> list[int]:
+    """Every layer's width, the output's last: the config's, or two hidden layers of 16 and
+    as many outputs as `ds`'s task needs."""
+    return list(config.layers) if config.layers is not None else [16, 16, output_width(ds)]
+
+
 def split(
     config: TrainConfig, ds: Dataset
 ) -> tuple[Dataset, Dataset | None, Dataset | None, Standardizer | None]:
@@ -221,7 +228,7 @@ def build_model(config: TrainConfig, ds: Dataset) -> Model:
     sample, with the same initial weights either way (both draw them from `config.seed`).
     Checks that the output layer fits the task."""
     need = output_width(ds)
-    layers = list(config.layers) if config.layers is not None else [16, 16, need]
+    layers = layer_widths(config, ds)
     if layers[-1] != need:
         what = f"{ds.n_classes} classes" if ds.task == "multiclass" else f"a {ds.task} task"
         raise ConfigError(

@@ -24,7 +24,14 @@ from ..loop import DEFAULT_LOSS, MODES, TASK_LOSSES
 from ..losses import LOSSES
 from ..nn import ACTIVATIONS
 from ..optim import OPTIMIZERS, SCHEDULES
-from ..run import TrainConfig, config_for, dataset_defaults, load_data, output_width
+from ..run import (
+    TrainConfig,
+    config_for,
+    dataset_defaults,
+    layer_widths,
+    load_data,
+    output_width,
+)
 from .arguments import (
     UsageError,
     fraction,
@@ -446,5 +453,4 @@ def prepare(config: TrainConfig, allow_large: bool = False) -> Dataset:
 
 
 def model_shape(config: TrainConfig, ds: Dataset) -> list[int]:
-    widths = list(config.layers) if config.layers is not None else [16, 16, output_width(ds)]
-    return [ds.n_features, *widths]
+    return [ds.n_features, *layer_widths(config, ds)]
